@@ -1,0 +1,47 @@
+# make run  — set up and serve the demo (SQLite, simulator, console) on http://127.0.0.1:$(PORT)
+# make test — set up and run the whole test suite (PostgreSQL and browser passes skip if absent)
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+PORT   ?= 5000
+export PORT
+
+.PHONY: run test lint format bench clean
+
+$(VENV)/.run-installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+run: $(VENV)/.run-installed
+	$(BIN)/flask --app wsgi db upgrade
+	$(BIN)/flask --app wsgi demo
+	@echo ""
+	@echo "  まちの声 (Machikoe) demo"
+	@echo "  simulator: http://127.0.0.1:$(PORT)/simulator"
+	@echo "  console:   http://127.0.0.1:$(PORT)/admin/"
+	@echo "  health:    http://127.0.0.1:$(PORT)/healthz"
+	@echo ""
+	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --timeout 60 wsgi:app
+
+test: $(VENV)/.dev-installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+lint: $(VENV)/.dev-installed
+	$(BIN)/ruff check . && $(BIN)/ruff format --check bot handlers messages db
+
+format: $(VENV)/.dev-installed
+	$(BIN)/ruff format bot handlers messages db tests bench && $(BIN)/ruff check --fix .
+
+bench: $(VENV)/.dev-installed
+	$(BIN)/python bench/webhook.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache test-artifacts

@@ -1,0 +1,114 @@
+"""Command line for operators: `flask --app wsgi …`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from bot.config import ROOT
+from db import migrate
+from db.session import transaction
+from handlers import content
+
+DEMO_CONTENT = ROOT / "content" / "demo"
+
+
+def _state():
+    return current_app.extensions["machikoe"]
+
+
+db_cli = AppGroup("db", help="Database migrations.")
+
+
+@db_cli.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+def db_upgrade(revision: str) -> None:
+    """Apply migrations."""
+    migrate.upgrade(_state().settings.database_url, revision)
+    click.echo(f"database at {revision}")
+
+
+@db_cli.command("revision")
+@click.option("-m", "--message", required=True)
+def db_revision(message: str) -> None:
+    """Autogenerate a migration from the models (review it before committing)."""
+    migrate.revision(_state().settings.database_url, message)
+
+
+content_cli = AppGroup("content", help="Content files (YAML).")
+
+
+def apply_content(paths, actor: str = "cli") -> dict[str, int]:
+    """Validate every file, then apply all of them in one transaction."""
+    state = _state()
+    files = content.collect(paths)
+    with transaction(state.sessions) as s:
+        docs = content.load_documents(files, s)
+        return content.apply(s, docs, actor)
+
+
+@content_cli.command("apply")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+def content_apply(paths: tuple[Path, ...]) -> None:
+    """Validate and upsert YAML content files or folders, all or nothing."""
+    try:
+        counts = apply_content(paths)
+    except content.ContentError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        click.echo(f"nothing applied: {len(exc.problems)} problem(s)", err=True)
+        sys.exit(1)
+    click.echo(
+        "applied: {created} created, {updated} updated, {unchanged} unchanged".format(**counts)
+    )
+
+
+@click.command("demo")
+def demo() -> None:
+    """Apply the bundled demo content (and create the demo staff login when available)."""
+    try:
+        counts = apply_content([DEMO_CONTENT], actor="demo")
+    except content.ContentError as exc:
+        for problem in exc.problems:
+            click.echo(problem, err=True)
+        sys.exit(1)
+    click.echo(
+        "demo content: {created} created, {updated} updated, {unchanged} unchanged".format(**counts)
+    )
+
+
+jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
+
+
+@jobs_cli.command("list")
+def jobs_list() -> None:
+    """The scheduled jobs and when they run."""
+    from bot.jobs import JOBS
+
+    for j in JOBS.values():
+        when = ", ".join(f"{k}={v}" for k, v in j.trigger_args.items())
+        click.echo(f"{j.name:12} {j.trigger}({when})  {j.about}")
+
+
+@jobs_cli.command("run")
+@click.argument("name")
+def jobs_run(name: str) -> None:
+    """Run one job now, once."""
+    from bot.jobs import JOBS
+
+    if name not in JOBS:
+        raise click.BadParameter(
+            f"unknown job {name!r}; choose from: {', '.join(JOBS)}", param_hint="NAME"
+        )
+    result = JOBS[name].run(_state())
+    click.echo(f"{name}: {result}")
+
+
+def register(app: Flask) -> None:
+    """Attach every command group to the app."""
+    for command in (db_cli, content_cli, demo, jobs_cli):
+        app.cli.add_command(command)

@@ -1,0 +1,146 @@
+"""Settings read once from the environment and validated at start."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from urllib.parse import urlparse
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+ROOT = Path(__file__).resolve().parents[1]
+INSTANCE = ROOT / "instance"
+
+# The simulator signs its events with this secret when no LINE channel is configured.
+DEMO_CHANNEL_SECRET = "machikoe-simulator-secret"  # noqa: S105 - public by design
+DEMO_ACCESS_TOKEN = "machikoe-simulator-token"  # noqa: S105
+TRUE = {"1", "true", "yes", "on"}
+FALSE = {"0", "false", "no", "off", ""}
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the app reads from the environment, parsed and checked."""
+
+    line_channel_secret: str = DEMO_CHANNEL_SECRET
+    line_channel_access_token: str = DEMO_ACCESS_TOKEN
+    line_api_base_url: str = "https://api.line.me"
+    line_data_api_base_url: str = "https://api-data.line.me"
+    database_url: str = ""
+    secret_key: str = ""
+    simulator_enabled: bool = False
+    smtp_url: str | None = None
+    digest_emails: tuple[str, ...] = ()
+    town_tz: str = "Asia/Tokyo"
+    demo_mode: bool = True
+    max_body_bytes: int = 1_000_000
+    line_timeout: tuple[float, float] = (2.0, 5.0)
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def tz(self) -> ZoneInfo:
+        """The town's time zone."""
+        return ZoneInfo(self.town_tz)
+
+    def but(self, **changes) -> Settings:
+        """A copy with some fields changed (tests use this)."""
+        return replace(self, **changes)
+
+
+def _flag(env: dict, name: str, default: bool) -> bool:
+    raw = env.get(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in TRUE:
+        return True
+    if raw.strip().lower() in FALSE:
+        return False
+    raise SettingsError(f"{name}={raw!r}: use 1/0, true/false, yes/no or on/off")
+
+
+def _url(env: dict, name: str, default: str) -> str:
+    value = env.get(name, default).rstrip("/")
+    parsed = urlparse(value)
+    if parsed.scheme not in {"http", "https"} or not parsed.netloc:
+        raise SettingsError(f"{name}={value!r}: expected an http(s) URL such as {default}")
+    return value
+
+
+def _default_api(env: dict, demo: bool) -> str:
+    """Demo mode talks to the simulator's stand-in for LINE inside this app."""
+    if demo:
+        return f"http://127.0.0.1:{env.get('PORT', '5000')}/simulator/line"
+    return "https://api.line.me"
+
+
+def _local_secret_key() -> str:
+    """A key generated once and kept under instance/ for local use."""
+    INSTANCE.mkdir(exist_ok=True)
+    path = INSTANCE / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def load_settings(env: dict | None = None) -> Settings:
+    """Parse the environment (see interfaces.md) into Settings, or raise SettingsError."""
+    env = dict(os.environ if env is None else env)
+    secret = env.get("LINE_CHANNEL_SECRET", "").strip()
+    token = env.get("LINE_CHANNEL_ACCESS_TOKEN", "").strip()
+    if bool(secret) != bool(token):
+        missing = "LINE_CHANNEL_ACCESS_TOKEN" if secret else "LINE_CHANNEL_SECRET"
+        raise SettingsError(
+            f"{missing} is not set: give both LINE credentials, or neither for demo mode"
+        )
+    demo = not secret
+    tz = env.get("TOWN_TZ", "Asia/Tokyo")
+    try:
+        ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"TOWN_TZ={tz!r} is not a known time zone (e.g. Asia/Tokyo)") from exc
+    database_url = env.get("DATABASE_URL", "").strip()
+    if not database_url:
+        INSTANCE.mkdir(exist_ok=True)
+        database_url = f"sqlite:///{INSTANCE / 'machikoe.db'}"
+    elif database_url.startswith("postgres://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
+    elif database_url.startswith("postgresql://"):
+        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
+    if not database_url.startswith(("sqlite", "postgresql")):
+        scheme = database_url.split(":")[0]
+        raise SettingsError(
+            f"DATABASE_URL: only SQLite and PostgreSQL are supported, not {scheme!r}"
+        )
+    secret_key = env.get("SECRET_KEY", "").strip()
+    if not secret_key:
+        if not demo and env.get("FLASK_DEBUG") != "1" and not _flag(env, "MACHIKOE_LOCAL", False):
+            raise SettingsError("SECRET_KEY is required in production (a long random string)")
+        secret_key = _local_secret_key()
+    smtp_url = env.get("SMTP_URL", "").strip() or None
+    if smtp_url:
+        parsed = urlparse(smtp_url)
+        if parsed.scheme not in {"smtp", "smtps"} or not parsed.hostname:
+            raise SettingsError("SMTP_URL: expected smtp://user:pass@host:port or smtps://…")
+    emails = tuple(e.strip() for e in env.get("DIGEST_EMAILS", "").split(",") if e.strip())
+    for email in emails:
+        if "@" not in email:
+            raise SettingsError(f"DIGEST_EMAILS: {email!r} is not an e-mail address")
+    return Settings(
+        line_channel_secret=secret or DEMO_CHANNEL_SECRET,
+        line_channel_access_token=token or DEMO_ACCESS_TOKEN,
+        line_api_base_url=_url(env, "LINE_API_BASE_URL", _default_api(env, demo)),
+        line_data_api_base_url=_url(env, "LINE_DATA_API_BASE_URL", "https://api-data.line.me"),
+        database_url=database_url,
+        secret_key=secret_key,
+        simulator_enabled=_flag(env, "SIMULATOR_ENABLED", demo),
+        smtp_url=smtp_url,
+        digest_emails=emails,
+        town_tz=tz,
+        demo_mode=demo,
+    )

@@ -1,0 +1,209 @@
+"""Store webhook events, then process each once in its own transaction, then send.
+
+Exactly-once: the event row is inserted under a unique webhookEventId before the
+webhook is acknowledged; processing claims the row (pending → done) in the same
+transaction as the event's effect, so a redelivery or a second worker finds it done.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from datetime import UTC, datetime, timedelta
+
+from linebot.v3.webhooks import Event, FollowEvent
+from sqlalchemy import select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from bot.state import AppState
+from db.models import Resident, WebhookEvent
+from db.session import transaction
+from handlers.context import Ctx, Outcome
+from handlers.town import load_town
+from messages import common
+from messages.catalog import t
+
+log = logging.getLogger(__name__)
+RECOVER_AFTER = timedelta(seconds=30)
+REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+
+
+def parse_event(raw: dict) -> Event | None:
+    """An SDK event from one raw event, or None when it cannot be read."""
+    try:
+        return Event.from_dict(raw)
+    except Exception:
+        return None
+
+
+def _insert(session: Session):
+    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+
+
+def store(state: AppState, raw_events: list) -> list[str]:
+    """Insert every event we can identify; returns the ids still to be processed."""
+    rows = []
+    for raw in raw_events:
+        event_id = raw.get("webhookEventId") if isinstance(raw, dict) else None
+        if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
+            log.warning("event without a usable webhookEventId ignored")
+            continue
+        ts = raw.get("timestamp")
+        occurred = (
+            datetime.fromtimestamp(ts / 1000, UTC)
+            if isinstance(ts, int | float) and 0 < ts < 1e14
+            else state.now()
+        )
+        source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+        user_id = source.get("userId") if isinstance(source.get("userId"), str) else None
+        rows.append(
+            {
+                "event_id": event_id,
+                "event_type": str(raw.get("type", "?"))[:32],
+                "line_user_id": user_id[:64] if user_id else None,
+                "occurred_at": occurred,
+                "received_at": state.now(),
+                "status": "pending",
+                "payload": json.dumps(raw, ensure_ascii=False),
+            }
+        )
+    if not rows:
+        return []
+    ids = [r["event_id"] for r in rows]
+    with transaction(state.sessions) as s:
+        stmt = (
+            _insert(s)(WebhookEvent)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["event_id"])
+        )
+        s.execute(stmt)
+        pending = set(
+            s.scalars(
+                select(WebhookEvent.event_id).where(
+                    WebhookEvent.event_id.in_(ids), WebhookEvent.status == "pending"
+                )
+            )
+        )
+    seen: set[str] = set()
+    ordered = []
+    for row in sorted(rows, key=lambda r: r["occurred_at"]):
+        if row["event_id"] in pending and row["event_id"] not in seen:
+            seen.add(row["event_id"])
+            ordered.append(row["event_id"])
+    return ordered
+
+
+def process(state: AppState, event_id: str, *, late: bool = False) -> str:
+    """Process one stored event exactly once; returns what happened (for logs and tests)."""
+    with state.sessions() as s:
+        row = s.scalar(select(WebhookEvent).where(WebhookEvent.event_id == event_id))
+        if row is None or row.status != "pending" or row.payload is None:
+            return "skipped"
+        raw = json.loads(row.payload)
+        received_at = row.received_at
+    event = parse_event(raw)
+    extras: dict = {}
+    if isinstance(event, FollowEvent) and event.source.user_id and event.mode == "active":
+        extras["language"] = state.gateway.profile_language(event.source.user_id)
+    try:
+        with transaction(state.sessions) as s:
+            claimed = s.execute(
+                update(WebhookEvent)
+                .where(WebhookEvent.event_id == event_id, WebhookEvent.status == "pending")
+                .values(status="done", processed_at=state.now(), payload=None)
+            ).rowcount
+            if not claimed:
+                return "duplicate"
+            if event is None:
+                log.info(
+                    "event %s unreadable (type %s): acknowledged, no effect",
+                    event_id,
+                    str(raw.get("type"))[:32],
+                )
+                return "unreadable"
+            outcome = _decide(state, s, event, extras)
+            if event.mode != "active" and outcome.replies:
+                outcome = Outcome()  # standby: another module owns the chat
+            if late and outcome.replies:
+                user_id = getattr(event.source, "user_id", None)
+                if user_id:
+                    outcome.outbox_ids.append(
+                        outbox.queue(s, user_id, outcome.replies, "late-reply", ("event", event_id))
+                    )
+                outcome.replies = []
+    except Exception:
+        log.exception("event %s (%s) failed; marked failed", event_id, raw.get("type"))
+        _mark_failed(state, event_id)
+        _apologise(state, raw)
+        return "failed"
+    log.info("event %s %s processed", event_id, event.type)
+    token = getattr(event, "reply_token", None)
+    if outcome.replies and token and state.now() - received_at < REPLY_TOKEN_LIFETIME:
+        state.gateway.reply(token, outcome.replies)
+    for outbox_id in outcome.outbox_ids:
+        outbox.deliver(state, outbox_id)
+    return "done"
+
+
+def _decide(state: AppState, s: Session, event: Event, extras: dict) -> Outcome:
+    from bot.router import dispatch  # router imports handlers; keep inbox importable alone
+
+    user_id = getattr(event.source, "user_id", None) if event.source else None
+    resident = None
+    if user_id:
+        resident = s.scalar(
+            select(Resident).where(Resident.line_user_id == user_id).with_for_update()
+        )
+    if (
+        resident is None
+        and user_id
+        and getattr(event.source, "type", None) == "user"
+        and (event.type in {"message", "postback"})
+    ):
+        resident = Resident(line_user_id=user_id, created_at=state.now(), followed_at=state.now())
+        s.add(resident)
+        s.flush()
+    if resident is not None:
+        resident.last_seen_at = state.now()
+    ctx = Ctx(
+        session=s,
+        resident=resident,
+        now=state.now(),
+        settings=state.settings,
+        town=load_town(s),
+        lang=resident.language if resident else "ja",
+    )
+    return dispatch(ctx, event, extras)
+
+
+def _mark_failed(state: AppState, event_id: str) -> None:
+    with transaction(state.sessions) as s:
+        s.execute(
+            update(WebhookEvent)
+            .where(WebhookEvent.event_id == event_id, WebhookEvent.status == "pending")
+            .values(status="failed", processed_at=state.now(), error="handler error")
+        )
+
+
+def _apologise(state: AppState, raw: dict) -> None:
+    token = raw.get("replyToken")
+    if raw.get("mode") == "active" and isinstance(token, str):
+        state.gateway.reply(token, [common.text(t("ja", "fallback.error"))])
+
+
+def recover(state: AppState) -> int:
+    """Process events stored but never processed (a worker died): replies go as pushes."""
+    cutoff = state.now() - RECOVER_AFTER
+    with state.sessions() as s:
+        ids = list(
+            s.scalars(
+                select(WebhookEvent.event_id)
+                .where(WebhookEvent.status == "pending", WebhookEvent.received_at < cutoff)
+                .order_by(WebhookEvent.occurred_at)
+                .limit(1000)
+            )
+        )
+    return sum(process(state, event_id, late=True) == "done" for event_id in ids)

@@ -1,0 +1,68 @@
+"""Scheduled jobs: one list, run by the clock process or once by `jobs run NAME`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import update
+
+from bot import inbox, outbox
+from bot.state import AppState
+from db.models import Conversation
+from db.session import transaction
+from handlers.engine import IDLE_AFTER
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """A job: what it does and when the clock runs it (APScheduler trigger arguments)."""
+
+    name: str
+    run: Callable[[AppState], object]
+    trigger: str
+    trigger_args: dict
+    about: str
+
+
+JOBS: dict[str, Job] = {}
+
+
+def job(name: str, trigger: str, about: str, **trigger_args) -> Callable:
+    """Register a job; a name may be registered once."""
+
+    def deco(fn: Callable[[AppState], object]) -> Callable[[AppState], object]:
+        if name in JOBS:
+            raise ValueError(f"job {name!r} is registered twice")
+        JOBS[name] = Job(name, fn, trigger, trigger_args, about)
+        return fn
+
+    return deco
+
+
+@job("inbox", "interval", "process webhook events a dead worker left behind", minutes=1)
+def recover_inbox(state: AppState) -> int:
+    """Events stored but not processed: process them now (replies become pushes)."""
+    return inbox.recover(state)
+
+
+@job("outbox", "interval", "send queued pushes that are still pending", minutes=1)
+def send_outbox(state: AppState) -> int:
+    """Pending pushes (promotions, late replies): send them."""
+    return outbox.deliver_pending(state)
+
+
+@job("expire", "interval", "pause conversations idle for a day", hours=1)
+def expire_conversations(state: AppState) -> int:
+    """Conversations idle for a day are paused; the resident can resume them."""
+    with transaction(state.sessions) as s:
+        return s.execute(
+            update(Conversation)
+            .where(
+                Conversation.status == "active", Conversation.updated_at < state.now() - IDLE_AFTER
+            )
+            .values(status="paused")
+        ).rowcount

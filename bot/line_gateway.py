@@ -1,0 +1,207 @@
+"""The only code that talks to LINE: replies once, retries pushes under one retry key."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import uuid
+from dataclasses import dataclass
+
+import urllib3
+from linebot.v3.messaging import (
+    ApiClient,
+    ApiException,
+    Configuration,
+    MessagingApi,
+    MulticastRequest,
+    PushMessageRequest,
+    ReplyMessageRequest,
+)
+from linebot.v3.messaging.models.message import Message
+
+from bot.config import Settings
+from messages import limits
+
+log = logging.getLogger(__name__)
+MONTHLY_LIMIT = "monthly limit"
+NAMESPACE = uuid.UUID("6a1f3f9e-3d4b-4e3c-9b0e-6d61636869b0")
+
+
+def retry_key(*parts: object) -> str:
+    """A deterministic retry key (a UUID) for the same logical send, e.g. (broadcast, batch)."""
+    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+@dataclass(frozen=True)
+class SendResult:
+    """How a send ended: sent, duplicate (409: already accepted), failed, monthly_limit."""
+
+    status: str
+    request_id: str | None = None
+    error: str | None = None
+    attempts: int = 1
+
+    @property
+    def ok(self) -> bool:
+        """Sent, or already accepted under this retry key."""
+        return self.status in {"sent", "duplicate"}
+
+
+def _header(headers, name: str) -> str | None:
+    if not headers:
+        return None
+    try:
+        return headers.get(name)
+    except AttributeError:
+        return dict(headers).get(name)
+
+
+class LineGateway:
+    """One Messaging API client per process, explicit timeouts, retries with backoff."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        attempts: int = 5,
+        backoff: float = 0.5,
+        max_backoff: float = 8.0,
+    ) -> None:
+        self.settings = settings
+        self.attempts = attempts
+        self.backoff = backoff
+        self.max_backoff = max_backoff
+        self._pid: int | None = None
+        self._api: MessagingApi | None = None
+
+    @property
+    def api(self) -> MessagingApi:
+        """The client for this process, created after fork."""
+        if self._api is None or self._pid != os.getpid():
+            config = Configuration(
+                host=self.settings.line_api_base_url,
+                access_token=self.settings.line_channel_access_token,
+            )
+            # connection set-up may be retried (nothing was sent); reads never are
+            config.retries = urllib3.Retry(
+                total=2, connect=2, read=0, status=0, other=0, redirect=0
+            )
+            self._api = MessagingApi(ApiClient(config))
+            self._pid = os.getpid()
+        return self._api
+
+    @property
+    def timeout(self) -> tuple[float, float]:
+        """(connect, read) seconds for every call."""
+        return self.settings.line_timeout
+
+    # --- replies -------------------------------------------------------------------
+
+    def reply(self, reply_token: str, messages: list[Message | dict]) -> SendResult:
+        """Send a reply once. Never retried: a reply token is single-use."""
+        fitted = limits.squeeze(limits.fit(messages))
+        if not fitted:
+            return SendResult("sent")
+        request = ReplyMessageRequest.from_dict({"replyToken": reply_token, "messages": fitted})
+        try:
+            resp = self.api.reply_message_with_http_info(request, _request_timeout=self.timeout)
+        except ApiException as exc:
+            rid = _header(exc.headers, "x-line-request-id")
+            log.warning("reply failed status=%s request_id=%s", exc.status, rid)
+            return SendResult("failed", rid, f"HTTP {exc.status}")
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            log.warning("reply failed: %s", type(exc).__name__)
+            return SendResult("failed", None, type(exc).__name__)
+        rid = _header(resp.headers, "x-line-request-id")
+        log.info("reply sent status=%s request_id=%s", resp.status_code, rid)
+        return SendResult("sent", rid)
+
+    # --- push and multicast ------------------------------------------------------------
+
+    def push(self, user_id: str, messages: list[Message | dict], key: str) -> SendResult:
+        """Push to one user under a retry key stored by the caller before this call."""
+        results = []
+        for i, chunk in enumerate(limits.batches(limits.fit(messages))):
+            chunk_key = key if i == 0 else retry_key(key, i)
+            request = PushMessageRequest.from_dict({"to": user_id, "messages": chunk})
+            results.append(
+                self._send("push", self.api.push_message_with_http_info, request, chunk_key)
+            )
+            if not results[-1].ok:
+                break
+        return results[-1]
+
+    def multicast(
+        self, user_ids: list[str], messages: list[Message | dict], key: str
+    ) -> SendResult:
+        """Send the same messages to at most 500 users under one retry key."""
+        if not 1 <= len(user_ids) <= 500:
+            raise ValueError("multicast takes 1 to 500 user ids")
+        fitted = limits.fit(messages)
+        if len(fitted) > limits.MAX_MESSAGES:
+            raise ValueError("a multicast carries at most 5 messages; split the announcement")
+        request = MulticastRequest.from_dict({"to": user_ids, "messages": fitted})
+        return self._send("multicast", self.api.multicast_with_http_info, request, key)
+
+    def _send(self, endpoint: str, call, request, key: str) -> SendResult:
+        delay = self.backoff
+        for attempt in range(1, self.attempts + 1):
+            try:
+                resp = call(request, x_line_retry_key=key, _request_timeout=self.timeout)
+            except ApiException as exc:
+                rid = _header(exc.headers, "x-line-request-id")
+                body = exc.body or ""
+                if exc.status == 409:
+                    accepted = _header(exc.headers, "x-line-accepted-request-id")
+                    log.info("%s duplicate (409) request_id=%s", endpoint, accepted or rid)
+                    return SendResult("duplicate", accepted or rid, attempts=attempt)
+                if exc.status == 429 and MONTHLY_LIMIT in body.lower():
+                    log.warning("%s refused: monthly message limit request_id=%s", endpoint, rid)
+                    return SendResult("monthly_limit", rid, "monthly limit reached", attempt)
+                if exc.status != 429 and exc.status < 500:
+                    log.error("%s failed status=%s request_id=%s", endpoint, exc.status, rid)
+                    return SendResult("failed", rid, f"HTTP {exc.status}", attempt)
+                retry_after = _header(exc.headers, "retry-after")
+                wait = float(retry_after) if retry_after and retry_after.isdigit() else delay
+                log.warning(
+                    "%s status=%s request_id=%s, retry %d in %.1fs",
+                    endpoint,
+                    exc.status,
+                    rid,
+                    attempt,
+                    wait,
+                )
+                error = f"HTTP {exc.status}"
+            except (urllib3.exceptions.HTTPError, OSError) as exc:
+                wait = delay
+                error = type(exc).__name__
+                log.warning("%s %s, retry %d in %.1fs", endpoint, error, attempt, wait)
+            else:
+                rid = _header(resp.headers, "x-line-request-id")
+                log.info("%s sent status=%s request_id=%s", endpoint, resp.status_code, rid)
+                return SendResult("sent", rid, attempts=attempt)
+            if attempt < self.attempts:
+                time.sleep(min(wait, self.max_backoff))
+                delay = min(delay * 2, self.max_backoff)
+        return SendResult("retry_exhausted", None, error, self.attempts)
+
+    # --- reading -------------------------------------------------------------------
+
+    def profile_language(self, user_id: str) -> str | None:
+        """The user's LINE language, or None when the profile is not available."""
+        try:
+            profile = self.api.get_profile(user_id, _request_timeout=self.timeout)
+        except ApiException as exc:
+            log.info("profile unavailable status=%s", exc.status)
+            return None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            log.warning("profile lookup failed: %s", type(exc).__name__)
+            return None
+        return profile.language
+
+    def quota(self) -> tuple[str, int | None, int]:
+        """(type, monthly limit or None, used this month) from LINE's quota endpoints."""
+        q = self.api.get_message_quota(_request_timeout=self.timeout)
+        used = self.api.get_message_quota_consumption(_request_timeout=self.timeout)
+        return q.type, (q.value if q.type == "limited" else None), used.total_usage

@@ -1,0 +1,84 @@
+"""An explicit registry from webhook event type to the handler that decides."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from linebot.v3.webhooks import (
+    Event,
+    FollowEvent,
+    JoinEvent,
+    MessageEvent,
+    PostbackEvent,
+    TextMessageContent,
+    UnfollowEvent,
+)
+
+from handlers import chat, onboarding
+from handlers.context import Ctx, Outcome
+from messages import common
+from messages.catalog import t
+
+log = logging.getLogger(__name__)
+Route = Callable[[Ctx, Event, dict], Outcome]
+ROUTES: dict[type, Route] = {}
+
+
+def route(event_type: type) -> Callable[[Route], Route]:
+    """Register the route for an event class; registering one twice is an error."""
+
+    def deco(fn: Route) -> Route:
+        if event_type in ROUTES:
+            raise ValueError(f"{event_type.__name__} is routed twice")
+        ROUTES[event_type] = fn
+        return fn
+
+    return deco
+
+
+def dispatch(ctx: Ctx, event: Event, extras: dict) -> Outcome:
+    """Run the route for an event; unknown types get no reply."""
+    fn = ROUTES.get(type(event))
+    if fn is None:
+        log.info("no route for event type %s", getattr(event, "type", "?"))
+        return Outcome()
+    return fn(ctx, event, extras)
+
+
+def one_to_one(event: Event) -> bool:
+    """True for events from a user in a 1:1 chat."""
+    return getattr(event.source, "type", None) == "user"
+
+
+@route(FollowEvent)
+def _follow(ctx: Ctx, event: FollowEvent, extras: dict) -> Outcome:
+    return onboarding.on_follow(
+        ctx, event.source.user_id, bool(event.follow.is_unblocked), extras.get("language")
+    )
+
+
+@route(UnfollowEvent)
+def _unfollow(ctx: Ctx, event: UnfollowEvent, extras: dict) -> Outcome:
+    return onboarding.on_unfollow(ctx)
+
+
+@route(MessageEvent)
+def _message(ctx: Ctx, event: MessageEvent, extras: dict) -> Outcome:
+    if not one_to_one(event) or ctx.resident is None:
+        return Outcome()  # groups and rooms: stay quiet
+    if isinstance(event.message, TextMessageContent):
+        return chat.on_text(ctx, event.message.text)
+    return chat.on_other_message(ctx)
+
+
+@route(PostbackEvent)
+def _postback(ctx: Ctx, event: PostbackEvent, extras: dict) -> Outcome:
+    if not one_to_one(event) or ctx.resident is None:
+        return Outcome()
+    return chat.on_postback(ctx, event.postback.data, event.postback.params)
+
+
+@route(JoinEvent)
+def _join(ctx: Ctx, event: JoinEvent, extras: dict) -> Outcome:
+    return Outcome().add(common.text(t("ja", "group.hello")))

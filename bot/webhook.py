@@ -1,0 +1,52 @@
+"""POST /callback: verify, parse, store, then process each event on its own."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from flask import Blueprint, current_app, jsonify, request
+from linebot.v3 import WebhookParser  # noqa: F401  (documented entry point; we parse per event)
+from linebot.v3.webhook import SignatureValidator
+
+from bot import inbox
+
+log = logging.getLogger(__name__)
+bp = Blueprint("webhook", __name__)
+
+
+def _refuse(status: int, message: str):
+    log.warning("webhook refused: %s", message)
+    return jsonify(error=message), status
+
+
+@bp.post("/callback")
+def callback():
+    """The LINE webhook: 200 once every event is stored (and, normally, processed)."""
+    state = current_app.extensions["machikoe"]
+    limit = state.settings.max_body_bytes
+    if (request.content_length or 0) > limit:
+        return _refuse(413, "body too large")
+    body = request.stream.read(limit + 1)
+    if len(body) > limit:
+        return _refuse(413, "body too large")
+    signature = request.headers.get("x-line-signature", "")
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError:
+        return _refuse(400, "body is not UTF-8")
+    if not signature or not SignatureValidator(state.settings.line_channel_secret).validate(
+        text, signature
+    ):
+        return _refuse(400, "missing or invalid signature")
+    try:
+        payload = json.loads(text)
+    except ValueError:
+        return _refuse(400, "malformed JSON")
+    if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
+        return _refuse(400, "no events list")
+    event_ids = inbox.store(state, payload["events"])
+    log.info("webhook: %d events, %d new", len(payload["events"]), len(event_ids))
+    for event_id in event_ids:
+        inbox.process(state, event_id)
+    return jsonify(ok=True), 200

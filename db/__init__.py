@@ -1,0 +1,1 @@
+"""Persistence: models, queries, migrations and the session."""

@@ -1,0 +1,136 @@
+"""Core models: residents, webhook inbox, conversations, outbox, content."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from db.base import Base, utcnow
+
+
+class Resident(Base):
+    """A LINE friend of the account. Profile fields stay empty without consent."""
+
+    __tablename__ = "residents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    line_user_id: Mapped[str] = mapped_column(String(64), unique=True)
+    language: Mapped[str] = mapped_column(String(8), default="ja")
+    consent: Mapped[str] = mapped_column(String(16), default="pending")  # pending|agreed|declined
+    consented_at: Mapped[datetime | None]
+    age_band: Mapped[str | None] = mapped_column(String(32))
+    district: Mapped[str | None] = mapped_column(String(64))
+    residency: Mapped[str | None] = mapped_column(String(16))  # resident|commuter|outside
+    onboarded_at: Mapped[datetime | None]
+    blocked: Mapped[bool] = mapped_column(default=False)
+    followed_at: Mapped[datetime | None]
+    blocked_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime | None]
+
+    topics: Mapped[list[ResidentTopic]] = relationship(
+        back_populates="resident", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+    @property
+    def topic_names(self) -> list[str]:
+        """The topics this resident follows, sorted."""
+        return sorted(t.topic for t in self.topics)
+
+
+class ResidentTopic(Base):
+    """A topic of announcements the resident has chosen."""
+
+    __tablename__ = "resident_topics"
+
+    resident_id: Mapped[int] = mapped_column(
+        ForeignKey("residents.id", ondelete="CASCADE"), primary_key=True
+    )
+    topic: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resident: Mapped[Resident] = relationship(back_populates="topics")
+
+
+class WebhookEvent(Base):
+    """The inbox: one row per LINE webhookEventId, stored before it is acknowledged."""
+
+    __tablename__ = "webhook_events"
+    __table_args__ = (Index("ix_webhook_events_status_received", "status", "received_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(64), unique=True)
+    event_type: Mapped[str] = mapped_column(String(32))
+    line_user_id: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[datetime]
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending|done|failed
+    payload: Mapped[str | None] = mapped_column(Text)  # cleared once processed
+    processed_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(200))
+
+
+class Conversation(Base):
+    """Where a resident is in one flow; any worker can carry it on."""
+
+    __tablename__ = "conversations"
+    __table_args__ = (UniqueConstraint("resident_id", "flow"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    flow: Mapped[str] = mapped_column(String(32))
+    state: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), default="active")  # active|paused|done
+    step: Mapped[int] = mapped_column(default=0)
+    data: Mapped[dict] = mapped_column(default=dict)
+    history: Mapped[list] = mapped_column(default=list)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Outbox(Base):
+    """A push waiting to be sent; its retry key exists before the first attempt."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
+    line_user_id: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(32))
+    messages: Mapped[list] = mapped_column()
+    status: Mapped[str] = mapped_column(
+        String(16), default="pending"
+    )  # pending|sent|failed|skipped
+    attempts: Mapped[int] = mapped_column(default=0)
+    last_error: Mapped[str | None] = mapped_column(String(200))
+    request_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]
+
+
+class ContentItem(Base):
+    """A validated content document (town, survey, event, kpi, …) as applied."""
+
+    __tablename__ = "content_items"
+    __table_args__ = (UniqueConstraint("kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    key: Mapped[str] = mapped_column(String(64))
+    digest: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict] = mapped_column()
+    source: Mapped[str | None] = mapped_column(String(300))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AuditLog(Base):
+    """Who changed what, when: staff actions from the CLI and the console."""
+
+    __tablename__ = "audit_log"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(120))
+    action: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[dict] = mapped_column(default=dict)

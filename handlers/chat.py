@@ -1,0 +1,144 @@
+"""Text and button input from a resident: the active conversation, keywords, fallbacks."""
+
+from __future__ import annotations
+
+import unicodedata
+from collections.abc import Callable
+
+from handlers import engine, onboarding
+from handlers.context import Ctx, Outcome
+from messages import common
+from messages.catalog import every, t
+from messages.postback import Postback, decode
+
+KeywordHandler = Callable[[Ctx, str], Outcome]
+ActionHandler = Callable[[Ctx, Postback, dict], Outcome]
+
+KEYWORDS: dict[str, KeywordHandler] = {}
+ACTIONS: dict[str, ActionHandler] = {}
+
+
+def normalise(text: str) -> str:
+    """Typed text as we compare it: NFKC, trimmed, lower case."""
+    return unicodedata.normalize("NFKC", text).strip().lower()
+
+
+def keyword(*words_or_keys: str) -> Callable[[KeywordHandler], KeywordHandler]:
+    """Register a handler for typed words (catalog keys count in every language)."""
+
+    def deco(fn: KeywordHandler) -> KeywordHandler:
+        for item in words_or_keys:
+            for word in every(item) or {item}:
+                norm = normalise(word)
+                if norm in KEYWORDS:
+                    raise ValueError(f"keyword {word!r} is registered twice")
+                KEYWORDS[norm] = fn
+        return fn
+
+    return deco
+
+
+def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
+    """Register a handler for a postback action outside any conversation."""
+
+    def deco(fn: ActionHandler) -> ActionHandler:
+        if name in ACTIONS:
+            raise ValueError(f"postback action {name!r} is registered twice")
+        ACTIONS[name] = fn
+        return fn
+
+    return deco
+
+
+def on_text(ctx: Ctx, text: str) -> Outcome:
+    """A typed message: the conversation takes it, or a keyword, or the menu."""
+    out = Outcome().add(*engine.idle_check(ctx))
+    inp = engine.from_text(text)
+    handler = KEYWORDS.get(normalise(text))
+    conv = engine.active(ctx)
+    if conv is not None and engine.wants(ctx, conv, inp, is_keyword=handler is not None):
+        return out.add(*engine.handle(ctx, conv, inp))
+    if handler is not None:
+        result = handler(ctx, text)
+        result.replies[:0] = out.replies
+        return result
+    return out.add(common.with_menu(ctx.lang, t(ctx.lang, "fallback.unknown")))
+
+
+def on_postback(ctx: Ctx, data: str, params: dict | None = None) -> Outcome:
+    """A tapped button: its conversation (if still current) or its registered action."""
+    pb = decode(data)
+    if pb is None:
+        return Outcome().add(*engine.expired_button(ctx))
+    if pb.flow:
+        conv = engine.active(ctx)
+        if conv is None or conv.flow != pb.flow:
+            return Outcome().add(*engine.expired_button(ctx))
+        return Outcome().add(*engine.handle(ctx, conv, engine.from_postback(pb, params)))
+    handler = ACTIONS.get(pb.action)
+    if handler is None:
+        return Outcome().add(*engine.expired_button(ctx))
+    return handler(ctx, pb, dict(params or {}))
+
+
+def on_other_message(ctx: Ctx) -> Outcome:
+    """A sticker, photo, location…: thank them and show the menu."""
+    return Outcome().add(common.with_menu(ctx.lang, t(ctx.lang, "fallback.not_text")))
+
+
+# --- the menu's own entries --------------------------------------------------------
+
+
+@keyword("menu.menu")
+def show_menu(ctx: Ctx, _text: str = "") -> Outcome:
+    """The menu as quick replies."""
+    return Outcome().add(common.with_menu(ctx.lang, t(ctx.lang, "menu.intro")))
+
+
+@keyword("menu.help")
+def show_help(ctx: Ctx, _text: str = "") -> Outcome:
+    """What the account can do, with the menu."""
+    body = t(ctx.lang, "help.text", contact=ctx.town.contact or "-")
+    return Outcome().add(common.with_menu(ctx.lang, body))
+
+
+@keyword("menu.profile")
+def profile(ctx: Ctx, _text: str = "") -> Outcome:
+    """Show the stored profile."""
+    return onboarding.show_profile(ctx)
+
+
+@action("profile_edit")
+def profile_edit(ctx: Ctx, _pb: Postback, _params: dict) -> Outcome:
+    """Change the profile."""
+    return onboarding.edit_profile(ctx)
+
+
+def coming_soon(key: str) -> KeywordHandler:
+    """A placeholder for a capability that has not landed yet."""
+
+    def handler(ctx: Ctx, _text: str) -> Outcome:
+        return Outcome().add(
+            common.with_menu(
+                ctx.lang, t(ctx.lang, "fallback.coming_soon", feature=t(ctx.lang, key))
+            )
+        )
+
+    return handler
+
+
+PLACEHOLDERS = (
+    "menu.survey",
+    "menu.events",
+    "menu.notify",
+    "menu.progress",
+    "menu.opinion",
+    "menu.mydata",
+)
+
+
+def install_placeholders() -> None:
+    """Answer menu words whose capability is not registered yet, so nothing goes silent."""
+    for key in PLACEHOLDERS:
+        for word in every(key):
+            KEYWORDS.setdefault(normalise(word), coming_soon(key))

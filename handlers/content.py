@@ -1,0 +1,340 @@
+"""Content files (YAML, `kind` first): validate with file, line and field; apply all or nothing.
+
+Each kind registers a JSON schema, optional extra checks, and a function that stores
+the validated document. `apply_paths` validates every file before writing any.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import yaml
+from jsonschema import Draft202012Validator
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from db.models import AuditLog, ContentItem
+
+
+class ContentError(Exception):
+    """One or more problems, each naming file, line and field."""
+
+    def __init__(self, problems: list[str]):
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass
+class Document:
+    """A parsed YAML document with the line of every field."""
+
+    path: str
+    data: dict
+    lines: dict[tuple, int]
+
+    def line(self, where: Iterable) -> int:
+        """The line of a field, or of the nearest parent that has one."""
+        key = tuple(where)
+        while key and key not in self.lines:
+            key = key[:-1]
+        return self.lines.get(key, 1)
+
+    def problem(self, where: Iterable, message: str) -> str:
+        """A message naming the file, the line and the field."""
+        where = list(where)
+        name = ".".join(str(p) for p in where) or "(document)"
+        return f"{self.path}:{self.line(where)}: {name}: {message}"
+
+
+@dataclass
+class Kind:
+    """How one `kind` is checked and stored."""
+
+    name: str
+    schema: dict
+    key: Callable[[dict], str]
+    store: Callable[[Session, Document], None] | None = None
+    checks: list[Callable[[Document, Session], list[str]]] = field(default_factory=list)
+    order: int = 50  # applied in this order (town first)
+
+
+KINDS: dict[str, Kind] = {}
+
+
+def register(kind: Kind) -> Kind:
+    """Register a content kind; a name may be registered once."""
+    if kind.name in KINDS:
+        raise ValueError(f"content kind {kind.name!r} is registered twice")
+    KINDS[kind.name] = kind
+    return kind
+
+
+# --- YAML with line numbers ------------------------------------------------------
+
+
+class _Loader(yaml.SafeLoader):
+    """Safe loader that keeps timestamps as strings (we parse them ourselves)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def _walk(node: yaml.Node, loader: _Loader, path: tuple, lines: dict) -> object:
+    lines[path] = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        out = {}
+        for key_node, value_node in node.value:
+            key = loader.construct_object(key_node)
+            if not isinstance(key, str | int):
+                raise ContentError([f"line {key_node.start_mark.line + 1}: keys must be text"])
+            if key in out:
+                raise ContentError([f"line {key_node.start_mark.line + 1}: {key}: duplicate key"])
+            out[key] = _walk(value_node, loader, (*path, key), lines)
+        return out
+    if isinstance(node, yaml.SequenceNode):
+        return [_walk(n, loader, (*path, i), lines) for i, n in enumerate(node.value)]
+    return loader.construct_object(node)
+
+
+def parse(text: str, path: str) -> Document:
+    """Parse one YAML document into data plus the line of every field."""
+    loader = _Loader(text)
+    try:
+        node = loader.get_single_node()
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark else 1
+        raise ContentError(
+            [f"{path}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})"]
+        ) from exc
+    finally:
+        loader.dispose()
+    if node is None:
+        raise ContentError([f"{path}:1: the file is empty"])
+    lines: dict[tuple, int] = {}
+    try:
+        data = _walk(node, _Loader(""), (), lines)
+    except ContentError as exc:
+        raise ContentError([f"{path}:{p}" for p in exc.problems]) from exc
+    if not isinstance(data, dict):
+        raise ContentError([f"{path}:1: expected a mapping with `kind` first"])
+    return Document(path=path, data=data, lines=lines)
+
+
+# --- shared schema pieces and checks ------------------------------------------------
+
+TEXT = {
+    "oneOf": [
+        {"type": "string", "minLength": 1},
+        {
+            "type": "object",
+            "properties": {"ja": {"type": "string", "minLength": 1}, "en": {"type": "string"}},
+            "required": ["ja"],
+            "additionalProperties": False,
+        },
+    ]
+}
+ID = {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$"}
+DATETIME = {"type": "string", "minLength": 10}
+URL = {"type": "string", "pattern": "^https?://"}
+
+
+def parse_time(value: str) -> datetime | None:
+    """An ISO 8601 time with an offset, or None when it has none or is not a time."""
+    try:
+        parsed = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return None
+    return parsed if parsed.tzinfo is not None else None
+
+
+def check_times(*names: str) -> Callable[[Document, Session], list[str]]:
+    """A check that the named fields are times with an offset (e.g. +09:00)."""
+
+    def check(doc: Document, _session: Session) -> list[str]:
+        return [
+            doc.problem([n], "expected a time with an offset, e.g. 2026-06-01T00:00:00+09:00")
+            for n in names
+            if n in doc.data and parse_time(str(doc.data[n])) is None
+        ]
+
+    return check
+
+
+def unique(doc: Document, where: list, values: list, what: str) -> list[str]:
+    """Problems for repeated values in a list."""
+    seen: set = set()
+    out = []
+    for i, v in enumerate(values):
+        marker = json.dumps(v, sort_keys=True, ensure_ascii=False)
+        if marker in seen:
+            out.append(doc.problem([*where, i], f"{what} {v!r} appears twice"))
+        seen.add(marker)
+    return out
+
+
+# --- validate and apply -------------------------------------------------------------
+
+
+def validate(doc: Document, session: Session) -> list[str]:
+    """Every problem with one document (empty when it is valid)."""
+    kind_name = doc.data.get("kind")
+    if kind_name not in KINDS:
+        known = ", ".join(sorted(KINDS))
+        return [doc.problem(["kind"], f"unknown kind {kind_name!r}; expected one of: {known}")]
+    kind = KINDS[kind_name]
+    problems = []
+    for err in sorted(Draft202012Validator(kind.schema).iter_errors(doc.data), key=str):
+        problems.append(doc.problem(err.absolute_path, _message(err)))
+    if problems:
+        return problems
+    for check in kind.checks:
+        problems.extend(check(doc, session))
+    return problems
+
+
+def _message(err) -> str:
+    if err.validator == "additionalProperties":
+        return err.message.replace("Additional properties are not allowed", "unknown field")
+    if err.validator == "required":
+        return err.message.replace("is a required property", "is required")
+    if err.validator == "oneOf" and err.schema is TEXT:
+        return "expected text, or a mapping {ja: …, en: …}"
+    return err.message
+
+
+def digest(data: dict) -> str:
+    """A stable fingerprint of a document's content."""
+    return hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def collect(paths: Iterable[str | Path]) -> list[Path]:
+    """The YAML files named, folders expanded (sorted); missing paths are an error."""
+    files: list[Path] = []
+    problems = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            files.extend(sorted(x for x in p.rglob("*") if x.suffix in {".yml", ".yaml"}))
+        elif p.is_file():
+            files.append(p)
+        else:
+            problems.append(f"{p}: no such file or folder")
+    if problems:
+        raise ContentError(problems)
+    if not files:
+        raise ContentError(["no .yml or .yaml files found"])
+    return files
+
+
+def load_documents(files: list[Path], session: Session) -> list[Document]:
+    """Parse and validate every file; raise ContentError listing every problem."""
+    docs, problems = [], []
+    for f in files:
+        try:
+            doc = parse(f.read_text(encoding="utf-8"), str(f))
+        except UnicodeDecodeError:
+            problems.append(f"{f}:1: not UTF-8 text")
+            continue
+        except ContentError as exc:
+            problems.extend(exc.problems)
+            continue
+        found = validate(doc, session)
+        problems.extend(found)
+        docs.append(doc)
+    seen: dict[tuple, str] = {}
+    for doc in docs:
+        if doc.data.get("kind") in KINDS:
+            ident = (doc.data["kind"], KINDS[doc.data["kind"]].key(doc.data))
+            if ident in seen:
+                problems.append(doc.problem(["id"], f"also defined in {seen[ident]}"))
+            seen[ident] = doc.path
+    if problems:
+        raise ContentError(problems)
+    return sorted(docs, key=lambda d: KINDS[d.data["kind"]].order)
+
+
+def apply(session: Session, docs: list[Document], actor: str = "cli") -> dict[str, int]:
+    """Upsert validated documents in the caller's transaction; unchanged ones are left alone."""
+    counts = {"created": 0, "updated": 0, "unchanged": 0}
+    for doc in docs:
+        kind = KINDS[doc.data["kind"]]
+        key = kind.key(doc.data)
+        fingerprint = digest(doc.data)
+        item = session.scalar(
+            select(ContentItem).where(ContentItem.kind == kind.name, ContentItem.key == key)
+        )
+        if item is not None and item.digest == fingerprint:
+            counts["unchanged"] += 1
+            continue
+        if kind.store is not None:
+            kind.store(session, doc)
+        if item is None:
+            session.add(
+                ContentItem(
+                    kind=kind.name,
+                    key=key,
+                    digest=fingerprint,
+                    data=doc.data,
+                    source=doc.path[-300:],
+                )
+            )
+            counts["created"] += 1
+        else:
+            item.digest, item.data, item.source = fingerprint, doc.data, doc.path[-300:]
+            counts["updated"] += 1
+        session.add(
+            AuditLog(
+                actor=actor,
+                action=f"content.{kind.name}",
+                target=key,
+                detail={"file": doc.path[-200:]},
+            )
+        )
+        session.flush()
+    return counts
+
+
+# --- kind: town ---------------------------------------------------------------------
+
+TOWN_SCHEMA = {
+    "type": "object",
+    "required": ["kind", "name", "districts"],
+    "additionalProperties": False,
+    "properties": {
+        "kind": {"const": "town"},
+        "name": {"type": "string", "minLength": 1, "maxLength": 40},
+        "districts": {
+            "type": "array",
+            "items": {"type": "string", "minLength": 1, "maxLength": 40},
+        },
+        "age_bands": {
+            "type": "array",
+            "minItems": 2,
+            "items": {"type": "string", "minLength": 1, "maxLength": 20},
+        },
+        "topics": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 18}},
+        "privacy_url": URL,
+        "contact": {"type": "string", "maxLength": 200},
+    },
+}
+
+
+def _town_checks(doc: Document, _session: Session) -> list[str]:
+    d = doc.data
+    problems = unique(doc, ["districts"], d.get("districts", []), "district")
+    problems += unique(doc, ["age_bands"], d.get("age_bands", []), "age band")
+    problems += unique(doc, ["topics"], d.get("topics", []), "topic")
+    return problems
+
+
+register(
+    Kind(name="town", schema=TOWN_SCHEMA, key=lambda d: "town", checks=[_town_checks], order=0)
+)

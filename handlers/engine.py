@@ -1,0 +1,270 @@
+"""The conversation engine: flows as data, state in the database.
+
+A flow is a map of state name → (ask, answer). `ask` builds the question for the
+current step; `answer` takes the resident's input and returns a Step naming the
+next state. The engine owns もどる (back), 中断 (pause), stale buttons and idling.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from linebot.v3.messaging import Message
+from sqlalchemy import select
+
+from db.models import Conversation
+from handlers.context import Ctx
+from messages import common
+from messages.catalog import every, t
+from messages.postback import Postback
+
+IDLE_AFTER = timedelta(days=1)
+NAV_ACTIONS = {
+    "back": "label.back",
+    "pause": "label.pause",
+    "skip": "label.skip",
+    "done": "label.done",
+}
+
+
+@dataclass(frozen=True)
+class Input:
+    """A resident's input, typed or tapped, normalised."""
+
+    text: str | None = None
+    action: str | None = None
+    value: str = ""
+    flow: str = ""
+    step: int | None = None
+    params: dict = field(default_factory=dict)
+
+    @property
+    def tapped(self) -> bool:
+        """True when it came from one of our buttons (a postback)."""
+        return self.step is not None or bool(self.flow)
+
+
+def from_text(text: str) -> Input:
+    """Typed text; the navigation words become actions."""
+    clean = text.strip()
+    for action, key in NAV_ACTIONS.items():
+        if clean in every(key):
+            return Input(text=clean, action=action)
+    return Input(text=clean)
+
+
+def from_postback(pb: Postback, params: dict | None = None) -> Input:
+    """A tapped button."""
+    return Input(
+        action=pb.action, value=pb.value, flow=pb.flow, step=pb.step, params=dict(params or {})
+    )
+
+
+@dataclass
+class Step:
+    """What an answer leads to: say something, then go to `next` (None ends the flow)."""
+
+    next: str | None
+    say: list[Message] = field(default_factory=list)
+    stay: bool = False
+
+
+@dataclass(frozen=True)
+class State:
+    """One state of a flow."""
+
+    ask: Callable[[Ctx, Conversation], list[Message]]
+    answer: Callable[[Ctx, Conversation, Input], Step]
+    free_text: bool = False  # typed keywords are answers here, not menu commands
+
+
+@dataclass(frozen=True)
+class Flow:
+    """A conversation as data."""
+
+    name: str
+    states: dict[str, State]
+    keyword: str  # catalog key of the word that resumes it
+    start: Callable[[Ctx, Conversation, dict], Step]
+    pausable: bool = True
+
+
+FLOWS: dict[str, Flow] = {}
+
+
+def register(flow: Flow) -> Flow:
+    """Add a flow to the registry; a name may be registered once."""
+    if flow.name in FLOWS:
+        raise ValueError(f"flow {flow.name!r} is registered twice")
+    FLOWS[flow.name] = flow
+    return flow
+
+
+def update(conv: Conversation, **values) -> None:
+    """Change conversation data (reassigned, so the change is saved)."""
+    conv.data = {**conv.data, **values}
+
+
+def button(conv: Conversation, label: str, action: str, value: str = "") -> object:
+    """A button that belongs to the conversation's current step."""
+    pb = Postback(action=action, value=value, flow=conv.flow, step=conv.step)
+    return common.button(label, pb)
+
+
+def nav(ctx: Ctx, conv: Conversation, *, back: bool = True, skip: bool = False) -> list:
+    """The navigation buttons: スキップ, もどる, 中断."""
+    out = []
+    if skip:
+        out.append(button(conv, t(ctx.lang, "label.skip"), "skip"))
+    if back and conv.history:
+        out.append(button(conv, t(ctx.lang, "label.back"), "back"))
+    if FLOWS[conv.flow].pausable:
+        out.append(button(conv, t(ctx.lang, "label.pause"), "pause"))
+    return out
+
+
+def active(ctx: Ctx) -> Conversation | None:
+    """The resident's active conversation, if any."""
+    if ctx.resident is None:
+        return None
+    return ctx.session.scalar(
+        select(Conversation).where(
+            Conversation.resident_id == ctx.resident.id, Conversation.status == "active"
+        )
+    )
+
+
+def find(ctx: Ctx, flow: str) -> Conversation | None:
+    """The resident's conversation in a flow, whatever its status."""
+    return ctx.session.scalar(
+        select(Conversation).where(
+            Conversation.resident_id == ctx.resident.id, Conversation.flow == flow
+        )
+    )
+
+
+def _pause_others(ctx: Ctx, keep: str) -> None:
+    for conv in ctx.session.scalars(
+        select(Conversation).where(
+            Conversation.resident_id == ctx.resident.id,
+            Conversation.status == "active",
+            Conversation.flow != keep,
+        )
+    ):
+        conv.status = "paused"
+        conv.updated_at = ctx.now
+
+
+def _ask(ctx: Ctx, conv: Conversation) -> list[Message]:
+    conv.step += 1
+    conv.updated_at = ctx.now
+    return FLOWS[conv.flow].states[conv.state].ask(ctx, conv)
+
+
+def start(
+    ctx: Ctx, flow_name: str, args: dict | None = None, *, fresh: bool = True
+) -> list[Message]:
+    """Start a flow (or restart it when fresh) and ask its first question."""
+    flow = FLOWS[flow_name]
+    _pause_others(ctx, flow_name)
+    conv = find(ctx, flow_name)
+    if conv is None:
+        conv = Conversation(
+            resident_id=ctx.resident.id, flow=flow_name, state="", data={}, history=[], step=0
+        )
+        ctx.session.add(conv)
+    elif not fresh and conv.status in {"active", "paused"} and conv.state in flow.states:
+        conv.status = "active"
+        return _ask(ctx, conv)
+    conv.status = "active"
+    conv.data = {}
+    conv.history = []
+    first = flow.start(ctx, conv, dict(args or {}))
+    if first.next is None:  # start decided there is nothing to ask
+        conv.status = "done"
+        conv.state = ""
+        return first.say
+    conv.state = first.next
+    return first.say + _ask(ctx, conv)
+
+
+def resume(ctx: Ctx, flow_name: str) -> list[Message] | None:
+    """Re-ask the current question of a paused or active flow; None if there is none."""
+    conv = find(ctx, flow_name)
+    if conv is None or conv.status == "done" or conv.state not in FLOWS[flow_name].states:
+        return None
+    _pause_others(ctx, flow_name)
+    conv.status = "active"
+    return _ask(ctx, conv)
+
+
+def idle_check(ctx: Ctx) -> list[Message]:
+    """Pause an active conversation idle for a day; say so politely."""
+    conv = active(ctx)
+    if conv is None or ctx.now - conv.updated_at < IDLE_AFTER:
+        return []
+    conv.status = "paused"
+    flow = FLOWS[conv.flow]
+    return [
+        common.text(
+            t(
+                ctx.lang,
+                "flow.idle_paused",
+                name=t(ctx.lang, f"flow.name.{flow.name}"),
+                keyword=t(ctx.lang, flow.keyword),
+            )
+        )
+    ]
+
+
+def wants(ctx: Ctx, conv: Conversation, inp: Input, is_keyword: bool) -> bool:
+    """Whether the active conversation takes this input (menu keywords win, except in free text)."""
+    if inp.tapped:
+        return inp.flow == conv.flow
+    if inp.action in NAV_ACTIONS:
+        return True
+    state = FLOWS[conv.flow].states.get(conv.state)
+    return state is not None and (state.free_text or not is_keyword)
+
+
+def handle(ctx: Ctx, conv: Conversation, inp: Input) -> list[Message]:
+    """Feed one input to the conversation and return what to say."""
+    flow = FLOWS[conv.flow]
+    state = flow.states.get(conv.state)
+    if state is None:
+        conv.status = "done"
+        return []
+    if inp.tapped and inp.step != conv.step:
+        return [common.text(t(ctx.lang, "flow.stale_button")), *_ask(ctx, conv)]
+    if inp.action == "back":
+        if not conv.history:
+            return [common.text(t(ctx.lang, "flow.cannot_back")), *_ask(ctx, conv)]
+        history = list(conv.history)
+        conv.state = history.pop()
+        conv.history = history
+        return _ask(ctx, conv)
+    if inp.action == "pause" and flow.pausable:
+        conv.status = "paused"
+        conv.updated_at = ctx.now
+        return [
+            common.with_menu(
+                ctx.lang, t(ctx.lang, "flow.paused", keyword=t(ctx.lang, flow.keyword))
+            )
+        ]
+    step = state.answer(ctx, conv, inp)
+    if step.next is None:
+        conv.status = "done"
+        conv.updated_at = ctx.now
+        return step.say
+    if step.stay or step.next == conv.state:
+        return step.say + _ask(ctx, conv)
+    conv.history = [*conv.history, conv.state]
+    conv.state = step.next
+    return step.say + _ask(ctx, conv)
+
+
+def expired_button(ctx: Ctx) -> list[Message]:
+    """The answer to a button of a conversation that is over."""
+    return [common.with_menu(ctx.lang, t(ctx.lang, "flow.expired_button"))]

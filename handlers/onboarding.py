@@ -1,0 +1,274 @@
+"""Follow, unfollow and the onboarding flow: consent, then an optional short profile.
+
+Diagram: docs/flows/onboarding.mmd
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from linebot.v3.messaging import Message
+from sqlalchemy import delete, select
+
+from db.models import Conversation, Resident, ResidentTopic
+from handlers import engine
+from handlers.context import Ctx, Outcome
+from handlers.engine import Flow, Input, State, Step
+from messages import common
+from messages.catalog import every, pick_language, t
+from messages.choices import question
+from messages.postback import Postback
+
+RESIDENCIES = ("resident", "commuter", "outside")
+
+
+class S(StrEnum):
+    """Onboarding states."""
+
+    CONSENT = "consent"
+    AGE = "age"
+    DISTRICT = "district"
+    RESIDENCY = "residency"
+    TOPICS = "topics"
+
+
+def get_or_create(ctx: Ctx, user_id: str) -> Resident:
+    """The resident for a LINE user id, created on first contact."""
+    resident = ctx.session.scalar(select(Resident).where(Resident.line_user_id == user_id))
+    if resident is None:
+        resident = Resident(line_user_id=user_id, created_at=ctx.now)
+        ctx.session.add(resident)
+        ctx.session.flush()
+    return resident
+
+
+def on_follow(ctx: Ctx, user_id: str, is_unblocked: bool, language: str | None) -> Outcome:
+    """Greet a new friend and ask for consent; welcome a returning one back."""
+    is_new = ctx.resident is None
+    resident = ctx.resident or get_or_create(ctx, user_id)
+    ctx.resident = resident
+    if is_new and language:
+        resident.language = pick_language(language)
+    ctx.lang = resident.language
+    was_known = not is_new and (resident.consent != "pending" or resident.onboarded_at)
+    resident.blocked = False
+    resident.blocked_at = None
+    resident.followed_at = ctx.now
+    if was_known or (is_unblocked and not is_new):
+        return Outcome().add(common.with_menu(ctx.lang, t(ctx.lang, "onboarding.welcome_back")))
+    greeting = common.text(t(ctx.lang, "onboarding.greeting", town=ctx.town.name))
+    return Outcome().add(greeting, *engine.start(ctx, "onboarding"))
+
+
+def on_unfollow(ctx: Ctx) -> Outcome:
+    """The resident blocked us: never send anything until they return."""
+    if ctx.resident is not None:
+        ctx.resident.blocked = True
+        ctx.resident.blocked_at = ctx.now
+        conv = engine.active(ctx)
+        if conv is not None:
+            conv.status = "paused"
+    return Outcome()
+
+
+def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
+    if ctx.resident.consent == "agreed" and args.get("edit"):
+        return Step(S.AGE)
+    return Step(S.CONSENT)
+
+
+# --- consent ---------------------------------------------------------------
+
+
+def _ask_consent(ctx: Ctx, conv: Conversation) -> list[Message]:
+    body = t(ctx.lang, "onboarding.privacy", privacy_url=ctx.town.privacy_url or "-")
+    return [
+        common.text(
+            body,
+            [
+                engine.button(conv, t(ctx.lang, "label.agree"), "agree"),
+                engine.button(conv, t(ctx.lang, "label.decline"), "decline"),
+            ],
+        )
+    ]
+
+
+def _answer_consent(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
+    resident = ctx.resident
+    if inp.action == "agree" or inp.text in every("label.agree"):
+        resident.consent = "agreed"
+        resident.consented_at = ctx.now
+        return Step(S.AGE, [common.text(t(ctx.lang, "onboarding.agreed"))])
+    if inp.action == "decline" or inp.text in every("label.decline"):
+        forget_profile(ctx)
+        resident.consent = "declined"
+        resident.consented_at = None
+        return Step(None, [common.with_menu(ctx.lang, t(ctx.lang, "onboarding.declined"))])
+    return Step(S.CONSENT, [common.text(t(ctx.lang, "onboarding.choose_from_buttons"))], stay=True)
+
+
+def forget_profile(ctx: Ctx) -> None:
+    """Remove every profile field of the resident."""
+    r = ctx.resident
+    r.age_band = r.district = r.residency = None
+    r.onboarded_at = None
+    ctx.session.execute(delete(ResidentTopic).where(ResidentTopic.resident_id == r.id))
+    ctx.session.expire(r, ["topics"])
+
+
+# --- single-choice profile questions ------------------------------------------
+
+
+def _options(ctx: Ctx, state: S) -> list[tuple[str, str]]:
+    """(stored value, label) for a profile question."""
+    if state == S.AGE:
+        return [(b, b) for b in ctx.town.age_bands]
+    if state == S.DISTRICT:
+        return [(d, d) for d in ctx.town.districts]
+    return [(r, t(ctx.lang, f"residency.{r}")) for r in RESIDENCIES]
+
+
+FIELD = {S.AGE: "age_band", S.DISTRICT: "district", S.RESIDENCY: "residency"}
+PROMPT = {
+    S.AGE: "onboarding.ask_age",
+    S.DISTRICT: "onboarding.ask_district",
+    S.RESIDENCY: "onboarding.ask_residency",
+}
+NEXT = {S.AGE: S.DISTRICT, S.DISTRICT: S.RESIDENCY, S.RESIDENCY: S.TOPICS}
+
+
+def _single(state: S) -> State:
+    def ask(ctx: Ctx, conv: Conversation) -> list[Message]:
+        choices = [
+            engine.button(conv, label, "pick", str(i))
+            for i, (_, label) in enumerate(_options(ctx, state))
+        ]
+        body = t(ctx.lang, PROMPT[state], town=ctx.town.name)
+        return question(body, choices, engine.nav(ctx, conv, skip=True))
+
+    def answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
+        options = _options(ctx, state)
+        if inp.action == "skip":
+            return _after(ctx, NEXT[state])
+        chosen = None
+        if inp.action == "pick" and inp.value.isdigit() and int(inp.value) < len(options):
+            chosen = options[int(inp.value)][0]
+        elif inp.text:
+            chosen = next((v for v, label in options if inp.text in {label, v}), None)
+        if chosen is None:
+            return Step(
+                state, [common.text(t(ctx.lang, "onboarding.choose_from_buttons"))], stay=True
+            )
+        setattr(ctx.resident, FIELD[state], chosen)
+        return _after(ctx, NEXT[state])
+
+    return State(ask=ask, answer=answer)
+
+
+def _after(ctx: Ctx, state: S) -> Step:
+    """Go to the next question, skipping those the town file gives no options for."""
+    if state == S.DISTRICT and not ctx.town.districts:
+        state = S.RESIDENCY
+    if state == S.TOPICS and not ctx.town.topics:
+        return _finish(ctx)
+    return Step(state)
+
+
+def _finish(ctx: Ctx) -> Step:
+    ctx.resident.onboarded_at = ctx.now
+    return Step(None, [common.with_menu(ctx.lang, t(ctx.lang, "onboarding.done"))])
+
+
+# --- topics: toggles with 決定 ------------------------------------------------------
+
+
+def _chosen(conv: Conversation, ctx: Ctx) -> list[str]:
+    if "topics" not in conv.data:
+        engine.update(conv, topics=ctx.resident.topic_names)
+    return list(conv.data["topics"])
+
+
+def _ask_topics(ctx: Ctx, conv: Conversation) -> list[Message]:
+    chosen = _chosen(conv, ctx)
+    toggles = [
+        engine.button(conv, ("✓ " if topic in chosen else "") + topic, "toggle", str(i))
+        for i, topic in enumerate(ctx.town.topics)
+    ]
+    done = engine.button(conv, t(ctx.lang, "label.done"), "done")
+    body = t(ctx.lang, "onboarding.ask_topics", chosen="、".join(chosen) or t(ctx.lang, "none"))
+    return question(body, toggles, [done, *engine.nav(ctx, conv, skip=True)])
+
+
+def _answer_topics(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
+    chosen = _chosen(conv, ctx)
+    topics = list(ctx.town.topics)
+    if inp.action in {"done", "skip"}:
+        if inp.action == "done":
+            _save_topics(ctx, chosen)
+        return _finish(ctx)
+    picked = None
+    if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(topics):
+        picked = topics[int(inp.value)]
+    elif inp.text and inp.text.removeprefix("✓ ") in topics:
+        picked = inp.text.removeprefix("✓ ")
+    if picked is None:
+        return Step(
+            S.TOPICS, [common.text(t(ctx.lang, "onboarding.choose_from_buttons"))], stay=True
+        )
+    chosen = [c for c in chosen if c != picked] if picked in chosen else [*chosen, picked]
+    engine.update(conv, topics=[c for c in topics if c in chosen])
+    return Step(S.TOPICS, stay=True)
+
+
+def _save_topics(ctx: Ctx, chosen: list[str]) -> None:
+    ctx.session.execute(delete(ResidentTopic).where(ResidentTopic.resident_id == ctx.resident.id))
+    for topic in chosen:
+        ctx.session.add(ResidentTopic(resident_id=ctx.resident.id, topic=topic))
+    ctx.session.flush()
+    ctx.session.expire(ctx.resident, ["topics"])
+
+
+FLOW = engine.register(
+    Flow(
+        name="onboarding",
+        keyword="menu.profile",
+        start=_start,
+        states={
+            S.CONSENT: State(ask=_ask_consent, answer=_answer_consent),
+            S.AGE: _single(S.AGE),
+            S.DISTRICT: _single(S.DISTRICT),
+            S.RESIDENCY: _single(S.RESIDENCY),
+            S.TOPICS: State(ask=_ask_topics, answer=_answer_topics),
+        },
+    )
+)
+
+
+# --- プロフィール ---------------------------------------------------------------
+
+
+def show_profile(ctx: Ctx) -> Outcome:
+    """Show what is stored and offer to change it (or to agree first)."""
+    r = ctx.resident
+    if r.consent != "agreed":
+        return Outcome().add(
+            common.text(t(ctx.lang, "profile.no_consent")), *engine.start(ctx, "onboarding")
+        )
+    unset = t(ctx.lang, "unset")
+    body = t(
+        ctx.lang,
+        "profile.show",
+        age=r.age_band or unset,
+        district=r.district or unset,
+        residency=t(ctx.lang, f"residency.{r.residency}") if r.residency else unset,
+        topics="、".join(r.topic_names) or t(ctx.lang, "none"),
+    )
+    change = common.button(t(ctx.lang, "label.change"), Postback(action="profile_edit"))
+    return Outcome().add(common.text(body, [change, *common.menu_actions(ctx.lang)]))
+
+
+def edit_profile(ctx: Ctx) -> Outcome:
+    """Walk the profile questions again, starting from the age band."""
+    if ctx.resident.consent != "agreed":
+        return show_profile(ctx)
+    return Outcome().add(*engine.start(ctx, "onboarding", {"edit": True}))

@@ -1,0 +1,1 @@
+"""Wording and LINE message shapes: pure builders, no I/O."""
