@@ -25,7 +25,7 @@ db_cli = AppGroup("db", help="Database migrations.")
 
 
 @db_cli.command("upgrade")
-@click.option("--revision", default="head", show_default=True)
+@click.option("--revision", default="heads", show_default=True)
 def db_upgrade(revision: str) -> None:
     """Apply migrations."""
     migrate.upgrade(_state().settings.database_url, revision)

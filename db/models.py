@@ -134,3 +134,7 @@ class AuditLog(Base):
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
     detail: Mapped[dict] = mapped_column(default=dict)
+
+
+# Each area keeps its models in its own module; importing them here registers their tables.
+from db import staff  # noqa: E402, F401

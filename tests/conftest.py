@@ -36,7 +36,7 @@ def pg_url():
         return
     try:
         server = PgServer().start()
-    except Exception as exc:  # noqa: BLE001 - any reason means: no PostgreSQL here
+    except Exception as exc:
         if os.environ.get("CI"):
             pytest.fail(f"PostgreSQL is required in CI: {exc}")
         pytest.skip(f"PostgreSQL not available ({exc}); CI runs this pass")
@@ -166,9 +166,11 @@ def runner(app):
 def _actions(node):
     """Every action object inside a message (quick replies, Flex buttons, templates)."""
     if isinstance(node, dict):
-        if "type" in node and "label" in node and node.get("type") in {
-            "postback", "message", "uri", "datetimepicker"
-        }:
+        if (
+            "type" in node
+            and "label" in node
+            and node.get("type") in {"postback", "message", "uri", "datetimepicker"}
+        ):
             yield node
         for value in node.values():
             yield from _actions(value)
@@ -194,7 +196,7 @@ class Resident:
     def news(self) -> list[dict]:
         """Messages delivered to this resident since last asked."""
         got = self.fake.messages_for(self.id)
-        new = got[self._seen:]
+        new = got[self._seen :]
         self._seen = len(got)
         self.inbox.extend(new)
         return new

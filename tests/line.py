@@ -51,18 +51,34 @@ def base(kind: str, user: str | None, reply_token: str | None = None, **extra) -
 
 def text(user: str, words: str, reply_token: str) -> dict:
     """A text message event."""
-    return base("message", user, reply_token, message={
-        "id": str(next(_counter) + 10**12), "type": "text", "text": words,
-        "quoteToken": "q" + event_id(),
-    })
+    return base(
+        "message",
+        user,
+        reply_token,
+        message={
+            "id": str(next(_counter) + 10**12),
+            "type": "text",
+            "text": words,
+            "quoteToken": "q" + event_id(),
+        },
+    )
 
 
 def sticker(user: str, reply_token: str) -> dict:
     """A sticker message event."""
-    return base("message", user, reply_token, message={
-        "id": str(next(_counter) + 10**12), "type": "sticker", "packageId": "1",
-        "stickerId": "1", "stickerResourceType": "STATIC", "quoteToken": "q" + event_id(),
-    })
+    return base(
+        "message",
+        user,
+        reply_token,
+        message={
+            "id": str(next(_counter) + 10**12),
+            "type": "sticker",
+            "packageId": "1",
+            "stickerId": "1",
+            "stickerResourceType": "STATIC",
+            "quoteToken": "q" + event_id(),
+        },
+    )
 
 
 def follow(user: str, reply_token: str, unblocked: bool = False) -> dict:

@@ -44,10 +44,11 @@ class PgServer:
             shutil.chown(self.dir, "postgres", "postgres")
             self._as_user = ["runuser", "-u", "postgres", "--"]
         data = str(self.dir / "data")
-        self._run(initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8",
-                  "--no-locale")  # fmt: skip
-        opts = f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off " \
-               "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"  # fmt: skip
+        self._run(initdb, "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-locale")
+        opts = (
+            f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
+            "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200"
+        )
         self._run(pg_ctl, "-D", data, "-o", opts, "-l", str(self.dir / "log"), "-w", "start")
         deadline = time.time() + 30
         while time.time() < deadline:
@@ -61,6 +62,6 @@ class PgServer:
         """Stop the server and remove its files."""
         pg_ctl = _bin("pg_ctl")
         if pg_ctl:
-            subprocess.run([*self._as_user, pg_ctl, "-D", str(self.dir / "data"), "-m",
-                            "immediate", "stop"], capture_output=True, timeout=60)  # fmt: skip
+            stop = [pg_ctl, "-D", str(self.dir / "data"), "-m", "immediate", "stop"]
+            subprocess.run([*self._as_user, *stop], capture_output=True, timeout=60)
         shutil.rmtree(self.dir, ignore_errors=True)

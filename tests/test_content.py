@@ -54,7 +54,9 @@ def test_bad_yaml_and_missing_paths(app, runner, tmp_path):
     path = tmp_path / "broken.yml"
     path.write_text("kind: town\nname: [unclosed\n", encoding="utf-8")
     result = runner.invoke(args=["content", "apply", str(path)])
-    assert result.exit_code != 0 and f"{path}:" in result.output and "not valid YAML" in result.output
+    assert (
+        result.exit_code != 0 and f"{path}:" in result.output and "not valid YAML" in result.output
+    )
     result = runner.invoke(args=["content", "apply", str(tmp_path / "missing.yml")])
     assert result.exit_code != 0 and "no such file" in result.output
     with app.extensions["machikoe"].sessions() as s:

@@ -22,7 +22,11 @@ def test_push_retries_500_under_the_same_key(gateway, fake_line):
     fake_line.inject("push", status=500, count=2)
     result = gateway.push(USER, [common.text("お知らせです")], retry_key("t", 1))
     assert result.status == "sent" and result.attempts == 3
-    keys = [r["headers"].get("x-line-retry-key") for r in fake_line.requests if r["path"].endswith("/push")]
+    keys = [
+        r["headers"].get("x-line-retry-key")
+        for r in fake_line.requests
+        if r["path"].endswith("/push")
+    ]
     assert len(keys) == 3 and len(set(keys)) == 1
     assert fake_line.texts_for(USER) == ["お知らせです"]
 

@@ -38,7 +38,12 @@ def test_follow_consent_and_full_profile(app, resident):
     assert "ご登録ありがとうございました" in taro.texts(got)
 
     r = stored(app, taro.id)
-    assert (r.consent, r.age_band, r.district, r.residency) == ("agreed", "30代", "七ツ森", "resident")
+    assert (r.consent, r.age_band, r.district, r.residency) == (
+        "agreed",
+        "30代",
+        "七ツ森",
+        "resident",
+    )
     assert r.topic_names == ["防災"]
     assert r.onboarded_at is not None
 
@@ -146,8 +151,15 @@ def test_menu_help_and_unknown_text(app, resident):
     for word in ("メニュー", "ヘルプ", "なにこれ"):
         got = r.say(word)
         labels = set(r.buttons(got))
-        assert {"アンケート", "ワークショップ", "お知らせ設定", "計画の進捗", "意見",
-                "プロフィール", "ヘルプ"} <= labels, word
+        assert {
+            "アンケート",
+            "ワークショップ",
+            "お知らせ設定",
+            "計画の進捗",
+            "意見",
+            "プロフィール",
+            "ヘルプ",
+        } <= labels, word
     assert "うまく受け取れませんでした" in r.texts(r.say("なにこれ"))
 
 

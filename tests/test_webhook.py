@@ -75,9 +75,16 @@ def test_one_hostile_event_does_not_drop_the_batch(app, client, fake_line):
     hostile = [
         {"type": "message"},  # no id at all
         {"type": "message", "webhookEventId": "E" * 26, "mode": "weird", "timestamp": "soon"},
-        {"type": "postback", "webhookEventId": "P" * 26, "mode": "active", "timestamp": 1,
-         "deliveryContext": {"isRedelivery": False}, "source": {"type": "user", "userId": good},
-         "replyToken": "nope", "postback": {"data": "v=1&a=" + "x" * 400}},
+        {
+            "type": "postback",
+            "webhookEventId": "P" * 26,
+            "mode": "active",
+            "timestamp": 1,
+            "deliveryContext": {"isRedelivery": False},
+            "source": {"type": "user", "userId": good},
+            "replyToken": "nope",
+            "postback": {"data": "v=1&a=" + "x" * 400},
+        },
         "not even an object",
     ]
     follow = line.follow(good, fake_line.issue_reply_token(good))
@@ -103,8 +110,12 @@ def test_a_failing_handler_is_contained(app, client, fake_line, resident, monkey
     assert "問題が起きました" in r.texts(r.news())
     assert "友だち追加" in other.texts(other.news())
     with app.extensions["machikoe"].sessions() as s:
-        assert s.scalar(select(WebhookEvent.status).where(
-            WebhookEvent.event_id == first["webhookEventId"])) == "failed"
+        assert (
+            s.scalar(
+                select(WebhookEvent.status).where(WebhookEvent.event_id == first["webhookEventId"])
+            )
+            == "failed"
+        )
 
 
 def test_standby_events_send_nothing(app, client, fake_line):
@@ -141,8 +152,16 @@ def test_every_sample_event_type_gets_200_and_a_sensible_answer(app, client, fak
         one_to_one = event.get("source", {}).get("type") == "user"
         if event["type"] in {"message", "postback", "follow"} and one_to_one:
             assert replied == 1, event["type"]
-        elif event["type"] in {"unfollow", "leave", "memberLeft", "unsend", "beacon",
-                               "videoPlayComplete", "accountLink", "undefined"}:
+        elif event["type"] in {
+            "unfollow",
+            "leave",
+            "memberLeft",
+            "unsend",
+            "beacon",
+            "videoPlayComplete",
+            "accountLink",
+            "undefined",
+        }:
             assert replied == 0, event["type"]
         elif event["type"] == "message":  # in a group or room: stay quiet
             assert replied == 0
@@ -185,8 +204,10 @@ def test_the_same_event_on_two_workers_at_once_has_effect_once(app, settings, fa
     body = line.payload(event)
     workers = [create_app(state=build_state(settings)).test_client() for _ in range(4)]
     codes = []
-    threads = [threading.Thread(target=lambda w=w: codes.append(line.post(w, body).status_code))
-               for w in workers]
+    threads = [
+        threading.Thread(target=lambda w=w: codes.append(line.post(w, body).status_code))
+        for w in workers
+    ]
     for t in threads:
         t.start()
     for t in threads:
@@ -218,4 +239,3 @@ def test_pending_event_left_by_a_dead_worker_is_recovered(app, client, fake_line
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json["database"] == "ok"
-

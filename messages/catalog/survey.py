@@ -1,0 +1,5 @@
+"""Wording for survey. 日本語 first, then English."""
+
+JA: dict[str, str] = {}
+
+EN: dict[str, str] = {}
