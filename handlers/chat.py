@@ -142,3 +142,11 @@ def install_placeholders() -> None:
     for key in PLACEHOLDERS:
         for word in every(key):
             KEYWORDS.setdefault(normalise(word), coming_soon(key))
+
+
+@keyword("English", "英語", "日本語", "Japanese")
+def switch_language(ctx: Ctx, typed: str) -> Outcome:
+    """Residents can choose English or Japanese whatever their LINE language."""
+    lang = "en" if normalise(typed) in {"english", "英語"} else "ja"
+    ctx.resident.language = ctx.lang = lang
+    return show_menu(ctx)
