@@ -29,6 +29,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
+    from bot import console
+
+    app.register_blueprint(console.bp)
     if settings.simulator_enabled:
         from bot.simulator import views as simulator
 

@@ -79,6 +79,9 @@ def demo() -> None:
     click.echo(
         "demo content: {created} created, {updated} updated, {unchanged} unchanged".format(**counts)
     )
+    from bot.cli_staff import demo_login
+
+    demo_login()
 
 
 jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
@@ -110,5 +113,7 @@ def jobs_run(name: str) -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
-    for command in (db_cli, content_cli, demo, jobs_cli):
+    from bot.cli_staff import staff_cli
+
+    for command in (db_cli, content_cli, demo, jobs_cli, staff_cli):
         app.cli.add_command(command)

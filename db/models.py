@@ -137,4 +137,11 @@ class AuditLog(Base):
 
 
 # Each area keeps its models in its own module; importing them here registers their tables.
-from db import staff  # noqa: E402, F401
+from db import (  # noqa: E402, F401
+    broadcasts,
+    digest,
+    events,
+    opinions,
+    staff,
+    surveys,
+)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Callable
 
@@ -16,6 +17,7 @@ ActionHandler = Callable[[Ctx, Postback, dict], Outcome]
 
 KEYWORDS: dict[str, KeywordHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
+PATTERNS: list[tuple[re.Pattern, KeywordHandler]] = []
 
 
 def normalise(text: str) -> str:
@@ -38,6 +40,21 @@ def keyword(*words_or_keys: str) -> Callable[[KeywordHandler], KeywordHandler]:
     return deco
 
 
+def pattern(regex: str) -> Callable[[KeywordHandler], KeywordHandler]:
+    """Register a handler for typed text that fully matches a regex (after normalise)."""
+
+    def deco(fn: KeywordHandler) -> KeywordHandler:
+        PATTERNS.append((re.compile(regex), fn))
+        return fn
+
+    return deco
+
+
+def _pattern_handler(text: str) -> KeywordHandler | None:
+    norm = normalise(text)
+    return next((fn for rx, fn in PATTERNS if rx.fullmatch(norm)), None)
+
+
 def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
     """Register a handler for a postback action outside any conversation."""
 
@@ -54,7 +71,7 @@ def on_text(ctx: Ctx, text: str) -> Outcome:
     """A typed message: the conversation takes it, or a keyword, or the menu."""
     out = Outcome().add(*engine.idle_check(ctx))
     inp = engine.from_text(text)
-    handler = KEYWORDS.get(normalise(text))
+    handler = KEYWORDS.get(normalise(text)) or _pattern_handler(text)
     conv = engine.active(ctx)
     if conv is not None and engine.wants(ctx, conv, inp, is_keyword=handler is not None):
         return out.add(*engine.handle(ctx, conv, inp))

@@ -592,6 +592,21 @@ def test_on_delivery_callback(fake, http):
                     (OTHER, "a", "multicast"), (OTHER, "b", "multicast")]  # fmt: skip
 
 
+def test_wait_for_messages(fake, http):
+    def later() -> None:
+        time.sleep(0.2)
+        push(http, [text("late news")])
+
+    worker = threading.Thread(target=later)
+    worker.start()
+    assert fake.texts_for(USER) == []
+    got = fake.wait_for_messages(USER, 1, timeout=5)
+    worker.join()
+    assert [m["text"] for m in got] == ["late news"]
+    with pytest.raises(TimeoutError, match="received 1 of 2"):
+        fake.wait_for_messages(USER, 2, timeout=0.1)
+
+
 def test_clear_and_reset(fake, http):
     fake.add_user(USER)
     fake.quota_limit = 10

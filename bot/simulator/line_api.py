@@ -20,6 +20,7 @@ daemon thread, for tests and benchmarks::
 from __future__ import annotations
 
 import json
+import logging
 import re
 import secrets
 import threading
@@ -43,12 +44,15 @@ from bot.simulator.line_validate import (
     retry_key_problems,
 )
 
+log = logging.getLogger(__name__)
+
 __all__ = [
     "Delivery",
     "FakeLineApi",
     "FakeLineServer",
     "RecordedRequest",
     "SendBatch",
+    "message_text",
 ]
 
 # Short endpoint names used by inject()/count()/rate_limits; other operations are
@@ -73,7 +77,6 @@ ENDPOINT_NAMES: dict[str, str] = {
     "validateNarrowcast": "validate_narrowcast",
     "validateBroadcast": "validate_broadcast",
 }
-SEND_ENDPOINTS = ("reply", "push", "multicast", "broadcast", "narrowcast")
 DEFAULT_RATE_LIMITS: dict[str, float] = {"multicast": 200.0, "loading": 100.0}
 DEFAULT_RATE = 2000.0
 MAX_RICH_MENU_IMAGE_BYTES = 1024 * 1024
@@ -125,6 +128,7 @@ class RecordedRequest:
     query: dict[str, str] = field(default_factory=dict)
     response: Any = None
     time: float = 0.0
+    protocol_violation: bool = False
 
     def __getitem__(self, key: str) -> Any:
         return getattr(self, key)
@@ -321,6 +325,7 @@ class FakeLineApi:
         self._aliases = {op.operation_id: op.endpoint for op in self._routes}
         self._endpoint_names = {op.endpoint for op in self._routes}
         self._lock = threading.RLock()
+        self._delivered = threading.Condition(self._lock)
         self._wake = threading.Event()
         self._handlers: dict[str, Callable[[_Context], _Reply]] = {
             "replyMessage": self._reply,
@@ -527,6 +532,24 @@ class FakeLineApi:
         """Text of text messages, ``altText`` of others, ``[type]`` otherwise."""
         return [message_text(m) for m in self.messages_for(user_id)]
 
+    def wait_for_messages(
+        self, user_id: str, count: int = 1, timeout: float = 5.0
+    ) -> list[dict[str, Any]]:
+        """Block until ``user_id`` has received at least ``count`` messages in total
+        (for code that sends from a background worker); returns them all.
+        Raises ``TimeoutError`` with what did arrive otherwise."""
+        deadline = time.monotonic() + timeout
+        with self._delivered:
+            while self.delivery_count(user_id) < count:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    got = self.texts_for(user_id)
+                    raise TimeoutError(
+                        f"{user_id} received {len(got)} of {count} messages in {timeout}s: {got}"
+                    )
+                self._delivered.wait(remaining)
+        return self.messages_for(user_id)
+
     def delivery_count(self, user_id: str) -> int:
         """Number of message objects delivered to ``user_id``."""
         return sum(len(batch.messages) for batch in self.batches_for(user_id))
@@ -608,6 +631,7 @@ class FakeLineApi:
             time=time.time(),
         )
         delay = 0.0
+        violation = False
         op: _Operation | None = None
         try:
             op, params, path_matched = self._route(method, path)
@@ -658,14 +682,20 @@ class FakeLineApi:
             record.problems.extend(str(p) for p in error.problems)
             if not error.problems:
                 record.problems.append(error.message)
-            if error.violation:
-                with self._lock:
-                    self._violations.append(record)
+            violation = error.violation
+        except Exception as exc:  # a bug in the fake must not look like LINE's answer
+            log.exception("fake LINE API failed on %s %s", method, path)
+            message = f"Internal error in the fake LINE API: {exc!r}"
+            reply = _Reply(500, {"message": message}, {})
+            record.problems.append(message)
         record.status = reply.status
         record.response = reply.body
+        violation = violation or record.protocol_violation
         with self._lock:
             self._requests.append(record)
             self._counts[(record.endpoint or path, reply.status)] += 1
+            if violation:
+                self._violations.append(record)
         return reply, delay
 
     # ------------------------------------------------------------ pipeline
@@ -797,6 +827,7 @@ class FakeLineApi:
                 entry.append(batch)
             else:
                 by_user[user_id] = [entry, batch]
+        self._delivered.notify_all()
         return batch
 
     def _notify(self, batch: SendBatch) -> None:
@@ -827,7 +858,7 @@ class FakeLineApi:
                         f"(key first accepted as request {accepted.request_id} with another body)"
                     )
                     ctx.record.problems.append(problem)
-                    self._violations.append(ctx.record)
+                    ctx.record.protocol_violation = True
                 body = {"message": MSG_RETRY_KEY_ACCEPTED}
                 if isinstance(accepted.response, dict) and "sentMessages" in accepted.response:
                     body["sentMessages"] = accepted.response["sentMessages"]

@@ -13,7 +13,7 @@ custom keywords:
   such as ``lable`` does not pass silently.
 
 On top of the schema, LINE's documented limits that the OpenAPI file does not
-encode are enforced (``docs`` / ``/work/shared/line-platform.md`` §3-4): text
+encode are enforced (LINE's API reference, "Message objects"/"Action objects"): text
 lengths counted in UTF-16 code units or grapheme clusters as LINE counts them,
 template and quick-reply rules, Flex size limits, retry-key rules and so on.
 
@@ -324,7 +324,8 @@ def _kw_discriminator(
             path=[prop],
         )
         return
-    yield from validator.descend(instance, {"$ref": target})
+    resolved = spec.get("_targets", {}).get(value)
+    yield from validator.descend(instance, resolved if resolved is not None else {"$ref": target})
 
 
 def _kw_known_properties(
@@ -395,15 +396,170 @@ def _check_double(value: object) -> bool:
     return not isinstance(value, float) or math.isfinite(value)
 
 
-_OasValidator = validators.extend(
-    Draft4Validator,
-    validators={
-        "x-discriminator": _kw_discriminator,
-        "x-known-properties": _kw_known_properties,
-        "x-discriminator-value": _kw_discriminator_value,
-        "x-string-items": _kw_string_items,
-    },
+# --- speed: resolve $refs from a dict, skip descending into simple leaf schemas ----------
+
+_TYPE_PREDICATES: dict[str, Callable[[Any], bool]] = {
+    "string": lambda v: isinstance(v, str),
+    "integer": lambda v: isinstance(v, int) and not isinstance(v, bool),
+    "number": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "boolean": lambda v: isinstance(v, bool),
+}
+_SIMPLE_KEYS = frozenset(
+    {"type", "enum", "maxLength", "minLength", "maximum", "minimum", "format", "pattern", "default"}
 )
+
+
+def _fast_predicate(schema: Any) -> Callable[[Any], bool] | None:
+    """A quick "is this value certainly valid?" test for a simple leaf schema.
+
+    ``True`` means valid; ``False`` means "ask jsonschema", which then reports
+    the precise error. ``None`` when the schema is not simple enough.
+    """
+    if not isinstance(schema, dict) or not schema or not set(schema) <= _SIMPLE_KEYS:
+        return None
+    kind = schema.get("type")
+    if not isinstance(kind, str) or kind not in _TYPE_PREDICATES:
+        return None
+    checks: list[Callable[[Any], bool]] = [_TYPE_PREDICATES[kind]]
+    if "enum" in schema:
+        allowed = list(schema["enum"])
+        checks.append(lambda v: any(v == a and type(v) is type(a) for a in allowed))
+    if "maxLength" in schema:
+        longest = schema["maxLength"]
+        checks.append(lambda v: len(v) <= longest)
+    if "minLength" in schema:
+        shortest = schema["minLength"]
+        checks.append(lambda v: len(v) >= shortest)
+    if "maximum" in schema:
+        highest = schema["maximum"]
+        checks.append(lambda v: v <= highest)
+    if "minimum" in schema:
+        lowest = schema["minimum"]
+        checks.append(lambda v: v >= lowest)
+    if "format" in schema:
+        fmt = schema["format"]
+        checks.append(lambda v: _format_checker.conforms(v, fmt))
+    if "pattern" in schema:
+        regex = re.compile(schema["pattern"])
+        checks.append(lambda v: regex.search(v) is not None)
+    if len(checks) == 1:
+        return checks[0]
+    return lambda v: all(check(v) for check in checks)
+
+
+def _kw_properties(
+    validator: Any, properties: dict[str, Any], instance: Any, schema: dict[str, Any]
+) -> Iterator[ValidationError]:
+    if not isinstance(instance, dict):
+        return
+    fast = schema.get("x-fast-properties") or {}
+    for prop, subschema in properties.items():
+        if prop in instance:
+            value = instance[prop]
+            predicate = fast.get(prop)
+            if predicate is not None and predicate(value):
+                continue
+            yield from validator.descend(value, subschema, path=prop, schema_path=prop)
+
+
+def _compile_fast_paths(node: Any) -> None:
+    """Attach ``x-fast-properties`` predicates to every ``properties`` in the tree."""
+    if isinstance(node, dict):
+        props = node.get("properties")
+        if isinstance(props, dict):
+            fast = {}
+            for prop, sub in props.items():
+                predicate = _fast_predicate(sub)
+                if predicate is not None:
+                    fast[prop] = predicate
+            if fast:
+                node["x-fast-properties"] = fast
+        for key, value in list(node.items()):
+            if key != "x-fast-properties":
+                _compile_fast_paths(value)
+    elif isinstance(node, list):
+        for value in node:
+            _compile_fast_paths(value)
+
+
+def _inline_refs(root: dict[str, Any]) -> None:
+    """Replace ``{"$ref": "#/components/schemas/X"}`` nodes by the schema object itself.
+
+    The result is a cyclic graph of dicts, which jsonschema walks happily (it
+    follows the instance, which is finite) and which saves a reference lookup
+    and one ``descend`` per level.
+    """
+    schemas = root["components"]["schemas"]
+
+    def target(node: Any) -> Any:
+        if isinstance(node, dict) and set(node) == {"$ref"}:
+            ref = node["$ref"]
+            if ref.startswith(_REF_PREFIX) and ref[len(_REF_PREFIX) :] in schemas:
+                return schemas[ref[len(_REF_PREFIX) :]]
+        return None
+
+    def walk(node: Any) -> None:
+        if isinstance(node, list):
+            for index, item in enumerate(node):
+                resolved = target(item)
+                if resolved is not None:
+                    node[index] = resolved
+                else:
+                    walk(item)
+        elif isinstance(node, dict):
+            for key, value in node.items():
+                if key.startswith("x-"):
+                    continue
+                if key == "properties" and isinstance(value, dict):
+                    for prop, sub in value.items():
+                        resolved = target(sub)
+                        if resolved is not None:
+                            value[prop] = resolved
+                        else:
+                            walk(sub)
+                    continue
+                resolved = target(value)
+                if resolved is not None:
+                    node[key] = resolved
+                else:
+                    walk(value)
+
+    for schema in schemas.values():
+        walk(schema)
+        disc = schema.get("x-discriminator")
+        if disc:
+            disc["_targets"] = {
+                value: schemas[ref[len(_REF_PREFIX) :]]
+                for value, ref in disc["mapping"].items()
+                if ref[len(_REF_PREFIX) :] in schemas
+            }
+
+
+def _make_validator_class(root: dict[str, Any]) -> Any:
+    """A draft-4 validator class knowing the custom keywords and ``root``'s $refs."""
+    schemas = root["components"]["schemas"]
+
+    def ref(
+        validator: Any, reference: str, instance: Any, schema: dict[str, Any]
+    ) -> Iterator[ValidationError]:
+        if reference.startswith(_REF_PREFIX):
+            target = schemas.get(reference[len(_REF_PREFIX) :])
+            if target is not None:
+                yield from validator.descend(instance, target)
+                return
+        yield from validator._validate_reference(ref=reference, instance=instance)
+
+    return validators.extend(
+        Draft4Validator,
+        validators={
+            "$ref": ref,
+            "properties": _kw_properties,
+            "x-discriminator": _kw_discriminator,
+            "x-known-properties": _kw_known_properties,
+            "x-discriminator-value": _kw_discriminator_value,
+            "x-string-items": _kw_string_items,
+        },
+    )
 
 
 # --- error formatting -----------------------------------------------------------
@@ -931,6 +1087,9 @@ class LineValidator:
             known = schema.get("x-known-properties")
             if known is not None:
                 known["_set"] = frozenset(known["properties"])
+        _compile_fast_paths(self.root)
+        _inline_refs(self.root)
+        self._validator_class = _make_validator_class(self.root)
         self._validators: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -946,8 +1105,8 @@ class LineValidator:
             with self._lock:
                 validator = self._validators.get(schema_name)
                 if validator is None:
-                    schema = {"$ref": _REF_PREFIX + schema_name, **self.root}
-                    validator = _OasValidator(schema, format_checker=_format_checker)
+                    schema = self.root["components"]["schemas"][schema_name]
+                    validator = self._validator_class(schema, format_checker=_format_checker)
                     self._validators[schema_name] = validator
         return validator
 

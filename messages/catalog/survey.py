@@ -1,5 +1,108 @@
-"""Wording for survey. 日本語 first, then English."""
+"""Wording for surveys. 日本語 first, then English."""
 
-JA: dict[str, str] = {}
+JA: dict[str, str] = {
+    "flow.name.survey": "アンケート",
+    "survey.none_open": (
+        "いま回答できるアンケートはありません。新しいアンケートが始まったら、お知らせします。"
+    ),
+    "survey.list_intro": "回答できるアンケートです。下のボタンから選んでください。\n{items}",
+    "survey.list_item": "・{title}（全{count}問・約{minutes}分・{closes}まで）",
+    "survey.list_item_resume": "・{title}（回答の途中です）",
+    "survey.label_resume": "続き: {title}",
+    "survey.intro": "「{title}」を始めます。全{count}問、約{minutes}分です。\n{privacy}",
+    "survey.anonymous_note": "匿名のアンケートです。回答は、あなたと結びつけずに集計します。",
+    "survey.named_note": "記名式のアンケートです。",
+    "survey.pause_note": "途中で「中断」して、あとから続きを回答できます。",
+    "survey.optional": "（任意）",
+    "survey.hint_single": "下のボタンから1つ選んでください。",
+    "survey.hint_multi": (
+        "当てはまるものを選んで（{max}つまで）、「決定」を押してください。\n選択中: {chosen}"
+    ),
+    "survey.hint_scale": "{min}〜{max}の数字で選んでください。{labels}",
+    "survey.hint_text": "メッセージで入力してください（{max}文字まで）。",
+    "survey.choose_from_buttons": "下のボタンから選んでください。",
+    "survey.too_many": "選べるのは{max}つまでです。ほかの選択を外してから選んでください。",
+    "survey.choose_one": "1つ以上選んでから「決定」を押してください。",
+    "survey.too_long": (
+        "{max}文字以内でお願いします（いまは{length}文字です）。短くして、もう一度送ってください。"
+    ),
+    "survey.type_text": "文字で入力して送ってください。",
+    "survey.required": "この質問はスキップできません。お答えください。",
+    "survey.thanks": (
+        "ご回答ありがとうございました。いただいた声は、まちの計画づくりに活かします。"
+    ),
+    "survey.closed": "「{title}」の受付は終了しました（{closes}まで）。ご協力ありがとうございました。",
+    "survey.not_open": "「{title}」は{opens}から回答できます。",
+    "survey.already": "「{title}」にはすでにご回答いただいています。ありがとうございました。",
+    "survey.ineligible_age": (
+        "「{title}」は{min_age}歳以上の方が対象のため、ご回答いただけません。"
+        "ご関心をお寄せいただき、ありがとうございます。"
+    ),
+    "survey.ineligible_residency": (
+        "「{title}」は{who}が対象のため、ご回答いただけません。"
+        "ご関心をお寄せいただき、ありがとうございます。"
+    ),
+    "survey.ask_age": "このアンケートには対象年齢があります。はじめに年代を教えてください。",
+    "survey.ask_residency": "はじめに、{town}とのかかわりを教えてください。",
+    "survey.need_consent": (
+        "記名式のアンケートのため、個人情報の取り扱いへの同意が必要です。"
+        "「プロフィール」から同意できます。"
+    ),
+    "survey.changed": "アンケートの内容が更新されました。お手数ですが、続きから改めてお答えください。",
+    "survey.gone": "このアンケートは終了しました。メニューからお選びください。",
+    "survey.list_sep": "、",
+    "survey.who.resident": "町内にお住まいの方",
+    "survey.who.commuter": "町内に通勤・通学している方",
+    "survey.who.outside": "町外にお住まいの方",
+    "survey.or": "、または",
+}
 
-EN: dict[str, str] = {}
+EN: dict[str, str] = {
+    "flow.name.survey": "survey",
+    "survey.none_open": "There is no survey to answer right now. We will let you know when one opens.",
+    "survey.list_intro": "Surveys you can answer. Please choose one below.\n{items}",
+    "survey.list_item": "- {title} ({count} questions, about {minutes} min, until {closes})",
+    "survey.list_item_resume": "- {title} (in progress)",
+    "survey.label_resume": "Continue: {title}",
+    "survey.intro": "Starting “{title}”: {count} questions, about {minutes} min.\n{privacy}",
+    "survey.anonymous_note": "This survey is anonymous: answers are counted without linking them to you.",
+    "survey.named_note": "This survey is not anonymous.",
+    "survey.pause_note": "Tap Pause at any time and continue later.",
+    "survey.optional": "(optional)",
+    "survey.hint_single": "Please choose one below.",
+    "survey.hint_multi": "Choose all that apply (up to {max}), then tap Done.\nChosen: {chosen}",
+    "survey.hint_scale": "Choose a number from {min} to {max}. {labels}",
+    "survey.hint_text": "Please type your answer (up to {max} characters).",
+    "survey.choose_from_buttons": "Please choose one of the buttons below.",
+    "survey.too_many": "You can choose up to {max}. Please untick another one first.",
+    "survey.choose_one": "Please choose at least one, then tap Done.",
+    "survey.too_long": (
+        "Please keep it within {max} characters (yours has {length}). Shorten it and send again."
+    ),
+    "survey.type_text": "Please type your answer and send it.",
+    "survey.required": "This question cannot be skipped. Please answer it.",
+    "survey.thanks": "Thank you for your answers. Your voice will help plan the town's future.",
+    "survey.closed": "“{title}” has closed (it ran until {closes}). Thank you for your interest.",
+    "survey.not_open": "“{title}” opens on {opens}.",
+    "survey.already": "You have already answered “{title}”. Thank you.",
+    "survey.ineligible_age": (
+        "“{title}” is for people aged {min_age} and over, so you cannot answer it. "
+        "Thank you for your interest."
+    ),
+    "survey.ineligible_residency": (
+        "“{title}” is for people who {who}, so you cannot answer it. Thank you for your interest."
+    ),
+    "survey.ask_age": "This survey has an age requirement. First, your age group?",
+    "survey.ask_residency": "First, how are you connected to {town}?",
+    "survey.need_consent": (
+        "This survey is not anonymous, so it needs your agreement to the privacy notice. "
+        "You can agree from Profile."
+    ),
+    "survey.changed": "The survey was updated. Please continue with the question below.",
+    "survey.gone": "This survey has ended. Please choose from the menu.",
+    "survey.list_sep": ", ",
+    "survey.who.resident": "live in town",
+    "survey.who.commuter": "work or study in town",
+    "survey.who.outside": "live outside the town",
+    "survey.or": " or ",
+}

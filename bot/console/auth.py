@@ -1,0 +1,74 @@
+"""Signing in and out, and the audit log page."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import flash, redirect, render_template, request, url_for
+
+from bot.console.base import bp, db, jst, now, page_args, require, sign_in, sign_out, write
+from handlers import staff as staff_accounts
+
+LOGIN_MESSAGES = {
+    "invalid": "メールアドレスまたはパスワードが違います。",
+    "inactive": "このアカウントは無効になっています。管理者にお問い合わせください。",
+}
+
+
+def _safe_next(target: str | None) -> str:
+    """Only paths inside the console (no other hosts, no scheme tricks)."""
+    if not target:
+        return url_for("console.dashboard")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/admin/") or "\\" in target:
+        return url_for("console.dashboard")
+    return target
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    """The sign-in form; failures are counted and lock the account after too many."""
+    error = None
+    email = ""
+    if request.method == "POST":
+        email = request.form.get("email", "")[:254]
+        password = request.form.get("password", "")[:200]
+        with write() as s:
+            result = staff_accounts.authenticate(s, email, password, now())
+        if result.ok:
+            sign_in(result.staff)
+            return redirect(_safe_next(request.args.get("next")))
+        if result.status == "locked":
+            error = (
+                "ログインに続けて失敗したため、一時的にログインできません。"
+                f"{jst(result.locked_until)} 以降にお試しください。"
+            )
+        else:
+            error = LOGIN_MESSAGES.get(result.status, LOGIN_MESSAGES["invalid"])
+    status = 401 if error else 200
+    return render_template("console/login.html", error=error, email=email), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out (a POST with the CSRF token, so no other site can do it)."""
+    sign_out()
+    flash("ログアウトしました。")
+    return redirect(url_for("console.login"))
+
+
+@bp.get("/audit")
+@require("admin")
+def audit():
+    """Who changed what, when (newest first)."""
+    page, limit, offset = page_args(50)
+    action = request.args.get("action", "").strip()[:64] or None
+    rows, total = staff_accounts.audit_entries(db(), limit=limit, offset=offset, action=action)
+    return render_template(
+        "console/audit.html",
+        rows=rows,
+        total=total,
+        page=page,
+        pages=max(1, -(-total // limit)),
+        action=action or "",
+    )

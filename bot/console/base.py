@@ -1,0 +1,303 @@
+"""The console blueprint and what every page shares: who is signed in, roles, CSRF, time.
+
+Every state change is a POST carrying the session's CSRF token; every POST needs the
+editor role or above (except signing in and out), and admin pages say so with
+`@require("admin")`. Checks run on the server for every request, whatever the page shows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+from functools import wraps
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    g,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from sqlalchemy.orm import Session
+
+from bot.state import AppState
+from db.session import transaction
+from db.staff import Staff
+from handlers import staff as staff_accounts
+
+bp = Blueprint(
+    "console",
+    __name__,
+    url_prefix="/admin",
+    template_folder="templates",
+    static_folder="static",
+    static_url_path="/static",
+)
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+PUBLIC = {"console.login", "console.static"}
+ANY_ROLE_POST = {"console.login", "console.logout"}
+IDLE_LIMIT = timedelta(hours=8)
+WEEKDAYS = "月火水木金土日"
+CSRF_FIELD = "csrf_token"
+
+
+def state() -> AppState:
+    """The app state (settings, sessions, gateway, clock)."""
+    return current_app.extensions["machikoe"]
+
+
+def now() -> datetime:
+    """The current time from the app's clock (fixed in tests)."""
+    return state().now()
+
+
+def db() -> Session:
+    """A read session for this request, closed when the request ends."""
+    if "console_db" not in g:
+        g.console_db = state().sessions()
+    return g.console_db
+
+
+@contextmanager
+def write() -> Iterator[Session]:
+    """A transaction for a change: committed on success, rolled back on error."""
+    with transaction(state().sessions) as s:
+        yield s
+
+
+def me() -> Staff | None:
+    """The signed-in staff member (a detached row), or None."""
+    return g.get("staff")
+
+
+def actor() -> str:
+    """Who to name in the audit log for this request."""
+    staff = me()
+    return staff.email if staff else "anonymous"
+
+
+def can(role: str) -> bool:
+    """Whether the signed-in staff member has this role or above."""
+    staff = me()
+    return staff is not None and staff_accounts.role_at_least(staff.role, role)
+
+
+def require(role: str) -> Callable:
+    """A view decorator: 403 unless the signed-in staff member has at least this role."""
+
+    def deco(view: Callable) -> Callable:
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if not can(role):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_role = role
+        return wrapped
+
+    return deco
+
+
+# --- sessions and CSRF ---------------------------------------------------------------------
+
+
+def fingerprint(staff: Staff) -> str:
+    """Ties a browser session to the password it was opened with (a reset signs others out)."""
+    key = current_app.secret_key.encode()
+    return hmac.new(key, staff.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def csrf_token() -> str:
+    """This session's CSRF token (created on first use)."""
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return token
+
+
+def _csrf_ok() -> bool:
+    expected = session.get("csrf")
+    given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
+    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+
+
+def sign_in(staff: Staff) -> None:
+    """Start a fresh session for this staff member (a new CSRF token too)."""
+    session.clear()
+    session["staff_id"] = staff.id
+    session["auth"] = fingerprint(staff)
+    session["seen"] = now().timestamp()
+    session["csrf"] = secrets.token_urlsafe(32)
+
+
+def sign_out() -> None:
+    """Forget the session."""
+    session.clear()
+
+
+def _load_staff() -> Staff | None:
+    staff_id = session.get("staff_id")
+    if not staff_id:
+        return None
+    seen = session.get("seen", 0)
+    if now().timestamp() - seen > IDLE_LIMIT.total_seconds():
+        session.clear()
+        return None
+    staff = db().get(Staff, staff_id)
+    if staff is None or not staff.active:
+        session.clear()
+        return None
+    if not hmac.compare_digest(session.get("auth", ""), fingerprint(staff)):
+        session.clear()
+        return None
+    session["seen"] = now().timestamp()
+    return staff
+
+
+@bp.before_request
+def _guard():
+    """Sign-in, CSRF and role checks for every console request."""
+    if request.endpoint == "console.static":
+        return None
+    g.staff = _load_staff()
+    if request.method not in SAFE_METHODS and not _csrf_ok():
+        abort(400, description="csrf")
+    if g.staff is None and request.endpoint not in PUBLIC:
+        if request.method in SAFE_METHODS:
+            return redirect(url_for("console.login", next=request.full_path))
+        abort(401)
+    if (
+        request.method not in SAFE_METHODS
+        and request.endpoint not in ANY_ROLE_POST
+        and not can("editor")
+    ):
+        abort(403)
+    return None
+
+
+@bp.teardown_request
+def _close(_exc):
+    session_ = g.pop("console_db", None)
+    if session_ is not None:
+        session_.close()
+
+
+@bp.after_request
+def _headers(response):
+    """No caching of staff pages, no framing, no inline script."""
+    response.headers.setdefault(
+        "Content-Security-Policy",
+        "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+        "object-src 'none'; frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    )
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if request.endpoint != "console.static":
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+ERRORS = {
+    400: ("リクエストを受け付けられません", "ページを開き直してから、もう一度お試しください。"),
+    401: ("ログインが必要です", "ログインしてからお試しください。"),
+    403: ("権限がありません", "この操作には編集者または管理者の権限が必要です。"),
+    404: ("見つかりません", "ページまたはデータが見つかりません。"),
+    413: ("ファイルが大きすぎます", "1 MB までのファイルにしてください。"),
+}
+
+
+def _error(exc):
+    code = getattr(exc, "code", 500) or 500
+    title, body = ERRORS.get(code, ("エラー", "もう一度お試しください。"))
+    return render_template("console/error.html", code=code, title=title, body=body), code
+
+
+for _code in ERRORS:
+    bp.register_error_handler(_code, _error)
+
+
+# --- showing things -------------------------------------------------------------------------
+
+
+def jst(value: datetime | None, fmt: str = "full") -> str:
+    """A time in the town's zone, e.g. 11月8日(土) 18:30 (with the year when not this year)."""
+    if value is None:
+        return "—"
+    local = value.astimezone(state().settings.tz)
+    year = "" if local.year == now().astimezone(state().settings.tz).year else f"{local.year}年"
+    day = f"{year}{local.month}月{local.day}日({WEEKDAYS[local.weekday()]})"
+    if fmt == "date":
+        return day
+    return f"{day} {local:%H:%M}"
+
+
+def number(value) -> str:
+    """A count with thousands separators (— for None)."""
+    if value is None:
+        return "—"
+    try:
+        return f"{int(value):,}"
+    except (TypeError, ValueError):
+        return str(value)
+
+
+def percent(part, whole) -> str:
+    """part/whole as a percentage with one decimal, or — when whole is 0."""
+    if not whole:
+        return "—"
+    return f"{100 * (part or 0) / whole:.1f}%"
+
+
+ROLE_NAMES = {"viewer": "閲覧者", "editor": "編集者", "admin": "管理者"}
+
+
+@bp.app_template_filter("jst")
+def _jst_filter(value, fmt: str = "full"):
+    return jst(value, fmt)
+
+
+@bp.app_template_filter("num")
+def _num_filter(value):
+    return number(value)
+
+
+@bp.context_processor
+def _context():
+    return {
+        "csrf_token": csrf_token,
+        "me": me(),
+        "can": can,
+        "role_names": ROLE_NAMES,
+        "percent": percent,
+        "town_name": _town_name(),
+    }
+
+
+def _town_name() -> str:
+    if "console_town" not in g:
+        from handlers.town import load_town
+
+        try:
+            g.console_town = load_town(db()).name if g.get("staff") else ""
+        except Exception:
+            g.console_town = ""
+    return g.console_town
+
+
+def page_args(per_page: int = 50) -> tuple[int, int, int]:
+    """(page, limit, offset) from ?page=."""
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    return page, per_page, (page - 1) * per_page

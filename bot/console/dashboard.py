@@ -1,0 +1,48 @@
+"""The dashboard: friends and blocks, surveys, events, announcements, the message quota."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import redirect, render_template, url_for
+
+from bot.console import announcements, events, surveys
+from bot.console.base import bp, db, state
+from handlers import staff as staff_accounts
+
+log = logging.getLogger(__name__)
+
+
+def quota() -> dict | None:
+    """This month's message quota from LINE, or None when LINE does not answer."""
+    try:
+        kind, limit, used = state().gateway.quota()
+    except Exception as exc:
+        log.warning("quota unavailable: %s", type(exc).__name__)
+        return None
+    return {
+        "type": kind,
+        "limit": limit,
+        "used": used,
+        "left": None if limit is None else max(0, limit - used),
+    }
+
+
+@bp.get("/")
+def dashboard():
+    """Everything at a glance."""
+    session = db()
+    return render_template(
+        "console/dashboard.html",
+        friends=staff_accounts.friend_counts(session),
+        surveys=surveys.summary(session),
+        events=events.summary(session),
+        announcements=announcements.summary(session),
+        quota=quota(),
+    )
+
+
+@bp.get("")
+def dashboard_slashless():
+    """/admin → /admin/."""
+    return redirect(url_for("console.dashboard"))

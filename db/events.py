@@ -1,0 +1,551 @@
+"""Events (workshops, district meetings) and sign-ups: models and queries.
+
+Capacity is per mode (onsite / online). Every change to an event's sign-ups happens with
+the event row locked (`lock_event`: SELECT … FOR UPDATE on PostgreSQL; SQLite serialises
+writers with BEGIN IMMEDIATE), so counting the seats and taking one is one step.
+
+Segment hooks (for announcements): `signed_up=<event id>` is
+`event_signups.event_id = :id AND event_signups.status IN ('confirmed', 'waitlisted')`,
+`attended=<event id>` is `event_signups.event_id = :id AND event_signups.attended_at IS NOT
+NULL`; both yield `event_signups.resident_id` (see `signed_up_residents`, `attended_residents`).
+"""
+
+from __future__ import annotations
+
+import secrets
+import unicodedata
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import (
+    ForeignKey,
+    Index,
+    Select,
+    String,
+    UniqueConstraint,
+    and_,
+    case,
+    func,
+    literal,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from db.base import Base, utcnow
+from db.models import Resident
+
+MODES = ("onsite", "online")
+FORMATS = ("onsite", "online", "hybrid")
+ACTIVE = ("confirmed", "waitlisted")
+CODE_DIGITS = 4
+
+
+class Event(Base):
+    """A workshop or meeting, as applied from a `kind: event` content file."""
+
+    __tablename__ = "events"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    series: Mapped[str | None] = mapped_column(String(64), index=True)
+    title: Mapped[dict] = mapped_column()  # {ja: …, en: …}
+    description: Mapped[dict] = mapped_column(default=dict)
+    venue: Mapped[dict] = mapped_column(default=dict)
+    format: Mapped[str] = mapped_column(String(8))  # onsite | online | hybrid
+    starts_at: Mapped[datetime] = mapped_column(index=True)
+    ends_at: Mapped[datetime]
+    capacity_onsite: Mapped[int] = mapped_column(default=0)
+    capacity_online: Mapped[int] = mapped_column(default=0)
+    online_url: Mapped[str | None] = mapped_column(String(1000))
+    signup_closes_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def modes(self) -> tuple[str, ...]:
+        """The modes one can attend in."""
+        return MODES if self.format == "hybrid" else (self.format,)
+
+    def capacity(self, mode: str) -> int:
+        """Seats for a mode (0 when the event has no such mode)."""
+        if mode not in self.modes:
+            return 0
+        return self.capacity_onsite if mode == "onsite" else self.capacity_online
+
+    def closes_at(self) -> datetime:
+        """When sign-up closes: signup_closes_at, or the start."""
+        return self.signup_closes_at or self.starts_at
+
+    def open_at(self, now: datetime) -> bool:
+        """Whether sign-up is open at this time."""
+        return now < self.closes_at() and now < self.starts_at
+
+
+class Signup(Base):
+    """One resident's place at one event: confirmed, waitlisted or cancelled (one row each)."""
+
+    __tablename__ = "event_signups"
+    __table_args__ = (
+        UniqueConstraint("resident_id", "event_id"),
+        UniqueConstraint("attendance_code", "event_id"),
+        Index("ix_event_signups_event_mode_status", "event_id", "mode", "status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_id: Mapped[str] = mapped_column(ForeignKey("events.id", ondelete="CASCADE"))
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    mode: Mapped[str] = mapped_column(String(8))  # onsite | online
+    status: Mapped[str] = mapped_column(String(12))  # confirmed | waitlisted | cancelled
+    waitlist_seq: Mapped[int | None]  # order on the waitlist (lower first), while waitlisted
+    attendance_code: Mapped[str] = mapped_column(String(8))
+    attended_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]  # the day-before reminder was queued
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    confirmed_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+    event: Mapped[Event] = relationship(lazy="joined")
+    resident: Mapped[Resident] = relationship(lazy="joined")
+
+    @property
+    def attended(self) -> bool:
+        """Checked in by staff."""
+        return self.attended_at is not None
+
+
+# --- reading --------------------------------------------------------------------------
+
+
+def get_event(session: Session, event_id: str) -> Event | None:
+    """One event by id."""
+    return session.get(Event, event_id)
+
+
+def lock_event(session: Session, event_id: str) -> Event | None:
+    """The event, locked for this transaction (serialises sign-ups for it)."""
+    return session.scalar(
+        select(Event).where(Event.id == event_id).with_for_update().execution_options(
+            populate_existing=True
+        )
+    )
+
+
+def upcoming_events(
+    session: Session, now: datetime, limit: int | None = None, offset: int = 0
+) -> list[Event]:
+    """Events that have not started yet, soonest first."""
+    stmt = (
+        select(Event)
+        .where(Event.starts_at > now)
+        .order_by(Event.starts_at, Event.id)
+        .offset(offset)
+    )
+    if limit is not None:
+        stmt = stmt.limit(limit)
+    return list(session.scalars(stmt))
+
+
+def count_upcoming(session: Session, now: datetime) -> int:
+    """How many events have not started yet."""
+    return session.scalar(select(func.count()).select_from(Event).where(Event.starts_at > now))
+
+
+def series_events(session: Session, series: str, now: datetime) -> list[Event]:
+    """The sessions of a series that have not started, in order."""
+    return list(
+        session.scalars(
+            select(Event)
+            .where(Event.series == series, Event.starts_at > now)
+            .order_by(Event.starts_at, Event.id)
+        )
+    )
+
+
+def confirmed_counts(session: Session, event_ids: list[str]) -> dict[tuple[str, str], int]:
+    """(event id, mode) → confirmed sign-ups."""
+    if not event_ids:
+        return {}
+    rows = session.execute(
+        select(Signup.event_id, Signup.mode, func.count())
+        .where(Signup.event_id.in_(event_ids), Signup.status == "confirmed")
+        .group_by(Signup.event_id, Signup.mode)
+    )
+    return {(e, m): n for e, m, n in rows}
+
+
+def seats_left(session: Session, event: Event) -> dict[str, int]:
+    """mode → seats left (never negative)."""
+    counts = confirmed_counts(session, [event.id])
+    return {m: max(0, event.capacity(m) - counts.get((event.id, m), 0)) for m in event.modes}
+
+
+def signup_for(session: Session, event_id: str, resident_id: int) -> Signup | None:
+    """The resident's sign-up row for an event (any status)."""
+    return session.scalar(
+        select(Signup).where(Signup.event_id == event_id, Signup.resident_id == resident_id)
+    )
+
+
+def signups_of(
+    session: Session, resident_id: int, event_ids: list[str] | None = None
+) -> dict[str, Signup]:
+    """event id → the resident's active (confirmed or waitlisted) sign-up."""
+    stmt = select(Signup).where(Signup.resident_id == resident_id, Signup.status.in_(ACTIVE))
+    if event_ids is not None:
+        stmt = stmt.where(Signup.event_id.in_(event_ids))
+    return {s.event_id: s for s in session.scalars(stmt)}
+
+
+def my_upcoming(session: Session, resident_id: int, now: datetime) -> list[Event]:
+    """Events not started yet where the resident is confirmed or waitlisted, soonest first."""
+    return list(
+        session.scalars(
+            select(Event)
+            .join(Signup, Signup.event_id == Event.id)
+            .where(
+                Signup.resident_id == resident_id,
+                Signup.status.in_(ACTIVE),
+                Event.starts_at > now,
+            )
+            .order_by(Event.starts_at, Event.id)
+        )
+    )
+
+
+def waitlist_position(session: Session, signup: Signup) -> int | None:
+    """1 for the first person waiting for that event and mode; None unless waitlisted."""
+    if signup.status != "waitlisted" or signup.waitlist_seq is None:
+        return None
+    ahead = session.scalar(
+        select(func.count())
+        .select_from(Signup)
+        .where(
+            Signup.event_id == signup.event_id,
+            Signup.mode == signup.mode,
+            Signup.status == "waitlisted",
+            Signup.waitlist_seq < signup.waitlist_seq,
+        )
+    )
+    return ahead + 1
+
+
+def _position_column():
+    return case(
+        (
+            Signup.status == "waitlisted",
+            func.row_number().over(
+                partition_by=(Signup.event_id, Signup.mode, Signup.status),
+                order_by=Signup.waitlist_seq,
+            ),
+        ),
+        else_=None,
+    )
+
+
+@dataclass(frozen=True)
+class Attendee:
+    """One row of an attendee list."""
+
+    signup_id: int
+    line_user_id: str
+    mode: str
+    status: str
+    waitlist_position: int | None
+    attendance_code: str
+    attended_at: datetime | None
+    signed_up_at: datetime
+    cancelled_at: datetime | None
+
+
+def attendees(session: Session, event_id: str) -> list[Attendee]:
+    """Every sign-up of an event with its waitlist position, confirmed first."""
+    position = _position_column().label("position")
+    order = case(
+        (Signup.status == "confirmed", 0), (Signup.status == "waitlisted", 1), else_=2
+    )
+    stmt = (
+        select(
+            Signup.id,
+            Resident.line_user_id,
+            Signup.mode,
+            Signup.status,
+            position,
+            Signup.attendance_code,
+            Signup.attended_at,
+            Signup.created_at,
+            Signup.cancelled_at,
+        )
+        .join(Resident, Resident.id == Signup.resident_id)
+        .where(Signup.event_id == event_id)
+        .order_by(order, Signup.mode, Signup.waitlist_seq, Signup.confirmed_at, Signup.id)
+    )
+    return [Attendee(*row) for row in session.execute(stmt)]
+
+
+@dataclass(frozen=True)
+class ModeCount:
+    """Sign-ups for one event and mode against its capacity."""
+
+    event_id: str
+    mode: str
+    capacity: int
+    confirmed: int
+    waitlisted: int
+    attended: int
+
+
+def signup_counts(session: Session, event_ids: list[str] | None = None) -> list[ModeCount]:
+    """Per event and mode: capacity, confirmed, waitlisted and attended (one GROUP BY)."""
+    modes = union_all(
+        select(literal("onsite").label("mode")), select(literal("online").label("mode"))
+    ).subquery()
+    capacity = case(
+        (modes.c.mode == "onsite", Event.capacity_onsite), else_=Event.capacity_online
+    )
+    on = and_(Signup.event_id == Event.id, Signup.mode == modes.c.mode)
+    stmt = (
+        select(
+            Event.id,
+            modes.c.mode,
+            capacity,
+            func.count(case((Signup.status == "confirmed", 1))),
+            func.count(case((Signup.status == "waitlisted", 1))),
+            func.count(Signup.attended_at),
+        )
+        .select_from(Event)
+        .join(modes, (Event.format == "hybrid") | (Event.format == modes.c.mode))
+        .outerjoin(Signup, on)
+        .group_by(Event.id, modes.c.mode, capacity, Event.starts_at)
+        .order_by(Event.starts_at, Event.id, modes.c.mode.desc())
+    )
+    if event_ids is not None:
+        stmt = stmt.where(Event.id.in_(event_ids))
+    return [ModeCount(*row) for row in session.execute(stmt)]
+
+
+def waitlists(session: Session, event_id: str) -> dict[str, list[Attendee]]:
+    """mode → the people waiting, first first."""
+    out: dict[str, list[Attendee]] = {m: [] for m in MODES}
+    for a in attendees(session, event_id):
+        if a.status == "waitlisted":
+            out[a.mode].append(a)
+    return out
+
+
+def cancellations(
+    session: Session, start: datetime, end: datetime
+) -> dict[str, int]:
+    """event id → sign-ups cancelled in [start, end) (and not taken up again)."""
+    rows = session.execute(
+        select(Signup.event_id, func.count())
+        .where(
+            Signup.status == "cancelled", Signup.cancelled_at >= start, Signup.cancelled_at < end
+        )
+        .group_by(Signup.event_id)
+    )
+    return dict(rows.all())
+
+
+def signups_between(session: Session, start: datetime, end: datetime) -> dict[str, int]:
+    """event id → sign-ups made in [start, end) that are still confirmed or waitlisted."""
+    rows = session.execute(
+        select(Signup.event_id, func.count())
+        .where(Signup.status.in_(ACTIVE), Signup.created_at >= start, Signup.created_at < end)
+        .group_by(Signup.event_id)
+    )
+    return dict(rows.all())
+
+
+def signed_up_residents(event_ids: list[str]) -> Select:
+    """resident ids signed up (confirmed or waitlisted) for any of the events (segments)."""
+    return select(Signup.resident_id).where(
+        Signup.event_id.in_(event_ids), Signup.status.in_(ACTIVE)
+    )
+
+
+def attended_residents(event_ids: list[str]) -> Select:
+    """resident ids checked in at any of the events (segments)."""
+    return select(Signup.resident_id).where(
+        Signup.event_id.in_(event_ids), Signup.attended_at.is_not(None)
+    )
+
+
+# --- changing (call with the event locked: lock_event) ----------------------------------
+
+
+@dataclass
+class JoinResult:
+    """What a sign-up attempt did."""
+
+    status: str  # confirmed | waitlisted | full | closed | already | unknown | bad_mode
+    event: Event | None = None
+    signup: Signup | None = None
+    position: int | None = None
+    seats_other: dict[str, int] = field(default_factory=dict)
+
+
+def _new_code(session: Session, event_id: str) -> str:
+    taken = set(
+        session.scalars(select(Signup.attendance_code).where(Signup.event_id == event_id))
+    )
+    for _ in range(1000):
+        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+        if code not in taken:
+            return code
+    digits = CODE_DIGITS + 2  # a very full event: longer codes
+    return "".join(secrets.choice("0123456789") for _ in range(digits))
+
+
+def _next_seq(session: Session, event_id: str) -> int:
+    top = session.scalar(select(func.max(Signup.waitlist_seq)).where(Signup.event_id == event_id))
+    return (top or 0) + 1
+
+
+def join(
+    session: Session,
+    event_id: str,
+    resident_id: int,
+    mode: str,
+    now: datetime,
+    *,
+    waitlist: bool = False,
+) -> JoinResult:
+    """Take a seat in a mode, or (with waitlist=True) a place on its waitlist when full."""
+    event = lock_event(session, event_id)
+    if event is None:
+        return JoinResult("unknown")
+    if mode not in event.modes:
+        return JoinResult("bad_mode", event)
+    if not event.open_at(now):
+        return JoinResult("closed", event)
+    row = session.scalar(
+        select(Signup)
+        .where(Signup.event_id == event_id, Signup.resident_id == resident_id)
+        .with_for_update()
+    )
+    if row is not None and row.status in ACTIVE:
+        return JoinResult("already", event, row, waitlist_position(session, row))
+    left = seats_left(session, event)
+    if left[mode] <= 0 and not waitlist:
+        others = {m: n for m, n in left.items() if m != mode and n > 0}
+        return JoinResult("full", event, seats_other=others)
+    if row is None:
+        row = Signup(
+            event_id=event_id,
+            resident_id=resident_id,
+            attendance_code=_new_code(session, event_id),
+            created_at=now,
+        )
+        session.add(row)
+    else:
+        row.created_at = now
+    row.mode = mode
+    row.updated_at = now
+    row.cancelled_at = None
+    if left[mode] > 0:
+        row.status, row.waitlist_seq, row.confirmed_at = "confirmed", None, now
+        session.flush()
+        return JoinResult("confirmed", event, row)
+    row.status, row.waitlist_seq, row.confirmed_at = "waitlisted", _next_seq(session, event_id), None
+    session.flush()
+    return JoinResult("waitlisted", event, row, waitlist_position(session, row))
+
+
+@dataclass
+class CancelResult:
+    """What a cancellation did, and whom it promoted from the waitlist."""
+
+    status: str  # cancelled | not_signed_up | started | unknown
+    event: Event | None = None
+    signup: Signup | None = None
+    promoted: list[Signup] = field(default_factory=list)
+
+
+def cancel(session: Session, event_id: str, resident_id: int, now: datetime) -> CancelResult:
+    """Cancel the resident's sign-up; a freed seat goes to the first one waiting."""
+    event = lock_event(session, event_id)
+    if event is None:
+        return CancelResult("unknown")
+    row = session.scalar(
+        select(Signup)
+        .where(Signup.event_id == event_id, Signup.resident_id == resident_id)
+        .with_for_update()
+    )
+    if row is None or row.status not in ACTIVE:
+        return CancelResult("not_signed_up", event, row)
+    if now >= event.starts_at:
+        return CancelResult("started", event, row)
+    was_confirmed = row.status == "confirmed"
+    row.status, row.waitlist_seq = "cancelled", None
+    row.cancelled_at = row.updated_at = now
+    session.flush()
+    promoted = fill_seats(session, event, row.mode, now) if was_confirmed else []
+    return CancelResult("cancelled", event, row, promoted)
+
+
+def fill_seats(session: Session, event: Event, mode: str, now: datetime) -> list[Signup]:
+    """Promote the first people waiting while there are free seats (never over capacity).
+
+    Call with the event locked. Residents who blocked the account are passed over.
+    """
+    if now >= event.starts_at:
+        return []
+    free = seats_left(session, event).get(mode, 0)
+    if free <= 0:
+        return []
+    rows = list(
+        session.scalars(
+            select(Signup)
+            .join(Resident, Resident.id == Signup.resident_id)
+            .where(
+                Signup.event_id == event.id,
+                Signup.mode == mode,
+                Signup.status == "waitlisted",
+                Resident.blocked.is_(False),
+            )
+            .order_by(Signup.waitlist_seq)
+            .limit(free)
+            .with_for_update(of=Signup)
+        )
+    )
+    for row in rows:
+        row.status, row.waitlist_seq = "confirmed", None
+        row.confirmed_at = row.updated_at = now
+    session.flush()
+    return rows
+
+
+@dataclass
+class CheckinResult:
+    """What a check-in did."""
+
+    status: str  # checked_in | already | unknown_code | not_confirmed | unknown_event
+    signup: Signup | None = None
+
+
+def normalise_code(code: str) -> str:
+    """An attendance code as typed (full-width digits, spaces) → its stored form."""
+    return unicodedata.normalize("NFKC", code).strip().replace(" ", "").replace("-", "")
+
+
+def checkin(
+    session: Session, event_id: str, code: str, now: datetime | None = None
+) -> CheckinResult:
+    """Record attendance for the sign-up with this code (confirmed sign-ups only)."""
+    if get_event(session, event_id) is None:
+        return CheckinResult("unknown_event")
+    row = session.scalar(
+        select(Signup)
+        .where(Signup.event_id == event_id, Signup.attendance_code == normalise_code(code))
+        .with_for_update()
+    )
+    if row is None:
+        return CheckinResult("unknown_code")
+    if row.status != "confirmed":
+        return CheckinResult("not_confirmed", row)
+    if row.attended_at is not None:
+        return CheckinResult("already", row)
+    row.attended_at = now or utcnow()
+    row.updated_at = row.attended_at
+    session.flush()
+    return CheckinResult("checked_in", row)
