@@ -86,6 +86,7 @@ class Target:
     app: str
     env: dict[str, str]
     log: Path
+    cwd: Path = ROOT
     port: int = 0
     proc: subprocess.Popen | None = None
 
@@ -96,7 +97,7 @@ class Target:
         cmd += ["--bind", f"127.0.0.1:{self.port}", self.app]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(
-                cmd, cwd=ROOT, env=self.env, stdout=out, stderr=subprocess.STDOUT
+                cmd, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT
             )
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
@@ -173,12 +174,12 @@ def app_env(base: dict[str, str], fake_url: str, database_url: str) -> dict[str,
     return env
 
 
-def prepare_database(env: dict[str, str]) -> None:
+def prepare_database(env: dict[str, str], cwd: Path) -> None:
     """Migrate and apply the demo town with the real CLI."""
     flask = [sys.executable, "-m", "flask", "--app", "wsgi"]
     for args in (["db", "upgrade"], ["content", "apply", str(TOWN)]):
         done = subprocess.run(
-            [*flask, *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+            [*flask, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=120
         )
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(args)} failed:\n{done.stdout}\n{done.stderr}")
@@ -506,6 +507,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL variant")
     parser.add_argument("--no-doc", action="store_true", help="do not update performance.md")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 3 s, docs untouched")
+    parser.add_argument(
+        "--app-root", type=Path, default=ROOT, help="serve our app from this copy of the tree"
+    )
     parser.add_argument("--only", choices=["ours-sqlite", "ours-pg", "echo"], action="append")
     args = parser.parse_args(argv)
     if args.quick:
@@ -521,8 +525,10 @@ def main(argv: list[str] | None = None) -> int:
         wanted = args.only or ["ours-sqlite", "ours-pg", "echo"]
         if "ours-sqlite" in wanted:
             env = app_env(base, server.url, f"sqlite:///{work / 'bench.db'}")
-            prepare_database(env)
-            targets.append(Target("ours-sqlite", "wsgi:app", env, work / "ours-sqlite.log"))
+            prepare_database(env, args.app_root)
+            targets.append(
+                Target("ours-sqlite", "wsgi:app", env, work / "ours-sqlite.log", args.app_root)
+            )
         if "ours-pg" in wanted and not args.no_pg:
             from tests.pg import PgServer
 
@@ -532,8 +538,10 @@ def main(argv: list[str] | None = None) -> int:
                 print(f"PostgreSQL variant skipped: {exc}", file=sys.stderr)
             else:
                 env = app_env(base, server.url, pg.url)
-                prepare_database(env)
-                targets.append(Target("ours-pg", "wsgi:app", env, work / "ours-pg.log"))
+                prepare_database(env, args.app_root)
+                targets.append(
+                    Target("ours-pg", "wsgi:app", env, work / "ours-pg.log", args.app_root)
+                )
         if "echo" in wanted:
             env = app_env(base, server.url, "sqlite://")
             targets.append(Target("echo", "bench.echo_bot:app", env, work / "echo.log"))

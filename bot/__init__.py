@@ -25,10 +25,11 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.extensions["machikoe"] = state or build_state(settings)
 
     import handlers.flows  # noqa: F401  (registers every flow and keyword)
-    from bot import cli, health, webhook
+    from bot import calendar, cli, health, webhook
 
     app.register_blueprint(webhook.bp)
     app.register_blueprint(health.bp)
+    app.register_blueprint(calendar.bp)
     from bot import console
 
     app.register_blueprint(console.bp)

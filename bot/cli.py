@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext, with_appcontext
 
 from bot.config import ROOT
 from db import migrate
@@ -68,6 +68,7 @@ def content_apply(paths: tuple[Path, ...]) -> None:
 
 
 @click.command("demo")
+@with_appcontext
 def demo() -> None:
     """Apply the bundled demo content (and create the demo staff login when available)."""
     try:
@@ -84,6 +85,22 @@ def demo() -> None:
     demo_login()
 
 
+@click.command("richmenu")
+@click.option("--lang", type=click.Choice(["ja", "en"]), default="ja", show_default=True)
+@with_appcontext
+def richmenu(lang: str) -> None:
+    """Create the six-button rich menu and make it every friend's default."""
+    from linebot.v3.messaging import ApiException
+
+    from messages.richmenu import menu_image, menu_object
+
+    try:
+        rich_menu_id = _state().gateway.install_rich_menu(menu_object(lang), menu_image(lang))
+    except ApiException as exc:
+        raise click.ClickException(f"LINE refused the rich menu: HTTP {exc.status}") from exc
+    click.echo(f"rich menu {rich_menu_id} is now the default")
+
+
 jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 
 
@@ -91,10 +108,13 @@ jobs_cli = AppGroup("jobs", help="Scheduled jobs.")
 def jobs_list() -> None:
     """The scheduled jobs and when they run."""
     from bot.jobs import JOBS
+    from bot.scheduler import next_run, trigger_args
 
     for j in JOBS.values():
-        when = ", ".join(f"{k}={v}" for k, v in j.trigger_args.items())
-        click.echo(f"{j.name:12} {j.trigger}({when})  {j.about}")
+        when = ", ".join(f"{k}={v}" for k, v in trigger_args(j, _state()).items())
+        nxt = next_run(j, _state())
+        nxt_text = f"next {nxt:%Y-%m-%d %H:%M %Z}" if nxt else "not scheduled"
+        click.echo(f"{j.name:12} {nxt_text}  {j.trigger}({when})  {j.about}")
 
 
 @jobs_cli.command("run")
@@ -115,5 +135,13 @@ def register(app: Flask) -> None:
     """Attach every command group to the app."""
     from bot.cli_staff import staff_cli
 
-    for command in (db_cli, content_cli, demo, jobs_cli, staff_cli):
+    for command in (db_cli, content_cli, demo, jobs_cli, staff_cli, richmenu):
         app.cli.add_command(command)
+    from bot.cli_digest import digest_cli
+    from bot.scheduler import scheduler_command
+
+    app.cli.add_command(digest_cli)
+    from bot.cli_broadcast import broadcast_cli
+
+    app.cli.add_command(broadcast_cli)
+    app.cli.add_command(scheduler_command)

@@ -81,3 +81,23 @@ def demo_login() -> None:
     port = os.environ.get("PORT", "5000")
     click.echo(f"staff console: http://127.0.0.1:{port}/admin/")
     click.echo(f"demo login:    {DEMO_EMAIL} / {password}")
+
+
+@staff_cli.command("link-code")
+@click.argument("email")
+def staff_link_code(email: str) -> None:
+    """A one-time code (24 h) that links a staff member's LINE account when typed in the chat."""
+    from handlers import staff_link
+
+    state = _state()
+    with transaction(state.sessions) as s:
+        staff = staff_accounts.by_email(s, email)
+        if staff is None or not staff.active:
+            click.echo(f"error: no active staff account {email}", err=True)
+            sys.exit(1)
+        code = staff_link.issue(s, staff, state.settings.secret_key, state.now())
+        expires = staff.link_code_expires_at.astimezone(state.settings.tz)
+        staff_accounts.audit(s, "cli", "staff.link_code", staff.email, at=state.now())
+    click.echo(f"link code for {staff.email}: {code}")
+    click.echo(f"valid until {expires:%Y-%m-%d %H:%M} ({state.settings.town_tz}), once.")
+    click.echo("Send it as a message to the town's LINE account from the staff member's LINE.")

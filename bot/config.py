@@ -40,6 +40,7 @@ class Settings:
     demo_mode: bool = True
     max_body_bytes: int = 1_000_000
     line_timeout: tuple[float, float] = (2.0, 5.0)
+    public_base_url: str = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL: links residents open
     extra: dict = field(default_factory=dict)
 
     @property
@@ -143,4 +144,7 @@ def load_settings(env: dict | None = None) -> Settings:
         digest_emails=emails,
         town_tz=tz,
         demo_mode=demo,
+        public_base_url=_url(
+            env, "PUBLIC_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"
+        ),
     )

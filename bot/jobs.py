@@ -66,3 +66,36 @@ def expire_conversations(state: AppState) -> int:
             )
             .values(status="paused")
         ).rowcount
+
+
+@job(
+    "digest",
+    "cron",
+    "weekly digest by e-mail and LINE (schedule: console settings; this is the default)",
+    day_of_week="mon",
+    hour=9,
+    minute=0,
+)
+def weekly_digest(state: AppState) -> str:
+    """Send last week's digest once: the database records which weeks are done."""
+    from bot import digest
+
+    return digest.run_scheduled(state)
+
+
+@job("dispatch", "interval", "send announcements that are due or were interrupted", minutes=1)
+def dispatch_broadcasts(state: AppState) -> int:
+    """Due and interrupted broadcasts: send what is left (batches are claimed, never doubled)."""
+    from handlers import broadcast
+
+    return broadcast.send_due(state, state.now())
+
+
+@job("reminders", "interval", "remind confirmed attendees the day before their event", hours=1)
+def event_reminders(state: AppState) -> int:
+    """Queue the day-before reminders that are due (marked in the same transaction), send them."""
+    from handlers import reminders
+
+    with transaction(state.sessions) as s:
+        ids = reminders.queue_due(s, state.now(), state.settings.tz)
+    return sum(outbox.deliver(state, i) == "sent" for i in ids)

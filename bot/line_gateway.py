@@ -14,9 +14,11 @@ from linebot.v3.messaging import (
     ApiException,
     Configuration,
     MessagingApi,
+    MessagingApiBlob,
     MulticastRequest,
     PushMessageRequest,
     ReplyMessageRequest,
+    RichMenuRequest,
 )
 from linebot.v3.messaging.models.message import Message
 
@@ -205,3 +207,26 @@ class LineGateway:
         q = self.api.get_message_quota(_request_timeout=self.timeout)
         used = self.api.get_message_quota_consumption(_request_timeout=self.timeout)
         return q.type, (q.value if q.type == "limited" else None), used.total_usage
+
+    # --- rich menu (provisioned by an operator command, never at request time) ----------
+
+    def install_rich_menu(self, menu: dict, png: bytes) -> str:
+        """Create a rich menu, upload its image to the data API, make it the default."""
+        created = self.api.create_rich_menu(
+            RichMenuRequest.from_dict(menu), _request_timeout=self.timeout
+        )
+        rich_menu_id = created.rich_menu_id
+        config = Configuration(
+            host=self.settings.line_data_api_base_url,
+            access_token=self.settings.line_channel_access_token,
+        )
+        with ApiClient(config) as client:
+            MessagingApiBlob(client).set_rich_menu_image(
+                rich_menu_id,
+                body=png,
+                _headers={"Content-Type": "image/png"},
+                _request_timeout=(self.timeout[0], 30.0),
+            )
+        self.api.set_default_rich_menu(rich_menu_id, _request_timeout=self.timeout)
+        log.info("rich menu %s installed as the default", rich_menu_id)
+        return rich_menu_id

@@ -48,6 +48,7 @@ class Event(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     series: Mapped[str | None] = mapped_column(String(64), index=True)
+    series_title: Mapped[dict] = mapped_column(default=dict)  # {ja: …, en: …} or {}
     title: Mapped[dict] = mapped_column()  # {ja: …, en: …}
     description: Mapped[dict] = mapped_column(default=dict)
     venue: Mapped[dict] = mapped_column(default=dict)

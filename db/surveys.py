@@ -95,9 +95,7 @@ class SurveyResponse(Base):
     id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, never sequential
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     survey_version: Mapped[int]
-    resident_id: Mapped[int | None] = mapped_column(
-        ForeignKey("residents.id", ondelete="CASCADE")
-    )
+    resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
     submitted_on: Mapped[date] = mapped_column(Date)
     submitted_at: Mapped[datetime | None]
     age_band: Mapped[str | None] = mapped_column(String(32))
@@ -188,9 +186,7 @@ def completed_ids(session: Session, resident_id: int) -> set[str]:
 
 def has_responses(session: Session, survey_id: str) -> bool:
     """True when at least one response is stored."""
-    return bool(
-        session.scalar(select(exists().where(SurveyResponse.survey_id == survey_id)))
-    )
+    return bool(session.scalar(select(exists().where(SurveyResponse.survey_id == survey_id))))
 
 
 def town_day(moment: datetime, tz: str = "Asia/Tokyo") -> date:
@@ -416,7 +412,9 @@ def survey_results(session: Session, survey_id: str, by: tuple[str, ...] = DIMEN
     if survey is None:
         raise KeyError(survey_id)
     total = session.scalar(
-        select(func.count()).select_from(SurveyResponse).where(SurveyResponse.survey_id == survey_id)
+        select(func.count())
+        .select_from(SurveyResponse)
+        .where(SurveyResponse.survey_id == survey_id)
     )
     counts = question_counts(session, survey_id)
     answered = question_respondents(session, survey_id)

@@ -330,7 +330,7 @@ def coverage_section(inp: Inputs, cov: population.Coverage, key: str, title: str
             label = "年代別" if axis == "age" else "地区別"
             made.append(
                 Chart(
-                    f"{key}-{axis}",
+                    f"{key}-{axis}@machikoe",
                     f"{title}（{label}）",
                     charts.hbar(
                         f"{title}（{label}）",

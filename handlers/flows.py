@@ -1,5 +1,17 @@
 """Import every flow and keyword module so that they register themselves."""
 
-from handlers import chat, mydata, onboarding, opinion, plan  # noqa: F401  # noqa: F401
+from handlers import (  # noqa: F401
+    chat,
+    digest,
+    event_content,
+    mydata,
+    onboarding,
+    opinion,
+    plan,
+    population,
+    rsvp,
+    staff_link,
+    survey,
+)
 
 chat.install_placeholders()

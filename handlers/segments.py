@@ -75,8 +75,7 @@ def parse(expression: str) -> list[tuple[str, list[str]]]:
         values = [v for v in raw.replace("、", ",").split(",") if v.strip()]
         if not sep or not name or not values:
             raise SegmentError(
-                f"{part!r}: a condition is field=value[,value…] "
-                f"(fields: {', '.join(FIELDS)})"
+                f"{part!r}: a condition is field=value[,value…] (fields: {', '.join(FIELDS)})"
             )
         out.append((name.strip().lower(), [v.strip() for v in values]))
     return out
@@ -108,7 +107,9 @@ def conditions(session: Session, town: Town, expression: str) -> list[Condition]
 
 def compile_segment(session: Session, town: Town, expression: str) -> list[ColumnElement[bool]]:
     """The SQL conditions on residents for an expression (all must hold)."""
-    return [FIELDS[c.field].condition(list(c.values)) for c in conditions(session, town, expression)]
+    return [
+        FIELDS[c.field].condition(list(c.values)) for c in conditions(session, town, expression)
+    ]
 
 
 def exclusions(topic: str | None, urgent: bool) -> list[ColumnElement[bool]]:
@@ -120,9 +121,7 @@ def exclusions(topic: str | None, urgent: bool) -> list[ColumnElement[bool]]:
         stopped.append(NotifyOptOut.topic == STOP_ALL)
     out: list[ColumnElement[bool]] = [Resident.blocked == false()]
     if stopped:
-        out.append(
-            not_(exists().where(NotifyOptOut.resident_id == Resident.id, or_(*stopped)))
-        )
+        out.append(not_(exists().where(NotifyOptOut.resident_id == Resident.id, or_(*stopped))))
     return out
 
 
@@ -265,6 +264,7 @@ def _install_event_fields() -> None:
         ),
         replace=True,
     )
+
 
 _install_event_fields()
 _install_survey_fields()

@@ -27,7 +27,10 @@ CHOICE = {
             "type": "object",
             "required": ["value", "label"],
             "additionalProperties": False,
-            "properties": {"value": {"type": "string", "minLength": 1, "maxLength": 64}, "label": TEXT},
+            "properties": {
+                "value": {"type": "string", "minLength": 1, "maxLength": 64},
+                "label": TEXT,
+            },
         },
     ]
 }
@@ -117,9 +120,7 @@ def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) ->
     kind = q["type"]
     for name, types in ONLY.items():
         if name in q and kind not in types:
-            problems.append(
-                doc.problem([*where, name], f"only for {' / '.join(types)} questions")
-            )
+            problems.append(doc.problem([*where, name], f"only for {' / '.join(types)} questions"))
     if kind in ("single", "multi"):
         if "choices" not in q:
             problems.append(doc.problem(where, f"a {kind} question needs choices"))
@@ -133,9 +134,7 @@ def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) ->
             )
             if q.get("max_choices", 0) > len(choices):
                 problems.append(
-                    doc.problem(
-                        [*where, "max_choices"], f"is more than the {len(choices)} choices"
-                    )
+                    doc.problem([*where, "max_choices"], f"is more than the {len(choices)} choices")
                 )
     if kind == "scale":
         if "min" not in q or "max" not in q:
@@ -150,16 +149,12 @@ def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) ->
             for key in q.get("labels", {}):
                 if not str(key).lstrip("-").isdigit() or not q["min"] <= int(key) <= q["max"]:
                     problems.append(
-                        doc.problem(
-                            [*where, "labels", key], f"is not a point between min and max"
-                        )
+                        doc.problem([*where, "labels", key], "is not a point between min and max")
                     )
     for ref, values in (q.get("show_if") or {}).items():
         target = earlier.get(ref)
         if target is None:
-            problems.append(
-                doc.problem([*where, "show_if", ref], "must name an earlier question")
-            )
+            problems.append(doc.problem([*where, "show_if", ref], "must name an earlier question"))
             continue
         if target["type"] not in ("single", "multi"):
             problems.append(
@@ -184,9 +179,7 @@ def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) ->
 def check_survey(doc: Document, _session: Session) -> list[str]:
     """Ids, choices, show_if, scale ranges, and dates in order."""
     d = doc.data
-    problems = content.unique(
-        doc, ["questions"], [q["id"] for q in d["questions"]], "question id"
-    )
+    problems = content.unique(doc, ["questions"], [q["id"] for q in d["questions"]], "question id")
     earlier: dict[str, dict] = {}
     for i, q in enumerate(d["questions"]):
         problems += _check_question(doc, i, q, earlier)

@@ -6,6 +6,7 @@ from a Jinja2 template with autoescaping, and charts are referenced by Content-I
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -53,10 +54,16 @@ def plain(digest, tz) -> str:
     return "\n".join(out)
 
 
-def html(digest, tz) -> str:
-    """The digest as an HTML page; charts are <img src="cid:…">."""
+def html(digest, tz, *, embed: bool = False) -> str:
+    """The digest as an HTML page; charts are <img src="cid:…"> (data: URIs when embed)."""
+    src = {
+        c.cid: ("data:image/png;base64," + base64.b64encode(c.png).decode())
+        if embed
+        else f"cid:{c.cid}"
+        for c in digest.charts
+    }
     return _env.get_template("digest.html").render(
-        subject=subject(digest), digest=digest, when=_when(digest, tz)
+        subject=subject(digest), digest=digest, when=_when(digest, tz), src=src
     )
 
 

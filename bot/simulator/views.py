@@ -61,6 +61,14 @@ MAX_NAME = 20
 CROCKFORD = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 # Jobs a person most likely wants to run now, shown first; any other registered job follows.
 PREFERRED_JOBS = ("dispatch", "reminders", "digest", "outbox", "inbox")
+JOB_LABELS = {
+    "dispatch": "予約したお知らせを配信する",
+    "reminders": "ワークショップ前日のリマインダーを送る",
+    "digest": "職員向けの週次まとめを送る",
+    "outbox": "送れていないプッシュを送り直す",
+    "inbox": "処理が途中で止まった受信イベントを処理する",
+    "expire": "1日止まっている会話を一時停止にする",
+}
 DEFAULT_RESIDENTS = (("山田 花子", "ja"), ("Alex Smith", "en"))
 
 
@@ -287,7 +295,7 @@ def _jobs(jobs: dict) -> list[dict[str, str]]:
     names = [n for n in PREFERRED_JOBS if n in jobs] + sorted(
         n for n in jobs if n not in PREFERRED_JOBS
     )
-    return [{"name": n, "about": jobs[n].about} for n in names]
+    return [{"name": n, "about": JOB_LABELS.get(n, jobs[n].about)} for n in names]
 
 
 def _town_name() -> str:

@@ -31,7 +31,9 @@ JA: dict[str, str] = {
     "survey.thanks": (
         "ご回答ありがとうございました。いただいた声は、まちの計画づくりに活かします。"
     ),
-    "survey.closed": "「{title}」の受付は終了しました（{closes}まで）。ご協力ありがとうございました。",
+    "survey.closed": (
+        "「{title}」の受付は終了しました（{closes}まで）。ご協力ありがとうございました。"
+    ),
     "survey.not_open": "「{title}」は{opens}から回答できます。",
     "survey.already": "「{title}」にはすでにご回答いただいています。ありがとうございました。",
     "survey.ineligible_age": (
@@ -48,7 +50,9 @@ JA: dict[str, str] = {
         "記名式のアンケートのため、個人情報の取り扱いへの同意が必要です。"
         "「プロフィール」から同意できます。"
     ),
-    "survey.changed": "アンケートの内容が更新されました。お手数ですが、続きから改めてお答えください。",
+    "survey.changed": (
+        "アンケートの内容が更新されました。お手数ですが、続きから改めてお答えください。"
+    ),
     "survey.gone": "このアンケートは終了しました。メニューからお選びください。",
     "survey.list_sep": "、",
     "survey.who.resident": "町内にお住まいの方",
@@ -59,13 +63,17 @@ JA: dict[str, str] = {
 
 EN: dict[str, str] = {
     "flow.name.survey": "survey",
-    "survey.none_open": "There is no survey to answer right now. We will let you know when one opens.",
+    "survey.none_open": (
+        "There is no survey to answer right now. We will let you know when one opens."
+    ),
     "survey.list_intro": "Surveys you can answer. Please choose one below.\n{items}",
     "survey.list_item": "- {title} ({count} questions, about {minutes} min, until {closes})",
     "survey.list_item_resume": "- {title} (in progress)",
     "survey.label_resume": "Continue: {title}",
     "survey.intro": "Starting “{title}”: {count} questions, about {minutes} min.\n{privacy}",
-    "survey.anonymous_note": "This survey is anonymous: answers are counted without linking them to you.",
+    "survey.anonymous_note": (
+        "This survey is anonymous: answers are counted without linking them to you."
+    ),
     "survey.named_note": "This survey is not anonymous.",
     "survey.pause_note": "Tap Pause at any time and continue later.",
     "survey.optional": "(optional)",

@@ -78,9 +78,7 @@ def upgrade() -> None:
             ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_survey_responses")),
-        sa.UniqueConstraint(
-            "survey_id", "resident_id", name=op.f("uq_survey_responses_survey_id")
-        ),
+        sa.UniqueConstraint("survey_id", "resident_id", name=op.f("uq_survey_responses_survey_id")),
     )
     with op.batch_alter_table("survey_responses", schema=None) as batch_op:
         batch_op.create_index(

@@ -21,6 +21,7 @@ def upgrade() -> None:
         "events",
         sa.Column("id", sa.String(length=64), nullable=False),
         sa.Column("series", sa.String(length=64), nullable=True),
+        sa.Column("series_title", sa.JSON(), nullable=False),
         sa.Column("title", sa.JSON(), nullable=False),
         sa.Column("description", sa.JSON(), nullable=False),
         sa.Column("venue", sa.JSON(), nullable=False),

@@ -1,0 +1,120 @@
+"""お知らせ設定: residents switch announcement topics on and off, or stop all non-urgent ones.
+
+A topic is received unless the resident stopped it (notify_optouts); STOP_ALL stops every
+announcement except urgent ones. Turning a topic on also records it as an interest
+(resident_topics, used by `topic=` segments) when the resident agreed to keep a profile.
+Every change is saved at once. Diagram: docs/flows/notify.mmd
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from linebot.v3.messaging import Message
+from sqlalchemy import delete, select
+
+from db.broadcasts import STOP_ALL, NotifyOptOut
+from db.models import Conversation, ResidentTopic
+from handlers import chat, engine
+from handlers.context import Ctx, Outcome
+from handlers.engine import Flow, Input, State, Step
+from messages import common
+from messages.catalog import every, t
+from messages.choices import question
+
+
+class S(StrEnum):
+    """States of お知らせ設定."""
+
+    SETTINGS = "settings"
+
+
+def stopped(ctx: Ctx) -> set[str]:
+    """Topics the resident stopped (and STOP_ALL when everything non-urgent is stopped)."""
+    return set(
+        ctx.session.scalars(
+            select(NotifyOptOut.topic).where(NotifyOptOut.resident_id == ctx.resident.id)
+        )
+    )
+
+
+def _status(ctx: Ctx, off: set[str]) -> str:
+    return t(ctx.lang, "notify.status_stopped" if STOP_ALL in off else "notify.status_on")
+
+
+def _ask(ctx: Ctx, conv: Conversation) -> list[Message]:
+    off = stopped(ctx)
+    toggles = [
+        engine.button(conv, ("" if topic in off else "✓ ") + topic, "toggle", str(i))
+        for i, topic in enumerate(ctx.town.topics)
+    ]
+    all_key = "label.notify_resume_all" if STOP_ALL in off else "label.notify_stop_all"
+    extra = [
+        engine.button(conv, t(ctx.lang, all_key), "all"),
+        engine.button(conv, t(ctx.lang, "label.done"), "done"),
+    ]
+    key = "notify.ask" if ctx.town.topics else "notify.ask_no_topics"
+    return question(t(ctx.lang, key, status=_status(ctx, off)), toggles, extra)
+
+
+def _set(ctx: Ctx, topic: str, receive: bool) -> None:
+    rid = ctx.resident.id
+    ctx.session.execute(
+        delete(NotifyOptOut).where(NotifyOptOut.resident_id == rid, NotifyOptOut.topic == topic)
+    )
+    if topic != STOP_ALL:
+        ctx.session.execute(
+            delete(ResidentTopic).where(
+                ResidentTopic.resident_id == rid, ResidentTopic.topic == topic
+            )
+        )
+    if not receive:
+        ctx.session.add(NotifyOptOut(resident_id=rid, topic=topic, created_at=ctx.now))
+    elif topic != STOP_ALL and ctx.resident.consent == "agreed":
+        ctx.session.add(ResidentTopic(resident_id=rid, topic=topic))
+    ctx.session.flush()
+    ctx.session.expire(ctx.resident, ["topics"])
+
+
+def _answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
+    topics = list(ctx.town.topics)
+    off = stopped(ctx)
+    if inp.action == "done" or inp.text in every("label.done"):
+        receiving = [x for x in topics if x not in off] or [t(ctx.lang, "none")]
+        body = t(ctx.lang, "notify.saved", topics="、".join(receiving), status=_status(ctx, off))
+        return Step(None, [common.with_menu(ctx.lang, body)])
+    if inp.action == "all" or inp.text in every("label.notify_stop_all") | every(
+        "label.notify_resume_all"
+    ):
+        now_off = STOP_ALL not in off
+        _set(ctx, STOP_ALL, receive=not now_off)
+        said = "notify.stopped_all" if now_off else "notify.resumed_all"
+        return Step(S.SETTINGS, [common.text(t(ctx.lang, said))], stay=True)
+    picked = None
+    if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(topics):
+        picked = topics[int(inp.value)]
+    elif inp.text and inp.text.removeprefix("✓").strip() in topics:
+        picked = inp.text.removeprefix("✓").strip()
+    if picked is None:
+        return Step(S.SETTINGS, [common.text(t(ctx.lang, "notify.choose"))], stay=True)
+    receive = picked in off
+    _set(ctx, picked, receive=receive)
+    said = "notify.toggled_on" if receive else "notify.toggled_off"
+    return Step(S.SETTINGS, [common.text(t(ctx.lang, said, topic=picked))], stay=True)
+
+
+FLOW = engine.register(
+    Flow(
+        name="notify",
+        keyword="menu.notify",
+        start=lambda ctx, conv, args: Step(S.SETTINGS),
+        states={S.SETTINGS: State(ask=_ask, answer=_answer)},
+        pausable=False,
+    )
+)
+
+
+@chat.keyword("menu.notify")
+def notify_settings(ctx: Ctx, _text: str = "") -> Outcome:
+    """Show the settings with a toggle per topic."""
+    return Outcome().add(*engine.start(ctx, "notify"))

@@ -1,0 +1,85 @@
+"""The day-before reminder: one push per confirmed attendee, never twice.
+
+An attendee is due from REMIND_AT (town time) on the day before the event's date in the
+town's time zone until the event starts. Marking `reminded_at` and queueing the push happen
+in one transaction, in one UPDATE … RETURNING, so a second run (or a second clock) finds
+nothing to do; the push's retry key comes from the sign-up id as well.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta, tzinfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from bot import outbox
+from db.events import Event, Signup
+from db.models import Resident
+from messages import rsvp
+from messages.catalog import t
+
+REMIND_AT = time(10, 0)  # on the day before, from 10:00 town time
+
+
+def due_before(now: datetime, tz: tzinfo) -> datetime:
+    """Events starting before this instant (and after now) are due for their reminder."""
+    shifted = (now.astimezone(tz) - _since_midnight(REMIND_AT)).date()
+    midnight = datetime.combine(shifted + timedelta(days=2), time(0, 0), tzinfo=tz)
+    return midnight
+
+
+def _since_midnight(at: time) -> timedelta:
+    return timedelta(hours=at.hour, minutes=at.minute)
+
+
+def reminder_message(lang: str, event: Event, signup: Signup, tz: tzinfo):
+    """The reminder; the online URL only for an online attendee."""
+    online = signup.mode == "online"
+    place = t(lang, "events.place.online") if online else rsvp.local(lang, event.venue)
+    parts = [
+        t(
+            lang,
+            "events.reminder",
+            title=rsvp.local(lang, event.title),
+            when=rsvp.when(lang, event.starts_at, event.ends_at, tz),
+            place=place,
+            code=signup.attendance_code,
+        )
+    ]
+    if online and event.online_url:
+        parts.append(t(lang, "events.reminder.online", url=event.online_url))
+    parts.append(t(lang, "events.reminder.cancel"))
+    return rsvp.with_mine(lang, "\n".join(parts))
+
+
+def queue_due(session: Session, now: datetime, tz: tzinfo) -> list[int]:
+    """Mark every due, unreminded, confirmed sign-up of a resident who has not blocked us, and
+    queue its push in the same transaction; returns the outbox ids."""
+    due_events = select(Event.id).where(
+        Event.starts_at > now, Event.starts_at < due_before(now, tz)
+    )
+    reachable = select(Resident.id).where(Resident.blocked.is_(False))
+    marked = session.execute(
+        update(Signup)
+        .where(
+            Signup.status == "confirmed",
+            Signup.reminded_at.is_(None),
+            Signup.event_id.in_(due_events),
+            Signup.resident_id.in_(reachable),
+        )
+        .values(reminded_at=now)
+        .returning(Signup.id)
+        .execution_options(synchronize_session=False)
+    )
+    ids = [row[0] for row in marked]
+    if not ids:
+        return []
+    out = []
+    for signup in session.scalars(select(Signup).where(Signup.id.in_(ids)).order_by(Signup.id)):
+        resident = signup.resident
+        message = reminder_message(resident.language, signup.event, signup, tz)
+        out.append(
+            outbox.queue(session, resident.line_user_id, [message], "reminder", (signup.id,))
+        )
+    return out

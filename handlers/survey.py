@@ -1,0 +1,586 @@
+"""Surveys in chat: the list, eligibility, one question per message, and the response.
+
+States are `age` and `residency` (asked first when a survey's eligibility needs them and the
+profile does not say) and one state per question: `q.<id>` for choice and scale questions,
+`t.<id>` for free text. In-progress answers live in the conversation's data only; the response
+is written at the end, and the conversation is cleared, so an anonymous response leaves no
+trace that ties it to the resident. Diagram: docs/flows/survey.mmd
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from enum import StrEnum
+
+from linebot.v3.messaging import Message
+
+from db import surveys as store
+from db.models import Conversation
+from db.surveys import Survey
+from handlers import chat, engine, onboarding, survey_content  # noqa: F401 (registers the kind)
+from handlers.context import Ctx, Outcome
+from handlers.engine import Flow, Input, State, Step
+from messages import common
+from messages import survey as msg
+from messages.catalog import t
+from messages.postback import Postback
+
+FLOW = "survey"
+CHOICE_PREFIX, TEXT_PREFIX = "q.", "t."
+PROFILE_FIELDS = ("age_band", "district", "residency")
+
+
+class S(StrEnum):
+    """Fixed states (question states are `q.<id>` / `t.<id>`)."""
+
+    AGE = "age"
+    RESIDENCY = "residency"
+
+
+def _norm(text: str | None) -> str:
+    return unicodedata.normalize("NFKC", text or "").strip()
+
+
+# --- eligibility ---------------------------------------------------------------------------
+
+
+def band_max_age(band: str) -> int | None:
+    """The oldest age in an age band (`15歳以下` → 15, `20代` → 29); None when open-ended."""
+    numbers = [int(n) for n in re.findall(r"\d+", unicodedata.normalize("NFKC", band))]
+    if not numbers or "以上" in band or "over" in band.lower() or band.endswith("+"):
+        return None
+    if "未満" in band:
+        return numbers[0] - 1
+    if "代" in band or band.endswith("s"):
+        return numbers[0] + 9
+    return max(numbers)
+
+
+def profile(ctx: Ctx, conv: Conversation | None = None) -> dict:
+    """The resident's age band, district and residency (answers given in this survey win)."""
+    r = ctx.resident
+    known = {f: getattr(r, f) for f in PROFILE_FIELDS}
+    if conv is not None:
+        known.update({k: v for k, v in (conv.data.get("profile") or {}).items() if v})
+    return known
+
+
+def ineligible(ctx: Ctx, survey: Survey, known: dict) -> Message | None:
+    """The polite refusal when what we know rules the resident out; None otherwise."""
+    rules = survey.definition.get("eligibility") or {}
+    title = msg.local(survey.definition["title"], ctx.lang)
+    min_age = rules.get("min_age")
+    if min_age and known.get("age_band"):
+        oldest = band_max_age(known["age_band"])
+        if oldest is not None and oldest < min_age:
+            return msg.closing(ctx.lang, "survey.ineligible_age", title=title, min_age=min_age)
+    allowed = rules.get("residency")
+    if allowed and known.get("residency") and known["residency"] not in allowed:
+        who = t(ctx.lang, "survey.or").join(t(ctx.lang, f"survey.who.{r}") for r in allowed)
+        return msg.closing(ctx.lang, "survey.ineligible_residency", title=title, who=who)
+    return None
+
+
+def _needs(survey: Survey, known: dict) -> S | None:
+    rules = survey.definition.get("eligibility") or {}
+    if rules.get("min_age") and not known.get("age_band"):
+        return S.AGE
+    if rules.get("residency") and not known.get("residency"):
+        return S.RESIDENCY
+    return None
+
+
+# --- questions -------------------------------------------------------------------------------
+
+
+def state_of(q: dict) -> str:
+    """The conversation state that asks a question."""
+    return (TEXT_PREFIX if q["type"] == "text" else CHOICE_PREFIX) + q["id"]
+
+
+def visible(q: dict, answers: dict) -> bool:
+    """A question shows when every show_if condition matches an earlier answer."""
+    return all(
+        set(answers.get(ref) or []) & set(values)
+        for ref, values in (q.get("show_if") or {}).items()
+    )
+
+
+def next_question(survey: Survey, answers: dict, after: str | None) -> dict | None:
+    """The first visible question after the one with id `after` (or the first of all)."""
+    qs = survey.questions
+    start = 0 if after is None else next(i for i, q in enumerate(qs) if q["id"] == after) + 1
+    return next((q for q in qs[start:] if visible(q, answers)), None)
+
+
+def _survey(ctx: Ctx, conv: Conversation) -> Survey | None:
+    return store.get_survey(ctx.session, conv.data.get("survey", ""))
+
+
+def _question(survey: Survey, conv: Conversation) -> dict | None:
+    if not conv.state.startswith((CHOICE_PREFIX, TEXT_PREFIX)):
+        return None
+    q = survey.question(conv.state[2:])
+    return q if q is not None and state_of(q) == conv.state else None
+
+
+def _answers(conv: Conversation) -> dict:
+    return dict(conv.data.get("answers") or {})
+
+
+def _after(ctx: Ctx, conv: Conversation, survey: Survey, after: str | None) -> Step:
+    """Go on to the next thing to ask, or finish."""
+    need = _needs(survey, profile(ctx, conv))
+    if need is not None:
+        return Step(need)
+    if after is None:
+        refusal = ineligible(ctx, survey, profile(ctx, conv))
+        if refusal is not None:
+            return _end(conv, [refusal])
+    q = next_question(survey, _answers(conv), after)
+    if q is None:
+        return _finish(ctx, conv, survey)
+    return Step(state_of(q))
+
+
+def _end(conv: Conversation, say: list[Message]) -> Step:
+    """End the flow and forget the in-progress answers (other parked surveys are kept)."""
+    parked = conv.data.get("parked") or {}
+    conv.data = {"parked": parked} if parked else {}
+    conv.history = []
+    conv.state = ""
+    return Step(None, say)
+
+
+def _finish(ctx: Ctx, conv: Conversation, survey: Survey) -> Step:
+    answers = _answers(conv)
+    kept = {
+        q["id"]: answers[q["id"]]
+        for q in survey.questions
+        if answers.get(q["id"]) and visible(q, answers) and _valid(q, answers[q["id"]])
+    }
+    rid = store.submit(
+        ctx.session,
+        survey,
+        ctx.resident.id,
+        kept,
+        profile(ctx, conv),
+        ctx.now,
+        ctx.settings.town_tz,
+    )
+    title = msg.local(survey.definition["title"], ctx.lang)
+    if rid is None:
+        return _end(conv, [msg.closing(ctx.lang, "survey.already", title=title)])
+    return _end(conv, [msg.closing(ctx.lang, "survey.thanks")])
+
+
+def _valid(q: dict, values: list) -> bool:
+    """An answer still fits the (possibly updated) question."""
+    if q["type"] in ("single", "multi"):
+        real = {c["value"] for c in q["choices"]}
+        return set(values) <= real and (q["type"] == "multi" or len(values) == 1)
+    if q["type"] == "scale":
+        return len(values) == 1 and q["min"] <= int(values[0]) <= q["max"]
+    return len(values) == 1 and len(str(values[0])) <= q["max_length"]
+
+
+def _closed(ctx: Ctx, conv: Conversation, survey: Survey | None) -> Step:
+    if survey is None:
+        return _end(conv, [msg.closing(ctx.lang, "survey.gone")])
+    return _end(
+        conv,
+        [
+            msg.closing(
+                ctx.lang,
+                "survey.closed",
+                title=msg.local(survey.definition["title"], ctx.lang),
+                closes=msg.when(survey.closes_at, ctx.lang, ctx.settings.town_tz),
+            )
+        ],
+    )
+
+
+def _progress(survey: Survey, q: dict) -> str:
+    n = next(i for i, x in enumerate(survey.questions) if x["id"] == q["id"]) + 1
+    return f"Q{n}/{len(survey.questions)}"
+
+
+def _nav(ctx: Ctx, conv: Conversation, q: dict) -> list:
+    return engine.nav(ctx, conv, skip=not q.get("required", True))
+
+
+def _ask_question(ctx: Ctx, conv: Conversation) -> list[Message]:
+    survey = _survey(ctx, conv)
+    q = _question(survey, conv) if survey else None
+    if q is None:
+        return [common.text(t(ctx.lang, "survey.gone"))]
+    lang = ctx.lang
+    text = msg.local(q["text"], lang)
+    optional = "" if q.get("required", True) else t(lang, "survey.optional")
+    progress = _progress(survey, q)
+    if q["type"] == "single":
+        body = msg.heading(progress, text, t(lang, "survey.hint_single"), optional)
+        buttons = [
+            engine.button(conv, msg.local(c["label"], lang), "pick", str(i))
+            for i, c in enumerate(q["choices"])
+        ]
+        return msg.choice_question(body, buttons, _nav(ctx, conv, q))
+    if q["type"] == "multi":
+        chosen = _picked(conv, q)
+        labels = {c["value"]: msg.local(c["label"], lang) for c in q["choices"]}
+        hint = t(
+            lang,
+            "survey.hint_multi",
+            max=q["max_choices"],
+            chosen=t(lang, "survey.list_sep").join(labels[v] for v in chosen) or t(lang, "none"),
+        )
+        body = msg.heading(progress, text, hint, optional)
+        toggles = [
+            engine.button(
+                conv, ("✓ " if c["value"] in chosen else "") + labels[c["value"]], "toggle", str(i)
+            )
+            for i, c in enumerate(q["choices"])
+        ]
+        done = engine.button(conv, t(lang, "label.done"), "done")
+        return msg.choice_question(body, toggles, [done, *_nav(ctx, conv, q)])
+    if q["type"] == "scale":
+        ends = "  ".join(
+            f"{k}: {msg.local(v, lang)}"
+            for k, v in sorted(q.get("labels", {}).items(), key=lambda kv: int(kv[0]))
+        )
+        hint = t(lang, "survey.hint_scale", min=q["min"], max=q["max"], labels=ends).strip()
+        body = msg.heading(progress, text, hint, optional)
+        numbers = [
+            engine.button(conv, str(n), "pick", str(n)) for n in range(q["min"], q["max"] + 1)
+        ]
+        return msg.scale_question(body, numbers, _nav(ctx, conv, q))
+    body = msg.heading(progress, text, t(lang, "survey.hint_text", max=q["max_length"]), optional)
+    return msg.text_question(body, _nav(ctx, conv, q))
+
+
+def _picked(conv: Conversation, q: dict) -> list[str]:
+    """The working set of a multiple-choice question (starts from the saved answer)."""
+    picked = conv.data.get("picked") or {}
+    if picked.get("q") != q["id"]:
+        return list(_answers(conv).get(q["id"]) or [])
+    return list(picked["values"])
+
+
+def _save(conv: Conversation, q: dict, values: list | None) -> None:
+    answers = _answers(conv)
+    if values is None:
+        answers.pop(q["id"], None)
+    else:
+        answers[q["id"]] = values
+    engine.update(conv, answers=answers, picked={})
+
+
+def _retry(conv: Conversation, ctx: Ctx, key: str, **values) -> Step:
+    return Step(conv.state, [common.text(t(ctx.lang, key, **values))], stay=True)
+
+
+def _answer_question(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
+    survey = _survey(ctx, conv)
+    if survey is None or not survey.is_open(ctx.now):
+        return _closed(ctx, conv, survey)
+    q = _question(survey, conv)
+    if q is None:  # the survey changed under the resident: carry on from the start
+        engine.update(conv, picked={})
+        first = _after(ctx, conv, survey, None)
+        first.say[:0] = [common.text(t(ctx.lang, "survey.changed"))]
+        return first
+    if inp.action == "skip":
+        if q.get("required", True):
+            return _retry(conv, ctx, "survey.required")
+        _save(conv, q, None)
+        return _after(ctx, conv, survey, q["id"])
+    values = _ANSWER[q["type"]](ctx, conv, q, inp)
+    if isinstance(values, Step):
+        return values
+    _save(conv, q, values)
+    return _after(ctx, conv, survey, q["id"])
+
+
+def _single(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
+    choices = q["choices"]
+    if inp.action == "pick" and inp.value.isdigit() and int(inp.value) < len(choices):
+        return [choices[int(inp.value)]["value"]]
+    typed = _norm(inp.text)
+    for c in choices:
+        if typed and typed in {_norm(c["value"]), *map(_norm, c["label"].values())}:
+            return [c["value"]]
+    return _retry(conv, ctx, "survey.choose_from_buttons")
+
+
+def _multi(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
+    chosen = _picked(conv, q)
+    if inp.action == "done":
+        if not chosen:
+            return _retry(conv, ctx, "survey.choose_one")
+        order = [c["value"] for c in q["choices"]]
+        return [v for v in order if v in chosen]
+    picked = None
+    if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(q["choices"]):
+        picked = q["choices"][int(inp.value)]["value"]
+    elif inp.text:
+        typed = _norm(inp.text.removeprefix("✓").strip())
+        picked = next(
+            (
+                c["value"]
+                for c in q["choices"]
+                if typed in {_norm(c["value"]), *map(_norm, c["label"].values())}
+            ),
+            None,
+        )
+    if picked is None:
+        return _retry(conv, ctx, "survey.choose_from_buttons")
+    if picked in chosen:
+        chosen.remove(picked)
+    elif len(chosen) >= q["max_choices"]:
+        return _retry(conv, ctx, "survey.too_many", max=q["max_choices"])
+    else:
+        chosen.append(picked)
+    engine.update(conv, picked={"q": q["id"], "values": chosen})
+    return Step(conv.state, stay=True)
+
+
+def _scale(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
+    raw = inp.value if inp.action == "pick" else _norm(inp.text)
+    if re.fullmatch(r"-?\d{1,3}", raw or "") and q["min"] <= int(raw) <= q["max"]:
+        return [int(raw)]
+    return _retry(conv, ctx, "survey.choose_from_buttons")
+
+
+def _text(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
+    if inp.tapped or inp.text is None:
+        return _retry(conv, ctx, "survey.type_text")
+    answer = inp.text.strip()
+    if not answer:
+        return _retry(conv, ctx, "survey.type_text")
+    if len(answer) > q["max_length"]:
+        return _retry(conv, ctx, "survey.too_long", max=q["max_length"], length=len(answer))
+    return [answer]
+
+
+_ANSWER = {"single": _single, "multi": _multi, "scale": _scale, "text": _text}
+
+
+# --- age band and residency, when eligibility needs them ---------------------------------------
+
+
+def _profile_options(ctx: Ctx, state: S) -> list[tuple[str, str]]:
+    if state == S.AGE:
+        return [(b, b) for b in ctx.town.age_bands]
+    return [(r, t(ctx.lang, f"residency.{r}")) for r in onboarding.RESIDENCIES]
+
+
+def _profile_state(state: S) -> State:
+    field = "age_band" if state == S.AGE else "residency"
+    prompt = "survey.ask_age" if state == S.AGE else "survey.ask_residency"
+
+    def ask(ctx: Ctx, conv: Conversation) -> list[Message]:
+        buttons = [
+            engine.button(conv, label, "pick", str(i))
+            for i, (_, label) in enumerate(_profile_options(ctx, state))
+        ]
+        body = t(ctx.lang, prompt, town=ctx.town.name)
+        return msg.choice_question(body, buttons, engine.nav(ctx, conv))
+
+    def answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
+        survey = _survey(ctx, conv)
+        if survey is None or not survey.is_open(ctx.now):
+            return _closed(ctx, conv, survey)
+        options = _profile_options(ctx, state)
+        chosen = None
+        if inp.action == "pick" and inp.value.isdigit() and int(inp.value) < len(options):
+            chosen = options[int(inp.value)][0]
+        elif inp.text:
+            chosen = next((v for v, label in options if _norm(inp.text) in {v, label}), None)
+        if chosen is None:
+            return _retry(conv, ctx, "survey.choose_from_buttons")
+        engine.update(conv, profile={**(conv.data.get("profile") or {}), field: chosen})
+        if ctx.resident.consent == "agreed":  # kept in the profile only with consent
+            setattr(ctx.resident, field, chosen)
+        refusal = ineligible(ctx, survey, profile(ctx, conv))
+        if refusal is not None:
+            return _end(conv, [refusal])
+        return _after(ctx, conv, survey, None)
+
+    return State(ask=ask, answer=answer)
+
+
+# --- the flow ---------------------------------------------------------------------------------
+
+
+def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
+    survey = store.get_survey(ctx.session, args["survey"])
+    restore = args.get("restore") or {}
+    engine.update(
+        conv,
+        survey=survey.id,
+        version=survey.version,
+        answers=restore.get("answers") or {},
+        profile=restore.get("profile") or {},
+        picked={},
+        parked=args.get("parked") or {},
+    )
+    title = msg.local(survey.definition["title"], ctx.lang)
+    privacy = t(ctx.lang, "survey.anonymous_note" if survey.anonymous else "survey.named_note")
+    intro = t(
+        ctx.lang,
+        "survey.intro",
+        title=title,
+        count=len(survey.questions),
+        minutes=survey.definition["minutes"],
+        privacy=privacy + "\n" + t(ctx.lang, "survey.pause_note"),
+    )
+    if restore.get("state") and STATES.get(restore["state"]) is not None:
+        conv.history = list(restore.get("history") or [])
+        return Step(restore["state"])
+    first = _after(ctx, conv, survey, None)
+    first.say[:0] = [common.text(intro)]
+    return first
+
+
+class _States(dict):
+    """The fixed states plus one state per question (`q.<id>`, `t.<id>`)."""
+
+    def _dynamic(self, key: object) -> State | None:
+        if isinstance(key, str) and key.startswith(CHOICE_PREFIX):
+            return QUESTION
+        if isinstance(key, str) and key.startswith(TEXT_PREFIX):
+            return FREE_TEXT
+        return None
+
+    def get(self, key, default=None):
+        return super().get(key) or self._dynamic(key) or default
+
+    def __getitem__(self, key):
+        found = self.get(key)
+        if found is None:
+            raise KeyError(key)
+        return found
+
+    def __contains__(self, key) -> bool:
+        return super().__contains__(key) or self._dynamic(key) is not None
+
+
+QUESTION = State(ask=_ask_question, answer=_answer_question)
+FREE_TEXT = State(ask=_ask_question, answer=_answer_question, free_text=True)
+STATES = _States({S.AGE: _profile_state(S.AGE), S.RESIDENCY: _profile_state(S.RESIDENCY)})
+
+engine.register(Flow(name=FLOW, keyword="menu.survey", start=_start, states=STATES))
+
+
+# --- entry points: the list and a chosen survey ------------------------------------------------
+
+
+def _in_progress(conv: Conversation | None) -> set[str]:
+    if conv is None:
+        return set()
+    ids = set((conv.data.get("parked") or {}).keys())
+    if conv.status in {"active", "paused"} and conv.data.get("survey") and conv.state:
+        ids.add(conv.data["survey"])
+    return ids
+
+
+@chat.keyword("menu.survey")
+def survey_menu(ctx: Ctx, _text: str = "") -> Outcome:
+    """The open surveys this resident may answer and has not finished."""
+    done = store.completed_ids(ctx.session, ctx.resident.id)
+    conv = engine.find(ctx, FLOW)
+    started = _in_progress(conv)
+    known = profile(ctx)
+    items, buttons = [], []
+    for survey in store.open_surveys(ctx.session, ctx.now):
+        if survey.id in done or ineligible(ctx, survey, known) is not None:
+            continue
+        title = msg.local(survey.definition["title"], ctx.lang)
+        if survey.id in started:
+            items.append(t(ctx.lang, "survey.list_item_resume", title=title))
+            label = t(ctx.lang, "survey.label_resume", title=title)
+        else:
+            items.append(
+                t(
+                    ctx.lang,
+                    "survey.list_item",
+                    title=title,
+                    count=len(survey.questions),
+                    minutes=survey.definition["minutes"],
+                    closes=msg.when(survey.closes_at, ctx.lang, ctx.settings.town_tz),
+                )
+            )
+            label = title
+        buttons.append(common.button(label, Postback(action="survey_open", value=survey.id)))
+    if not buttons:
+        return Outcome().add(msg.closing(ctx.lang, "survey.none_open"))
+    return Outcome().add(*msg.survey_list(ctx.lang, items, buttons[:12]))
+
+
+@chat.action("survey_open")
+def survey_open(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
+    """Start or resume the chosen survey."""
+    return Outcome().add(*open_survey(ctx, pb.value))
+
+
+def open_survey(ctx: Ctx, survey_id: str) -> list[Message]:
+    """Start (or resume) a survey, after checking dates, earlier answers and eligibility."""
+    survey = store.get_survey(ctx.session, survey_id)
+    if survey is None:
+        return [msg.closing(ctx.lang, "survey.gone")]
+    title = msg.local(survey.definition["title"], ctx.lang)
+    tz = ctx.settings.town_tz
+    if ctx.now < survey.opens_at:
+        return [
+            msg.closing(
+                ctx.lang,
+                "survey.not_open",
+                title=title,
+                opens=msg.when(survey.opens_at, ctx.lang, tz),
+            )
+        ]
+    if not survey.is_open(ctx.now):
+        conv = engine.find(ctx, FLOW)
+        if conv is not None and conv.data.get("survey") == survey.id:
+            _end(conv, [])
+            conv.status = "done"
+        return [
+            msg.closing(
+                ctx.lang,
+                "survey.closed",
+                title=title,
+                closes=msg.when(survey.closes_at, ctx.lang, tz),
+            )
+        ]
+    if survey.id in store.completed_ids(ctx.session, ctx.resident.id):
+        return [msg.closing(ctx.lang, "survey.already", title=title)]
+    if not survey.anonymous and ctx.resident.consent != "agreed":
+        return [msg.closing(ctx.lang, "survey.need_consent")]
+    refusal = ineligible(ctx, survey, profile(ctx))
+    if refusal is not None:
+        return [refusal]
+    conv = engine.find(ctx, FLOW)
+    if (
+        conv is not None
+        and conv.status in {"active", "paused"}
+        and conv.data.get("survey") == survey.id
+        and conv.state in STATES
+    ):
+        return engine.resume(ctx, FLOW) or []
+    parked = dict((conv.data.get("parked") or {}) if conv is not None else {})
+    if (
+        conv is not None
+        and conv.status in {"active", "paused"}
+        and conv.data.get("survey") not in (None, survey.id)
+        and conv.state in STATES
+    ):
+        parked[conv.data["survey"]] = {
+            "answers": conv.data.get("answers") or {},
+            "profile": conv.data.get("profile") or {},
+            "state": conv.state,
+            "history": list(conv.history),
+        }
+    restore = parked.pop(survey.id, None)
+    store.record_start(ctx.session, ctx.resident.id, survey.id, ctx.now)
+    return engine.start(ctx, FLOW, {"survey": survey.id, "parked": parked, "restore": restore})

@@ -1,0 +1,89 @@
+"""Survey messages: the list of surveys, one question per message, scale grids. Pure builders."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from linebot.v3.messaging import (
+    FlexBox,
+    FlexBubble,
+    FlexButton,
+    FlexMessage,
+    FlexText,
+    Message,
+    PostbackAction,
+)
+
+from messages import common
+from messages.catalog import t
+from messages.choices import ALT_TEXT_MAX, question
+
+WEEKDAYS_JA = "月火水木金土日"
+SCALE_ROW = 6
+
+
+def local(text: dict | str, lang: str) -> str:
+    """A content text ({ja, en?} or plain) in the resident's language, Japanese as fallback."""
+    if isinstance(text, dict):
+        return text.get(lang) or text["ja"]
+    return text
+
+
+def when(moment: datetime, lang: str, tz: str = "Asia/Tokyo") -> str:
+    """A time as residents read it: `11月8日(土) 18:30` (in the town's time zone)."""
+    m = moment.astimezone(ZoneInfo(tz))
+    if lang == "en":
+        return m.strftime("%a %-d %b %H:%M")
+    return f"{m.month}月{m.day}日({WEEKDAYS_JA[m.weekday()]}) {m:%H:%M}"
+
+
+def heading(progress: str, text: str, hint: str, optional: str = "") -> str:
+    """`Q3/8` on its own line, then the question, then how to answer."""
+    first = f"{progress} {optional}".strip()
+    return f"{first}\n{text}\n\n{hint}"
+
+
+def choice_question(body: str, choices: list[PostbackAction], nav: list) -> list[Message]:
+    """Choices as quick replies, or as Flex buttons showing the full wording."""
+    return question(body, choices, nav)
+
+
+def scale_question(body: str, numbers: list[PostbackAction], nav: list) -> list[Message]:
+    """Numbers as quick replies when they fit with the navigation, else a Flex grid."""
+    if len(numbers) + len(nav) <= common.QUICK_REPLY_MAX:
+        return [common.text(body, [*numbers, *nav])]
+    rows: list = [FlexText(text=body, wrap=True, size="md")]
+    for i in range(0, len(numbers), SCALE_ROW):
+        rows.append(
+            FlexBox(
+                layout="horizontal",
+                spacing="xs",
+                margin="md",
+                contents=[
+                    FlexButton(action=a, style="secondary", height="sm")
+                    for a in numbers[i : i + SCALE_ROW]
+                ],
+            )
+        )
+    bubble = FlexBubble(size="giga", body=FlexBox(layout="vertical", contents=rows, spacing="sm"))
+    alt = body if len(body) <= ALT_TEXT_MAX else body[: ALT_TEXT_MAX - 1] + "…"
+    message = FlexMessage(altText=alt, contents=bubble)
+    message.quick_reply = common.quick(nav)
+    return [message]
+
+
+def text_question(body: str, nav: list) -> list[Message]:
+    """A free-text question: the navigation as quick replies."""
+    return [common.text(body, nav)]
+
+
+def survey_list(lang: str, items: list[str], buttons: list[PostbackAction]) -> list[Message]:
+    """The open surveys, one button each, with the menu words too."""
+    body = t(lang, "survey.list_intro", items="\n".join(items))
+    return question(body, buttons, [])
+
+
+def closing(lang: str, key: str, **values) -> Message:
+    """A closing line (thanks, refusal) with the menu."""
+    return common.with_menu(lang, t(lang, key, **values))
