@@ -510,6 +510,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--app-root", type=Path, default=ROOT, help="serve our app from this copy of the tree"
     )
+    parser.add_argument(
+        "--variant",
+        action="append",
+        metavar="NAME=PATH",
+        help="also serve another copy of the tree on SQLite (before/after comparisons)",
+    )
     parser.add_argument("--only", choices=["ours-sqlite", "ours-pg", "echo"], action="append")
     args = parser.parse_args(argv)
     if args.quick:
@@ -542,6 +548,11 @@ def main(argv: list[str] | None = None) -> int:
                 targets.append(
                     Target("ours-pg", "wsgi:app", env, work / "ours-pg.log", args.app_root)
                 )
+        for spec in args.variant or []:
+            name, _, path = spec.partition("=")
+            env = app_env(base, server.url, f"sqlite:///{work / (name + '.db')}")
+            prepare_database(env, Path(path))
+            targets.append(Target(name, "wsgi:app", env, work / f"{name}.log", Path(path)))
         if "echo" in wanted:
             env = app_env(base, server.url, "sqlite://")
             targets.append(Target("echo", "bench.echo_bot:app", env, work / "echo.log"))
@@ -575,7 +586,7 @@ def main(argv: list[str] | None = None) -> int:
     RESULTS.mkdir(exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"webhook-{stamp}.json").write_text(
-        json.dumps({"args": vars(args), "summary": summary, "runs": runs}, indent=1)
+        json.dumps({"args": vars(args), "summary": summary, "runs": runs}, indent=1, default=str)
     )
     if not args.no_doc:
         write_doc(section(summary, runs, args, started))

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup, with_appcontext, with_appcontext
+from flask.cli import AppGroup, with_appcontext
 
 from bot.config import ROOT
 from db import migrate
@@ -134,6 +134,9 @@ def jobs_run(name: str) -> None:
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
     from bot.cli_staff import staff_cli
+    from bot.cli_surveys import surveys_cli
+
+    app.cli.add_command(surveys_cli)
 
     for command in (db_cli, content_cli, demo, jobs_cli, staff_cli, richmenu):
         app.cli.add_command(command)
@@ -145,3 +148,6 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(broadcast_cli)
     app.cli.add_command(scheduler_command)
+    from bot.cli_events import events_cli
+
+    app.cli.add_command(events_cli)

@@ -111,7 +111,9 @@ def _report(report: broadcast.SendReport) -> None:
 @click.option("--image", "image_url", default=None, help="An https image URL.")
 @click.option("--link", "link_url", default=None, help="An https link, shown as a button.")
 @click.option("--link-label", default=None, help="The link button's label (≤20 characters).")
-@click.option("--at", "at_text", default=None, help="Send later: ISO 8601, e.g. 2026-11-08T09:00+09:00.")
+@click.option(
+    "--at", "at_text", default=None, help="Send later: ISO 8601, e.g. 2026-11-08T09:00+09:00."
+)
 @click.option("--urgent", is_flag=True, help="Reaches residents who stopped non-urgent news.")
 @click.option("--dry-run", is_flag=True, help="Print recipients and quota cost; send nothing.")
 @click.option("--again", is_flag=True, help="Send even if the same announcement was made today.")
@@ -158,7 +160,9 @@ def send_cmd(
         click.secho(f"error: {exc}", fg="red", err=True)
         sys.exit(2)
     if scheduled_at > state.now():
-        click.echo(f"broadcast {b_id} scheduled for {_when(scheduled_at)} (the dispatch job sends it)")
+        click.echo(
+            f"broadcast {b_id} scheduled for {_when(scheduled_at)} (the dispatch job sends it)"
+        )
         return
     _report(_foreground(b_id))
 

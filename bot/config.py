@@ -72,11 +72,11 @@ def _url(env: dict, name: str, default: str) -> str:
     return value
 
 
-def _default_api(env: dict, demo: bool) -> str:
+def _default_api(env: dict, demo: bool, real: str = "https://api.line.me") -> str:
     """Demo mode talks to the simulator's stand-in for LINE inside this app."""
     if demo:
         return f"http://127.0.0.1:{env.get('PORT', '5000')}/simulator/line"
-    return "https://api.line.me"
+    return real
 
 
 def _local_secret_key() -> str:
@@ -136,7 +136,9 @@ def load_settings(env: dict | None = None) -> Settings:
         line_channel_secret=secret or DEMO_CHANNEL_SECRET,
         line_channel_access_token=token or DEMO_ACCESS_TOKEN,
         line_api_base_url=_url(env, "LINE_API_BASE_URL", _default_api(env, demo)),
-        line_data_api_base_url=_url(env, "LINE_DATA_API_BASE_URL", "https://api-data.line.me"),
+        line_data_api_base_url=_url(
+            env, "LINE_DATA_API_BASE_URL", _default_api(env, demo, "https://api-data.line.me")
+        ),
         database_url=database_url,
         secret_key=secret_key,
         simulator_enabled=_flag(env, "SIMULATOR_ENABLED", demo),

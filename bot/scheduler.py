@@ -48,7 +48,10 @@ def make_trigger(job: Job, state: AppState, args: dict | None = None) -> BaseTri
 def next_run(job: Job, state: AppState, now: datetime | None = None) -> datetime | None:
     """When the clock would next run a job (in the town's time zone)."""
     now = (now or state.now()).astimezone(state.settings.tz)
-    return make_trigger(job, state).get_next_fire_time(None, now)
+    args = trigger_args(job, state)
+    if job.trigger == "interval":  # as the clock would, if it started now
+        args["start_date"] = now + IntervalTrigger(**args).interval
+    return make_trigger(job, state, args).get_next_fire_time(None, now)
 
 
 def _runner(state: AppState, job: Job):

@@ -45,8 +45,9 @@ def callback():
         return _refuse(400, "malformed JSON")
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         return _refuse(400, "no events list")
-    event_ids = inbox.store(state, payload["events"])
+    fresh: dict = {}
+    event_ids = inbox.store(state, payload["events"], fresh)
     log.info("webhook: %d events, %d new", len(payload["events"]), len(event_ids))
     for event_id in event_ids:
-        inbox.process(state, event_id)
+        inbox.process(state, event_id, stored=fresh.get(event_id))
     return jsonify(ok=True), 200

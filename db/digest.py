@@ -39,14 +39,15 @@ def claim(session: Session, name: str, period: str, now: datetime) -> bool:
     again after RETRY_FAILED_AFTER, a run whose process died after STALE_AFTER.
     """
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    inserted = session.execute(
+    inserted = session.scalar(
         insert(JobRun)
         .values(name=name, period=period, status="running", attempts=1, started_at=now, detail={})
         .on_conflict_do_nothing(index_elements=["name", "period"])
-    ).rowcount
-    if inserted:
+        .returning(JobRun.id)
+    )  # RETURNING, not rowcount: psycopg reports -1 for INSERT … ON CONFLICT
+    if inserted is not None:
         return True
-    retaken = session.execute(
+    retaken = session.scalars(
         update(JobRun)
         .where(
             JobRun.name == name,
@@ -58,8 +59,9 @@ def claim(session: Session, name: str, period: str, now: datetime) -> bool:
             ),
         )
         .values(status="running", attempts=JobRun.attempts + 1, started_at=now)
+        .returning(JobRun.id)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    ).all()
     return bool(retaken)
 
 

@@ -105,8 +105,8 @@ class Signup(Base):
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
 
-    event: Mapped[Event] = relationship(lazy="joined")
-    resident: Mapped[Resident] = relationship(lazy="joined")
+    event: Mapped[Event] = relationship()
+    resident: Mapped[Resident] = relationship()
 
     @property
     def attended(self) -> bool:
@@ -125,9 +125,10 @@ def get_event(session: Session, event_id: str) -> Event | None:
 def lock_event(session: Session, event_id: str) -> Event | None:
     """The event, locked for this transaction (serialises sign-ups for it)."""
     return session.scalar(
-        select(Event).where(Event.id == event_id).with_for_update().execution_options(
-            populate_existing=True
-        )
+        select(Event)
+        .where(Event.id == event_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
 
 
@@ -261,9 +262,7 @@ class Attendee:
 def attendees(session: Session, event_id: str) -> list[Attendee]:
     """Every sign-up of an event with its waitlist position, confirmed first."""
     position = _position_column().label("position")
-    order = case(
-        (Signup.status == "confirmed", 0), (Signup.status == "waitlisted", 1), else_=2
-    )
+    order = case((Signup.status == "confirmed", 0), (Signup.status == "waitlisted", 1), else_=2)
     stmt = (
         select(
             Signup.id,
@@ -300,9 +299,7 @@ def signup_counts(session: Session, event_ids: list[str] | None = None) -> list[
     modes = union_all(
         select(literal("onsite").label("mode")), select(literal("online").label("mode"))
     ).subquery()
-    capacity = case(
-        (modes.c.mode == "onsite", Event.capacity_onsite), else_=Event.capacity_online
-    )
+    capacity = case((modes.c.mode == "onsite", Event.capacity_onsite), else_=Event.capacity_online)
     on = and_(Signup.event_id == Event.id, Signup.mode == modes.c.mode)
     stmt = (
         select(
@@ -333,9 +330,7 @@ def waitlists(session: Session, event_id: str) -> dict[str, list[Attendee]]:
     return out
 
 
-def cancellations(
-    session: Session, start: datetime, end: datetime
-) -> dict[str, int]:
+def cancellations(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     """event id → sign-ups cancelled in [start, end) (and not taken up again)."""
     rows = session.execute(
         select(Signup.event_id, func.count())
@@ -386,9 +381,7 @@ class JoinResult:
 
 
 def _new_code(session: Session, event_id: str) -> str:
-    taken = set(
-        session.scalars(select(Signup.attendance_code).where(Signup.event_id == event_id))
-    )
+    taken = set(session.scalars(select(Signup.attendance_code).where(Signup.event_id == event_id)))
     for _ in range(1000):
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
         if code not in taken:
@@ -430,25 +423,24 @@ def join(
     if left[mode] <= 0 and not waitlist:
         others = {m: n for m, n in left.items() if m != mode and n > 0}
         return JoinResult("full", event, seats_other=others)
+    seat = left[mode] > 0
+    seq = None if seat else _next_seq(session, event_id)
     if row is None:
         row = Signup(
             event_id=event_id,
             resident_id=resident_id,
             attendance_code=_new_code(session, event_id),
-            created_at=now,
         )
         session.add(row)
-    else:
-        row.created_at = now
     row.mode = mode
-    row.updated_at = now
+    row.created_at = row.updated_at = now
     row.cancelled_at = None
-    if left[mode] > 0:
-        row.status, row.waitlist_seq, row.confirmed_at = "confirmed", None, now
-        session.flush()
-        return JoinResult("confirmed", event, row)
-    row.status, row.waitlist_seq, row.confirmed_at = "waitlisted", _next_seq(session, event_id), None
+    row.status = "confirmed" if seat else "waitlisted"
+    row.waitlist_seq = seq
+    row.confirmed_at = now if seat else None
     session.flush()
+    if seat:
+        return JoinResult("confirmed", event, row)
     return JoinResult("waitlisted", event, row, waitlist_position(session, row))
 
 

@@ -12,6 +12,7 @@ AND c.survey_id = 'X' AND c.completed_on IS NOT NULL)`; see `answered_clause`.
 
 from __future__ import annotations
 
+import secrets
 import statistics
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -19,9 +20,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
+    BigInteger,
     Date,
     ForeignKey,
     Index,
+    Integer,
     String,
     Text,
     UniqueConstraint,
@@ -38,6 +41,8 @@ CHOICE_TYPES = ("single", "multi", "scale")
 DIMENSIONS = ("age_band", "district", "residency")
 SUPPRESS_BELOW = 5
 SUPPRESSED = "<5"
+# random 62-bit ids: on SQLite an INTEGER PRIMARY KEY (the rowid), so joins are fast
+RESPONSE_ID = BigInteger().with_variant(Integer(), "sqlite")
 
 
 class Survey(Base):
@@ -92,7 +97,7 @@ class SurveyResponse(Base):
         Index("ix_survey_responses_survey_submitted", "survey_id", "submitted_on"),
     )
 
-    id: Mapped[str] = mapped_column(String(32), primary_key=True)  # random, never sequential
+    id: Mapped[int] = mapped_column(RESPONSE_ID, primary_key=True, autoincrement=False)  # random
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
     survey_version: Mapped[int]
     resident_id: Mapped[int | None] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
@@ -108,11 +113,18 @@ class SurveyAnswer(Base):
 
     __tablename__ = "survey_answers"
     __table_args__ = (
-        Index("ix_survey_answers_survey_question_value", "survey_id", "question_id", "value"),
+        # covering for counts and cross-tabs (the join to responses needs response_id)
+        Index(
+            "ix_survey_answers_survey_question_value",
+            "survey_id",
+            "question_id",
+            "value",
+            "response_id",
+        ),
     )
 
-    response_id: Mapped[str] = mapped_column(
-        ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True
+    response_id: Mapped[int] = mapped_column(
+        RESPONSE_ID, ForeignKey("survey_responses.id", ondelete="CASCADE"), primary_key=True
     )
     question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     position: Mapped[int] = mapped_column(primary_key=True, default=0)
@@ -229,20 +241,18 @@ def submit(
     profile: dict,
     now: datetime,
     tz: str = "Asia/Tokyo",
-) -> str | None:
+) -> int | None:
     """Store a finished response; None (and nothing written) if the resident already answered.
 
     `answers` maps question id → list of values (choice values, one number, or one text).
     """
-    import uuid
-
     day = town_day(now, tz)
     record_start(session, resident_id, survey.id, now)
     done = completion(session, resident_id, survey.id)
     if done.completed_on is not None:
         return None
     done.completed_on = day
-    response_id = uuid.uuid4().hex
+    response_id = secrets.randbelow(2**62) + 1
     session.add(
         SurveyResponse(
             id=response_id,

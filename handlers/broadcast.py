@@ -27,7 +27,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import and_, case, func, insert, literal, literal_column, or_, select, update
+from sqlalchemy import (
+    and_,
+    case,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, sessionmaker
 
 from bot.line_gateway import retry_key  # a pure function: the one derivation of retry keys
@@ -377,7 +388,7 @@ def materialise(session: Session, b: Broadcast, town: Town) -> int:
     batches: list[dict] = []
     for lang in LANGUAGES:
         rn = func.row_number().over(order_by=Resident.id)
-        batch_no = literal(first) + (rn - 1).op("/")(literal_column(str(BATCH_SIZE)))
+        batch_no = literal(first) + (rn - 1).self_group().op("/")(literal_column(str(BATCH_SIZE)))
         source = select(literal(b.id), Resident.id, batch_no, literal("queued")).where(
             where, _lang_condition(lang)
         )
@@ -484,12 +495,12 @@ def _owner_dead(owner: str | None) -> bool:
     if not owner:
         return True
     host, _, rest = owner.partition(":")
-    pid_text, _, token = rest.partition(":")
+    pid_text, _, _token = rest.partition(":")
     if host != HOST or not pid_text.isdigit():
         return False
     pid = int(pid_text)
     if pid == os.getpid():
-        return token not in ACTIVE_OWNERS
+        return owner not in ACTIVE_OWNERS
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -560,21 +571,28 @@ def _claim(state: State, b_id: int, owner: str, now: datetime, group: int) -> li
                 BroadcastDelivery.batch_no.in_(fresh),
                 BroadcastDelivery.status == "queued",
             )
-            blocked = select(Resident.id).where(Resident.blocked.is_(True))
+            # correlated EXISTS: look up only this batch's residents (by primary key)
+            blocked = exists().where(
+                Resident.id == BroadcastDelivery.resident_id, Resident.blocked.is_(True)
+            )
             s.execute(
                 update(BroadcastDelivery)
-                .where(in_fresh, BroadcastDelivery.resident_id.in_(blocked))
+                .where(in_fresh, blocked)
                 .values(status="skipped", reason="blocked")
+                .execution_options(synchronize_session=False)
             )
             stopped = [NotifyOptOut.topic == b.topic] if b.topic else []
             if not b.urgent:
                 stopped.append(NotifyOptOut.topic == STOP_ALL)
             if stopped:
-                opted = select(NotifyOptOut.resident_id).where(or_(*stopped))
+                opted = exists().where(
+                    NotifyOptOut.resident_id == BroadcastDelivery.resident_id, or_(*stopped)
+                )
                 s.execute(
                     update(BroadcastDelivery)
-                    .where(in_fresh, BroadcastDelivery.resident_id.in_(opted))
+                    .where(in_fresh, opted)
                     .values(status="skipped", reason="opted_out")
+                    .execution_options(synchronize_session=False)
                 )
         ids = s.execute(
             select(BroadcastDelivery.batch_no, Resident.line_user_id)

@@ -9,6 +9,7 @@ section says so. Counting happens in SQL; this module only arranges the results.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Resident, WebhookEvent
 from db.staff import Staff
-from handlers import charts, population
+from handlers import population
 from handlers.town import Town
 
 log = logging.getLogger(__name__)
@@ -190,7 +191,7 @@ class Digest:
         return [c for s in self.sections for c in s.charts]
 
 
-SectionFn = Callable[[Inputs], Section | None]
+SectionFn = Callable[[Inputs], Section | list[Section] | None]
 SECTIONS: dict[str, tuple[int, SectionFn]] = {}
 
 
@@ -224,8 +225,10 @@ def build(
         except Exception:
             log.exception("digest section %s failed", key)
             made = Section(key, key, missing="この項目は集計中にエラーが起きたため省略しました。")
-        if made is not None:
+        if isinstance(made, Section):
             sections.append(made)
+        elif made:
+            sections.extend(made)
     return Digest(town.name, period, now, sections, inp.numbers)
 
 
@@ -296,6 +299,8 @@ def friends(inp: Inputs) -> Section:
 
 def coverage_section(inp: Inputs, cov: population.Coverage, key: str, title: str) -> Section:
     """Rates per age band and district against the population, with charts."""
+    from handlers import charts  # matplotlib: loaded when a digest is built, not at start
+
     pop = population.load(inp.session)
     rows = [
         [
@@ -419,3 +424,256 @@ def quota(inp: Inputs) -> Section:
     else:
         line = f"今月の送信数: {n(used)}通 / 上限 {n(limit)}通（{pct(used, limit)}）"
     return Section("quota", "メッセージ通数", lines=[line], short=f"送信 {n(used)}通")
+
+
+# --- surveys (db.surveys, handlers.survey_results) ------------------------------------------
+
+MIN_GROUP_ANSWERS = 5  # a cross-tab group needs this many respondents to be compared
+DIFFS = 3
+WORDS = 10
+BAND_UPPER = re.compile(r"^(\d+)歳以下$")
+
+
+def _bands_below(bands: tuple[str, ...], min_age: int | None) -> tuple[str, ...]:
+    """Age bands entirely below a survey's minimum age (e.g. 15歳以下 for 16+)."""
+    if not min_age:
+        return ()
+    return tuple(b for b in bands if (m := BAND_UPPER.match(b)) and int(m.group(1)) < min_age)
+
+
+def _headline(q: dict) -> str | None:
+    """The answer most chose (or the mean of a scale)."""
+    if q["type"] == "scale" and q.get("mean") is not None:
+        return f"{q['text']}: 平均 {q['mean']}（中央値 {q.get('median')}）"
+    choices = [c for c in q.get("choices", []) if c.get("share") is not None]
+    if q["type"] in {"single", "multi"} and choices:
+        top = max(choices, key=lambda c: c["count"])
+        return f"{q['text']}: 「{top['label']}」{top['share']}%"
+    return None
+
+
+def _differences(res: dict, dims: tuple[str, ...]) -> list[tuple[float, str]]:
+    """(gap, sentence) for groups whose share of an answer differs most from everyone's."""
+    found = []
+    questions = {q["id"]: q for q in res["questions"] if q["type"] in {"single", "multi"}}
+    for dim in dims:
+        for qid, groups in res["crosstabs"].get(dim, {}).items():
+            q = questions.get(qid)
+            if q is None:
+                continue
+            overall = {c["value"]: (c["label"], c["share"]) for c in q["choices"]}
+            for group, row in groups.items():
+                if not group or not isinstance(row["total"], int):
+                    continue
+                if row["total"] < MIN_GROUP_ANSWERS:
+                    continue
+                for value, cell in row["cells"].items():
+                    label, everyone = overall.get(value, (value, None))
+                    if cell["share"] is None or everyone is None:
+                        continue
+                    gap = cell["share"] - everyone
+                    found.append(
+                        (
+                            abs(gap),
+                            f"{group}: 「{label}」{cell['share']}%（全体 {everyone}%、"
+                            f"{'+' if gap >= 0 else ''}{gap:.1f}ポイント）— {q['text']}",
+                        )
+                    )
+    return sorted(found, key=lambda x: -x[0])[:DIFFS]
+
+
+def _respondent_groups(session: Session, survey_id: str) -> dict:
+    """Responses per (age band, district), counted in SQL."""
+    from db.surveys import SurveyResponse
+
+    rows = session.execute(
+        select(SurveyResponse.age_band, SurveyResponse.district, func.count())
+        .where(SurveyResponse.survey_id == survey_id)
+        .group_by(SurveyResponse.age_band, SurveyResponse.district)
+    )
+    return {(band, district): count for band, district, count in rows}
+
+
+@section("surveys", 30)
+def surveys(inp: Inputs) -> Section | list[Section]:
+    """Each survey open during the week: responses, completion, results, differences, words."""
+    from handlers import charts
+
+    try:
+        from db.surveys import Survey
+        from handlers import survey_results as results
+    except ImportError:
+        return Section("surveys", "アンケート", missing="アンケート機能が未導入です。")
+    s, p = inp.session, inp.period
+    open_now = list(
+        s.scalars(
+            select(Survey)
+            .where(Survey.opens_at < p.end, Survey.closes_at > p.start)
+            .order_by(Survey.closes_at, Survey.id)
+        )
+    )
+    if not open_now:
+        return Section("surveys", "アンケート", lines=["この週に受付中のアンケートはありません。"])
+    sections = []
+    shorts = []
+    pop = population.load(s)
+    for survey in open_now:
+        counts = results.responses_between(s, survey.id, p.start, p.end)
+        res = results.survey_results(s, survey.id, top_words=WORDS)
+        rate = counts["completion_rate"]
+        inp.numbers[f"survey.{survey.id}"] = counts
+        lines = [
+            f"今週の回答: {n(counts['finished'])}件（回答開始 {n(counts['started'])}件）",
+            f"累計の回答: {n(counts['total'])}件"
+            + (f"　完了率: {rate}%（開始した人のうち最後まで回答）" if rate is not None else ""),
+        ]
+        heads = [h for q in res["questions"] if (h := _headline(q))]
+        if heads:
+            lines.append("主な結果:")
+            lines.extend(f"・{h}" for h in heads[:4])
+        diffs = _differences(res, ("age_band", "district"))
+        inp.numbers[f"survey.{survey.id}.differences"] = [d for _g, d in diffs]
+        if diffs:
+            lines.append("年代・地区による違いが大きいもの:")
+            lines.extend(f"・{d}" for _g, d in diffs)
+        for q in res["questions"]:
+            if q["type"] == "text" and q.get("words"):
+                top = "、".join(f"{w}({c})" for w, c in q["words"][:WORDS])
+                lines.append(f"よく使われた言葉（{q['text']}）: {top}")
+        made = []
+        first = next(
+            (q for q in res["questions"] if q["type"] == "single" and q.get("answered")), None
+        )
+        if first:
+            made.append(
+                Chart(
+                    f"survey-{survey.id}@machikoe",
+                    first["text"],
+                    charts.hbar(
+                        f"{survey.title}: {first['text']}"[:60],
+                        [c["label"] for c in first["choices"]],
+                        [(c["share"] or 0) / 100 for c in first["choices"]],
+                        note=f"回答 {n(first['answered'])}件",
+                    ),
+                )
+            )
+        title = f"アンケート「{survey.title}」"
+        sections.append(Section(f"survey-{survey.id}", title, lines=lines, charts=made))
+        if pop is not None:
+            min_age = (survey.definition.get("eligibility") or {}).get("min_age")
+            cov = population.coverage(
+                pop,
+                _respondent_groups(s, survey.id),
+                inp.town,
+                survey.id,
+                skip_bands=_bands_below(inp.town.age_bands, min_age),
+            )
+            sections.append(
+                coverage_section(inp, cov, f"coverage-{survey.id}", f"「{survey.title}」の回答率")
+            )
+        shorts.append(f"{survey.title} 今週{n(counts['finished'])}件（累計{n(counts['total'])}）")
+    head = Section("surveys", "アンケート", short="、".join(shorts))
+    head.lines = [f"受付中のアンケート: {len(open_now)}件"]
+    return [head, *sections]
+
+
+# --- events (db.events) ---------------------------------------------------------------------
+
+MODE_JA = {"onsite": "会場", "online": "オンライン"}
+SOON = timedelta(days=14)
+MAX_EVENTS = 12
+
+
+def _text(value) -> str:
+    """A stored {ja, en} text (or plain string) in Japanese."""
+    return value.get("ja", "") if isinstance(value, dict) else str(value or "")
+
+
+@section("events", 40)
+def events(inp: Inputs) -> Section:
+    """Upcoming workshops: sign-ups per mode against capacity, waitlists, cancellations."""
+    try:
+        from db import events as ev
+    except ImportError:
+        return Section("events", "ワークショップ・説明会", missing="イベント機能が未導入です。")
+    s, p = inp.session, inp.period
+    upcoming = ev.upcoming_events(s, inp.now, limit=MAX_EVENTS)
+    new = ev.signups_between(s, p.start, p.end)
+    cancelled = ev.cancellations(s, p.start, p.end)
+    inp.numbers["events.signups_week"] = sum(new.values())
+    inp.numbers["events.cancellations_week"] = sum(cancelled.values())
+    if not upcoming:
+        return Section(
+            "events",
+            "ワークショップ・説明会",
+            lines=[
+                "今後の予定はありません。",
+                f"今週の申込 {n(sum(new.values()))}件、キャンセル {n(sum(cancelled.values()))}件",
+            ],
+        )
+    counts = ev.signup_counts(s, [e.id for e in upcoming])
+    rows = []
+    soon = [e for e in upcoming if e.starts_at < inp.now + SOON]
+    by_event = {e.id: e for e in upcoming}
+    for c in counts:
+        e = by_event[c.event_id]
+        when = e.starts_at.astimezone(inp.tz)
+        rows.append(
+            [
+                f"{when.month}月{when.day}日({WEEKDAYS_JA[when.weekday()]}) {when:%H:%M}",
+                _text(e.title),
+                MODE_JA.get(c.mode, c.mode),
+                f"{n(c.confirmed)} / {n(c.capacity)}",
+                n(c.waitlisted),
+            ]
+        )
+        inp.numbers[f"event.{c.event_id}.{c.mode}"] = {
+            "confirmed": c.confirmed,
+            "capacity": c.capacity,
+            "waitlisted": c.waitlisted,
+        }
+    lines = [
+        f"今週の申込: {n(sum(new.values()))}件　キャンセル: {n(sum(cancelled.values()))}件",
+        f"14日以内の開催: {len(soon)}件",
+    ]
+    lines.extend(
+        f"・{_text(e.title)}（{e.starts_at.astimezone(inp.tz):%m/%d %H:%M}）"
+        + (f" 今週の申込 {new[e.id]}件" if e.id in new else "")
+        + (f" キャンセル {cancelled[e.id]}件" if e.id in cancelled else "")
+        for e in soon
+    )
+    waiting = sum(c.waitlisted for c in counts)
+    if waiting:
+        lines.append(f"キャンセル待ち: 合計 {n(waiting)}人")
+    return Section(
+        "events",
+        "ワークショップ・説明会",
+        lines=lines,
+        tables=[
+            Table("申込状況", ["日時", "名称", "参加方法", "申込 / 定員", "キャンセル待ち"], rows)
+        ],
+        short=f"申込 今週{n(sum(new.values()))}件（14日以内の開催 {len(soon)}件）",
+    )
+
+
+# --- announcements (handlers.broadcast) -------------------------------------------------------
+
+
+@section("announcements", 50)
+def announcements(inp: Inputs) -> Section:
+    """Announcements sent this week and recipients they reached."""
+    try:
+        from handlers.broadcast import sent_in_period
+    except ImportError:
+        return Section("announcements", "お知らせ配信", missing="お知らせ配信機能が未導入です。")
+    got = sent_in_period(inp.session, inp.period.start, inp.period.end)
+    inp.numbers["announcements.sent"] = got["broadcasts"]
+    inp.numbers["announcements.delivered"] = got["delivered"]
+    return Section(
+        "announcements",
+        "お知らせ配信",
+        lines=[
+            f"配信したお知らせ: {n(got['broadcasts'])}件（届けた人数 のべ {n(got['delivered'])}人）"
+        ],
+        short=f"お知らせ {n(got['broadcasts'])}件",
+    )

@@ -101,9 +101,7 @@ def _checks(doc: Document, session: Session) -> list[str]:
             taken = counts.get((d["id"], mode), 0)
             if mode not in wanted and taken:
                 problems.append(
-                    doc.problem(
-                        ["format"], f"{taken} people are signed up {mode}; keep that mode"
-                    )
+                    doc.problem(["format"], f"{taken} people are signed up {mode}; keep that mode")
                 )
             elif mode in wanted and d["capacity"][mode] < taken:
                 problems.append(

@@ -5,6 +5,7 @@ from handlers import (  # noqa: F401
     digest,
     event_content,
     mydata,
+    notify,
     onboarding,
     opinion,
     plan,

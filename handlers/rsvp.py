@@ -61,9 +61,7 @@ def cards(ctx: Ctx, events: list[Event]) -> list[rsvp.Card]:
                 format=e.format,
                 seats={m: max(0, e.capacity(m) - counts.get((e.id, m), 0)) for m in e.modes},
                 open=e.open_at(ctx.now),
-                closes=rsvp.moment(ctx.lang, e.signup_closes_at, tz)
-                if e.signup_closes_at
-                else "",
+                closes=rsvp.moment(ctx.lang, e.signup_closes_at, tz) if e.signup_closes_at else "",
                 description=rsvp.local(ctx.lang, e.description),
                 series=e.series or "",
                 series_count=series.get(e.series, 0) if e.series else 0,
@@ -276,9 +274,7 @@ def _series(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
         )
         for m in db.MODES
     }
-    body = t(
-        ctx.lang, "events.ask_mode_series", series=_series_title(ctx, open_[0]), n=len(open_)
-    )
+    body = t(ctx.lang, "events.ask_mode_series", series=_series_title(ctx, open_[0]), n=len(open_))
     seats = {m: max(0, n) for m, n in seats.items()}
     return Outcome().add(rsvp.ask_mode(ctx.lang, body, "ev_series_mode", event.id, seats))
 
@@ -315,7 +311,13 @@ def join_series(ctx: Ctx, event_id: str, mode: str) -> Outcome:
         else:
             result = t(ctx.lang, "events.series.closed")
         lines.append(
-            t(ctx.lang, "events.series.line", when=_when(ctx, e), title=_title(ctx, e), result=result)
+            t(
+                ctx.lang,
+                "events.series.line",
+                when=_when(ctx, e),
+                title=_title(ctx, e),
+                result=result,
+            )
         )
     if not lines:
         return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.series.none")))

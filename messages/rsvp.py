@@ -153,9 +153,7 @@ def bubble(lang: str, card: Card) -> FlexBubble:
         rows.append(status)
         if card.my_code and card.my_status == "confirmed":
             rows.append(
-                FlexText(
-                    text=t(lang, "events.code", code=card.my_code), size="lg", weight="bold"
-                )
+                FlexText(text=t(lang, "events.code", code=card.my_code), size="lg", weight="bold")
             )
     buttons: list = []
     if card.my_status:
@@ -331,7 +329,12 @@ def confirmation(lang: str, c: Confirmation) -> FlexMessage:
             height="sm",
         )
     )
-    lines = [t(lang, "events.confirmed.header"), c.title, c.when, t(lang, "events.code", code=c.code)]
+    lines = [
+        t(lang, "events.confirmed.header"),
+        c.title,
+        c.when,
+        t(lang, "events.code", code=c.code),
+    ]
     if c.online_url:
         lines.append(t(lang, "events.confirmed.url", url=c.online_url))
     message = FlexMessage(
@@ -368,4 +371,6 @@ def cancel_question(lang: str, title: str, when_: str, event_id: str) -> Message
 
 def with_mine(lang: str, body: str) -> Message:
     """A text with 予約の確認 and the menu as quick replies."""
-    return common.text(body, [common.say(t(lang, "events.keyword.mine")), *common.menu_actions(lang)])
+    return common.text(
+        body, [common.say(t(lang, "events.keyword.mine")), *common.menu_actions(lang)]
+    )

@@ -12,6 +12,7 @@ def test_no_credentials_means_demo_mode_with_the_simulator():
     assert s.demo_mode and s.simulator_enabled
     assert s.line_channel_secret == DEMO_CHANNEL_SECRET
     assert s.line_api_base_url == "http://127.0.0.1:5050/simulator/line"
+    assert s.line_data_api_base_url == s.line_api_base_url
     assert s.database_url.startswith("sqlite:///")
 
 

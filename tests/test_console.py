@@ -36,7 +36,8 @@ class Console:
 
     def get(self, url: str, **kw):
         response = self.client.get(url, **kw)
-        found = TOKEN_RE.search(response.get_data(as_text=True))
+        html = response.mimetype == "text/html"
+        found = html and TOKEN_RE.search(response.get_data(as_text=True))
         if found:
             self.token = found.group(1)
         return response
@@ -94,7 +95,7 @@ def console_post_rules(app) -> list[tuple[str, str]]:
     return out
 
 
-# --- the command line --------------------------------------------------------------------------
+# --- the command line ---------------------------------------------------------------------
 
 
 def test_cli_creates_and_lists_staff(app, runner):
@@ -152,7 +153,7 @@ def test_demo_creates_a_login_that_works(app, runner):
     assert Console(app, app.test_client()).login(email, new_password).status_code == 302
 
 
-# --- signing in and out --------------------------------------------------------------------------
+# --- signing in and out -------------------------------------------------------------------
 
 
 def test_pages_need_a_login(app, client):
@@ -240,7 +241,7 @@ def test_idle_sessions_end(app, state):
     assert console.get("/admin/").status_code == 302
 
 
-# --- throttling ------------------------------------------------------------------------------------
+# --- throttling ---------------------------------------------------------------------------
 
 
 def test_login_locks_after_five_failures(app, state):
@@ -274,7 +275,7 @@ def test_successful_login_resets_the_failure_count(app):
     assert console.login("t@example.jp").status_code == 302  # not locked: the count restarted
 
 
-# --- CSRF ---------------------------------------------------------------------------------------------
+# --- CSRF ---------------------------------------------------------------------------------
 
 
 def test_every_post_needs_the_csrf_token(app):
@@ -298,7 +299,7 @@ def test_login_form_needs_the_csrf_token(app, client):
     assert client.get("/admin/").status_code == 302
 
 
-# --- roles --------------------------------------------------------------------------------------------
+# --- roles --------------------------------------------------------------------------------
 
 
 def test_a_viewer_can_change_nothing(app):
@@ -326,7 +327,9 @@ def test_admin_pages_are_for_admins_only(app):
         f"/admin/staff/{target}/password",
         "/admin/settings/digest",
     ):
-        response = editor.post(url, {"email": "e@example.jp", "role": "admin", "password": "x" * 12})
+        response = editor.post(
+            url, {"email": "e@example.jp", "role": "admin", "password": "x" * 12}
+        )
         assert response.status_code == 403, url
     page = editor.get("/admin/").get_data(as_text=True)
     assert "/admin/staff" not in page  # no link to what they cannot open
@@ -343,7 +346,7 @@ def test_every_console_view_declares_or_inherits_a_role(app):
             assert getattr(view, "required_role", None) == "admin", rule.endpoint
 
 
-# --- staff accounts and settings (admin) ----------------------------------------------------------------
+# --- staff accounts and settings (admin) --------------------------------------------------
 
 
 def test_admin_manages_staff_and_everything_is_audited(app):
@@ -428,7 +431,7 @@ def test_digest_settings(app):
     assert entry.detail["to"]["day_of_week"] == "fri" and entry.detail["from"] is None
 
 
-# --- dashboard -------------------------------------------------------------------------------------------
+# --- dashboard ----------------------------------------------------------------------------
 
 
 def test_dashboard_counts_friends_and_blocks(app, resident):

@@ -69,7 +69,14 @@ def db() -> Session:
 
 @contextmanager
 def write() -> Iterator[Session]:
-    """A transaction for a change: committed on success, rolled back on error."""
+    """A transaction for a change: committed on success, rolled back on error.
+
+    A read session this request opened is closed first: SQLite allows one writer, and the
+    read session's transaction must not hold the database while this one waits for it.
+    """
+    read = g.pop("console_db", None)
+    if read is not None:
+        read.close()
     with transaction(state().sessions) as s:
         yield s
 
@@ -152,7 +159,8 @@ def _load_staff() -> Staff | None:
     if now().timestamp() - seen > IDLE_LIMIT.total_seconds():
         session.clear()
         return None
-    staff = db().get(Staff, staff_id)
+    with state().sessions() as s:
+        staff = s.get(Staff, staff_id)
     if staff is None or not staff.active:
         session.clear()
         return None

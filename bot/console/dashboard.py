@@ -31,6 +31,7 @@ def quota() -> dict | None:
 @bp.get("/")
 def dashboard():
     """Everything at a glance."""
+    line_quota = quota()  # before the database: LINE may be slow to answer
     session = db()
     return render_template(
         "console/dashboard.html",
@@ -38,7 +39,7 @@ def dashboard():
         surveys=surveys.summary(session),
         events=events.summary(session),
         announcements=announcements.summary(session),
-        quota=quota(),
+        quota=line_quota,
     )
 
 

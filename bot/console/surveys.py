@@ -1,20 +1,314 @@
-"""Surveys: list, upload, open and close, preview, results, exports."""
+"""Surveys: list, upload (YAML), open and close, preview, results with charts, exports.
+
+Everything calls the surveys area's own functions (handlers/survey_results.py,
+handlers/survey_export.py, handlers/charts.py) and the content pipeline; nothing here
+re-counts answers.
+"""
 
 from __future__ import annotations
 
-from flask import render_template
+import io
+from datetime import datetime, timedelta
 
-from bot.console.base import bp
+from flask import (
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+
+from bot.console import uploads
+from bot.console.base import actor, bp, db, now, state, write
+from handlers import staff as staff_accounts
+
+try:  # the surveys area
+    from db import surveys as store
+    from handlers import charts
+    from handlers.content import Document
+    from handlers.survey_export import FORMATS, ExportError
+    from handlers.survey_export import export as export_survey
+    from handlers.survey_results import list_surveys, responses_between, survey_results
+except ImportError:  # pragma: no cover - before the surveys area lands
+    store = None
+
+DIM_TITLES = {"age_band": "年代", "district": "地区", "residency": "かかわり"}
+RESIDENCY = {"resident": "町内在住", "commuter": "町内に通勤・通学", "outside": "町外在住"}
+TYPE_NAMES = {"single": "単一選択", "multi": "複数選択", "scale": "段階評価", "text": "自由記述"}
+ANSWERS_PER_PAGE = 100
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def _pending():
+    return render_template(
+        "console/pending.html", title="アンケート", cli="flask --app wsgi surveys list"
+    )
+
+
+def status_of(row: dict, moment: datetime) -> str:
+    """open / upcoming / closed."""
+    if row["opens_at"] <= moment < row["closes_at"]:
+        return "open"
+    return "upcoming" if moment < row["opens_at"] else "closed"
 
 
 def summary(session) -> list[dict] | None:
-    """Open surveys and their responses for the dashboard (None until surveys exist)."""
-    return None
+    """Open surveys with responses and completion rate, for the dashboard."""
+    if store is None:
+        return None
+    moment = now()
+    out = []
+    for row in list_surveys(session):
+        if status_of(row, moment) != "open":
+            continue
+        totals = responses_between(session, row["id"], moment - timedelta(days=7), moment)
+        out.append(
+            {
+                "title": row["title"],
+                "closes_at": row["closes_at"],
+                "responses": row["responses"],
+                "week": totals["finished"],
+                "completion_rate": totals["completion_rate"],
+                "url": url_for("console.survey", survey_id=row["id"]),
+            }
+        )
+    return out
+
+
+def _list_page(problems: list[str] | None = None, status: int = 200):
+    moment = now()
+    rows = list_surveys(db())
+    for row in rows:
+        row["status"] = status_of(row, moment)
+    return (
+        render_template(
+            "console/surveys.html",
+            rows=rows,
+            problems=problems or [],
+            simulator=state().settings.simulator_enabled,
+        ),
+        status,
+    )
 
 
 @bp.get("/surveys")
 def surveys():
-    """The surveys."""
-    return render_template(
-        "console/pending.html", title="アンケート", cli="flask --app wsgi surveys list"
+    """Every survey with its period and responses; the upload form."""
+    if store is None:
+        return _pending()
+    return _list_page()
+
+
+@bp.post("/surveys/upload")
+def survey_upload():
+    """Upload a survey YAML file: applied when valid, otherwise every problem is listed."""
+    if store is None:
+        abort(404)
+    file = request.files.get("file")
+    if file is None or not file.filename:
+        return _list_page(["ファイルを選んでください。"], 400)
+    result = uploads.apply_upload(
+        file.read(uploads.MAX_UPLOAD + 1), file.filename, "survey", actor()
     )
+    if not result.ok:
+        return _list_page(result.problems, 400)
+    verb = "追加" if result.counts.get("created") else "更新"
+    if result.counts.get("unchanged"):
+        verb = "確認（変更なし）"
+    flash(f"アンケート「{result.key}」を{verb}しました。", "ok")
+    return redirect(url_for("console.survey", survey_id=result.key))
+
+
+def _local_input(value: datetime) -> str:
+    return value.astimezone(state().settings.tz).strftime("%Y-%m-%dT%H:%M")
+
+
+@bp.get("/surveys/<survey_id>")
+def survey(survey_id: str):
+    """Results: counts and charts, cross-tabs (small cells suppressed), free text and words."""
+    if store is None:
+        return _pending()
+    session = db()
+    if store.get_survey(session, survey_id) is None:
+        abort(404)
+    res = survey_results(session, survey_id)
+    for n, q in enumerate(res["questions"], 1):
+        q["n"] = n
+    moment = now()
+    texts = {
+        q["id"]: _answers(session, survey_id, q["id"], 0, 20)
+        for q in res["questions"]
+        if q["type"] == "text"
+    }
+    return render_template(
+        "console/survey.html",
+        res=res,
+        sv=res["survey"],
+        status=status_of(res["survey"], moment),
+        week=responses_between(session, survey_id, moment - timedelta(days=7), moment),
+        texts=texts,
+        dims=DIM_TITLES,
+        residency=RESIDENCY,
+        type_names=TYPE_NAMES,
+        opens_input=_local_input(res["survey"]["opens_at"]),
+        closes_input=_local_input(res["survey"]["closes_at"]),
+        simulator=state().settings.simulator_enabled,
+        formats=FORMATS,
+    )
+
+
+def _answers(session, survey_id: str, question_id: str, offset: int, limit: int) -> list[str]:
+    out = []
+    for i, text in enumerate(store.text_answers(session, survey_id, question_id)):
+        if i >= offset + limit:
+            break
+        if i >= offset:
+            out.append(text)
+    return out
+
+
+@bp.get("/surveys/<survey_id>/answers/<question_id>")
+def survey_answers(survey_id: str, question_id: str):
+    """Every free-text answer to one question, a page at a time (always escaped)."""
+    if store is None:
+        return _pending()
+    session = db()
+    sv = store.get_survey(session, survey_id)
+    question = sv.question(question_id) if sv else None
+    if question is None or question["type"] != "text":
+        abort(404)
+    try:
+        page = max(1, int(request.args.get("page", 1)))
+    except ValueError:
+        page = 1
+    offset = (page - 1) * ANSWERS_PER_PAGE
+    answers = _answers(session, survey_id, question_id, offset, ANSWERS_PER_PAGE + 1)
+    return render_template(
+        "console/survey_answers.html",
+        sv=sv,
+        question=question,
+        answers=answers[:ANSWERS_PER_PAGE],
+        more=len(answers) > ANSWERS_PER_PAGE,
+        page=page,
+        first=offset + 1,
+    )
+
+
+@bp.get("/surveys/<survey_id>/chart/<question_id>.png")
+def survey_chart(survey_id: str, question_id: str):
+    """A bar chart (PNG) of one choice or scale question's shares."""
+    if store is None:
+        abort(404)
+    session = db()
+    if store.get_survey(session, survey_id) is None:
+        abort(404)
+    res = survey_results(session, survey_id, top_words=0)
+    q = next((q for q in res["questions"] if q["id"] == question_id), None)
+    if q is None or "choices" not in q:
+        abort(404)
+    labels = [c["label"] for c in q["choices"]]
+    values = [(c["share"] or 0) / 100 for c in q["choices"]]
+    try:
+        data = charts.hbar(q["text"], labels, values, note=f"回答 {q['answered']}人")
+    except charts.MissingGlyph:
+        data = charts.hbar(question_id, [c["value"] for c in q["choices"]], values)
+    response = Response(data, mimetype="image/png")
+    response.headers["Cache-Control"] = "private, max-age=60"
+    return response
+
+
+@bp.get("/surveys/<survey_id>/export.<fmt>")
+def survey_export(survey_id: str, fmt: str):
+    """One row per response, CSV (UTF-8 with BOM) or xlsx; formulas neutralised; audited."""
+    if store is None or fmt not in FORMATS:
+        abort(404)
+    session = db()
+    if store.get_survey(session, survey_id) is None:
+        abort(404)
+    buffer = io.BytesIO()
+    try:
+        count = export_survey(session, survey_id, fmt, buffer)
+    except ExportError as exc:
+        current_app.logger.warning("export failed: %s", exc)
+        abort(404)
+    with write() as s:
+        staff_accounts.audit(s, actor(), "survey.export", survey_id, {"format": fmt, "rows": count})
+    buffer.seek(0)
+    return send_file(
+        buffer,
+        mimetype=MIME[fmt],
+        as_attachment=True,
+        download_name=f"{survey_id}-{now().astimezone(state().settings.tz):%Y%m%d}.{fmt}",
+    )
+
+
+def _parse_local(text: str) -> datetime | None:
+    try:
+        value = datetime.fromisoformat(text)
+    except (TypeError, ValueError):
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=state().settings.tz)
+    return value
+
+
+@bp.post("/surveys/<survey_id>/period")
+def survey_period(survey_id: str):
+    """Open now, close now, or set the period: the stored file is re-applied with new dates."""
+    if store is None:
+        abort(404)
+    action = request.form.get("action", "set")
+    with state().sessions() as s:
+        data = uploads.stored_document(s, "survey", survey_id)
+    if data is None:
+        abort(404)
+    tz = state().settings.tz
+    moment = now().astimezone(tz).replace(microsecond=0)
+    opens = _parse_local(str(data["opens_at"]))
+    closes = _parse_local(str(data["closes_at"]))
+    if action == "open":
+        opens = moment
+        if closes is None or closes <= moment:
+            closes = _parse_local(request.form.get("closes_at", ""))
+            if closes is None or closes <= moment:
+                flash("締切日時を、いまより後に設定してください。", "error")
+                return redirect(url_for("console.survey", survey_id=survey_id))
+    elif action == "close":
+        closes = moment
+        if opens is not None and opens > moment:
+            opens = moment
+    else:
+        opens = _parse_local(request.form.get("opens_at", ""))
+        closes = _parse_local(request.form.get("closes_at", ""))
+        if opens is None or closes is None:
+            flash("開始と締切の日時を入力してください。", "error")
+            return redirect(url_for("console.survey", survey_id=survey_id))
+    if closes <= opens:
+        flash("締切は開始より後にしてください。", "error")
+        return redirect(url_for("console.survey", survey_id=survey_id))
+    data["opens_at"] = opens.astimezone(tz).isoformat(timespec="seconds")
+    data["closes_at"] = closes.astimezone(tz).isoformat(timespec="seconds")
+    doc = Document(path=f"console:{survey_id}", data=data, lines={})
+    result = uploads.apply_document(doc, "survey", actor())
+    if not result.ok:
+        for problem in result.problems:
+            flash(problem, "error")
+        return redirect(url_for("console.survey", survey_id=survey_id))
+    with write() as s:
+        staff_accounts.audit(
+            s,
+            actor(),
+            f"survey.{action if action in {'open', 'close'} else 'period'}",
+            survey_id,
+            {"opens_at": data["opens_at"], "closes_at": data["closes_at"]},
+        )
+    messages = {"open": "受付を開始しました。", "close": "受付を締め切りました。"}
+    flash(messages.get(action, "受付期間を変更しました。"), "ok")
+    return redirect(url_for("console.survey", survey_id=survey_id))

@@ -27,6 +27,7 @@ import re
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlparse
@@ -94,6 +95,8 @@ class Simulator:
     refusals: list[dict[str, Any]] = field(default_factory=list)
     tokens: dict[str, str] = field(default_factory=dict)  # reply token → user id
     scanned: int = 0  # requests of the fake already checked for refusals
+    clock: Callable[[], float] = time.time  # the app's clock, so the chat shows its times
+    menus: dict[str, tuple[dict, bytes]] = field(default_factory=dict)  # rich menu previews
 
     def __post_init__(self) -> None:
         self.fake.on_delivery = self._delivered
@@ -108,7 +111,7 @@ class Simulator:
                 "user": user_id,
                 "side": side,
                 "kind": kind,
-                "time": time.time(),
+                "time": self.clock(),
                 **data,
             }
             self.entries.append(entry)
@@ -192,10 +195,10 @@ class Simulator:
 
 def install(app: Flask, fake: FakeLineApi | None = None) -> Simulator:
     """Give the app its simulator (a new FakeLineApi unless one is given)."""
-    settings = app.extensions["machikoe"].settings
+    state = app.extensions["machikoe"]
     if fake is None:
-        fake = FakeLineApi(access_token=settings.line_channel_access_token)
-    simulator = Simulator(fake)
+        fake = FakeLineApi(access_token=state.settings.line_channel_access_token)
+    simulator = Simulator(fake, clock=lambda: state.now().timestamp())
     app.extensions[EXTENSION] = simulator
     return simulator
 
@@ -581,3 +584,60 @@ def preview():
 def _payload(sim: Simulator, event: dict[str, Any]) -> bytes:
     body = {"destination": sim.fake.bot_user_id, "events": [event]}
     return json.dumps(body, ensure_ascii=False).encode("utf-8")
+
+
+# --- the rich menu ---------------------------------------------------------------------------
+
+
+def _rich_menu(user_id: str | None, language: str) -> tuple[str, dict, bytes] | None:
+    """(source, menu object, PNG) the LINE app would show this user under the chat.
+
+    A menu installed in the fake (``flask richmenu`` pointed at it) wins: the user's linked
+    one, else the default. Otherwise the menu ``flask richmenu`` would install, so the demo
+    shows it without that step.
+    """
+    fake = _sim().fake
+    menu_id = fake.user_rich_menus.get(user_id or "") or fake.default_rich_menu
+    if menu_id and menu_id in fake.rich_menus and menu_id in fake.rich_menu_images:
+        return "line", fake.rich_menus[menu_id], fake.rich_menu_images[menu_id][1]
+    try:
+        from messages.richmenu import menu_image, menu_object
+    except ImportError:
+        return None
+    cache = _sim().menus
+    if language not in cache:
+        cache[language] = (menu_object(language), menu_image(language))
+    menu, png = cache[language]
+    return "preview", menu, png
+
+
+def _menu_language(user_id: str | None) -> str:
+    profile = _sim().fake.profiles.get(user_id or "", {})
+    if not user_id:
+        return "ja"
+    with _state().sessions() as s:
+        stored = s.scalar(select(Resident.language).where(Resident.line_user_id == user_id))
+    return stored or profile.get("language", "ja")
+
+
+@bp.get("/api/richmenu")
+def rich_menu():
+    """The rich menu for ?user= (its areas and actions), or null when there is none."""
+    user_id = request.args.get("user") or None
+    found = _rich_menu(user_id, _menu_language(user_id))
+    if found is None:
+        return jsonify(menu=None)
+    source, menu, _png = found
+    return jsonify(source=source, menu=menu)
+
+
+@bp.get("/richmenu.png")
+def rich_menu_image():
+    """The rich menu's image for ?user=."""
+    user_id = request.args.get("user") or None
+    found = _rich_menu(user_id, _menu_language(user_id))
+    if found is None:
+        abort(404)
+    response = current_app.response_class(found[2], mimetype="image/png")
+    response.headers["Cache-Control"] = "no-cache"
+    return response

@@ -27,7 +27,9 @@ JA: dict[str, str] = {
     "events.mode.online": "オンライン",
     # the cards
     "events.list.intro": "これからのワークショップ・説明会です。",
-    "events.list.none": "いま申し込めるワークショップ・説明会はありません。決まりしだいお知らせします。",
+    "events.list.none": (
+        "いま申し込めるワークショップ・説明会はありません。決まりしだいお知らせします。"
+    ),
     "events.list.more_title": "ほかにも{n}件あります",
     "events.card.venue": "場所: {venue}",
     "events.card.format": "参加方法: {format}",
@@ -48,7 +50,9 @@ JA: dict[str, str] = {
     "events.confirmed.place": "場所: {place}",
     "events.confirmed.url": "参加URL: {url}",
     "events.confirmed.note_onsite": "当日は受付でこの番号をお伝えください。前日にもご案内します。",
-    "events.confirmed.note_online": "時間になったら参加URLからお入りください。前日にもご案内します。",
+    "events.confirmed.note_online": (
+        "時間になったら参加URLからお入りください。前日にもご案内します。"
+    ),
     "events.waitlisted": (
         "キャンセル待ちに登録しました（{mode}・{position}番目）。\n「{title}」{when}\n"
         "席があきしだい、このトークでお知らせします。"
@@ -109,7 +113,9 @@ EN: dict[str, str] = {
     "events.mode.onsite": "On site",
     "events.mode.online": "Online",
     "events.list.intro": "Upcoming workshops and meetings.",
-    "events.list.none": "There are no workshops or meetings open for sign-up now. We will let you know.",
+    "events.list.none": (
+        "There are no workshops or meetings open for sign-up now. We will let you know."
+    ),
     "events.list.more_title": "{n} more",
     "events.card.venue": "Place: {venue}",
     "events.card.format": "How: {format}",
@@ -128,14 +134,18 @@ EN: dict[str, str] = {
     "events.confirmed.header": "You are signed up",
     "events.confirmed.place": "Place: {place}",
     "events.confirmed.url": "Join at: {url}",
-    "events.confirmed.note_onsite": "Tell this code at the reception. We will remind you the day before.",
-    "events.confirmed.note_online": "Join from the link at the start time. We will remind you the day before.",
+    "events.confirmed.note_onsite": (
+        "Please give this code at the reception. We will remind you the day before."
+    ),
+    "events.confirmed.note_online": (
+        "Join from the link at the start time. We will remind you the day before."
+    ),
     "events.waitlisted": (
         "You are on the waitlist ({mode}, no. {position}).\n“{title}” {when}\n"
         "We will tell you here as soon as a seat is free."
     ),
     "events.full": "“{title}” is full for {mode}. You can join the waitlist.",
-    "events.full_other": "There are still seats {mode} ({n} left).",
+    "events.full_other": "Seats are still free for {mode} ({n} left).",
     "events.closed": "Sign-up for “{title}” has closed.",
     "events.already": "You have already signed up for “{title}” ({status}).",
     "events.unknown": "We could not find this event. Please look again from Workshops.",

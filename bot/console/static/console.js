@@ -13,7 +13,7 @@ document.addEventListener("DOMContentLoaded", () => {
     const target = document.getElementById(source.dataset.previewSource);
     const counter = document.getElementById(source.dataset.counter || "");
     const update = () => {
-      target.textContent = source.value || "（本文を入力すると、ここに表示されます）";
+      if (target) target.textContent = source.value || "（本文を入力すると、ここに表示されます）";
       if (counter) counter.textContent = String([...source.value].length);
     };
     source.addEventListener("input", update);

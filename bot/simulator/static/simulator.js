@@ -589,11 +589,71 @@
     }
   }
 
+  async function renderRichMenu() {
+    const r = resident();
+    const box = $("richmenu");
+    const key = r ? `${r.id}/${r.status}` : "";
+    if (box.dataset.key === key) return;
+    box.dataset.key = key;
+    if (!r || r.status !== "friend") {
+      box.hidden = true;
+      return;
+    }
+    let got;
+    try {
+      got = await get(`/richmenu?user=${encodeURIComponent(r.id)}`);
+    } catch (e) {
+      return;
+    }
+    if (!got.menu || box.dataset.key !== key) {
+      box.hidden = !got.menu;
+      return;
+    }
+    const menu = got.menu;
+    $("richmenu-bar").dataset.text = menu.chatBarText || "メニュー";
+    $("richmenu-img").src = `/simulator/richmenu.png?user=${encodeURIComponent(r.id)}&v=${Date.now()}`;
+    $("richmenu-img").alt = menu.name || "リッチメニュー";
+    const areas = $("richmenu-areas");
+    areas.replaceChildren();
+    const W = menu.size.width;
+    const H = menu.size.height;
+    for (const area of menu.areas || []) {
+      const b = el("button");
+      b.type = "button";
+      const a = area.action || {};
+      b.setAttribute("aria-label", a.label || a.text || a.type);
+      b.title = a.label || a.text || "";
+      b.dataset.richmenu = a.label || a.text || "";
+      const k = area.bounds;
+      Object.assign(b.style, {
+        left: `${(100 * k.x) / W}%`,
+        top: `${(100 * k.y) / H}%`,
+        width: `${(100 * k.width) / W}%`,
+        height: `${(100 * k.height) / H}%`,
+      });
+      b.addEventListener("click", () => act(a));
+      areas.append(b);
+    }
+    showRichMenu(false);
+    box.hidden = false;
+  }
+
+  // Like the LINE app, the rich menu and the keyboard take turns (it starts closed here so
+  // that the conversation stays in view on small screens).
+  function showRichMenu(open) {
+    $("richmenu-body").hidden = !open;
+    $("composer").hidden = open;
+    const bar = $("richmenu-bar");
+    bar.setAttribute("aria-expanded", open ? "true" : "false");
+    bar.textContent = `${bar.dataset.text || "メニュー"} ${open ? "▼（閉じて入力する）" : "▲"}`;
+  }
+
   function renderAll() {
     renderResidents();
     renderHead();
     renderChat();
     renderQuick();
+    renderRichMenu();
   }
 
   // ---------------------------------------------------------------- news from the server
@@ -720,6 +780,7 @@
       if (await addResident(name, $("new-language").value)) $("new-name").value = "";
     });
     $("refusal-close").addEventListener("click", () => ($("refusals").hidden = true));
+    $("richmenu-bar").addEventListener("click", () => showRichMenu($("richmenu-body").hidden));
   }
 
   async function start() {

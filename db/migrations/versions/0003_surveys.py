@@ -15,6 +15,9 @@ down_revision = "0002_staff"
 branch_labels = None
 depends_on = None
 
+# random 62-bit response ids; on SQLite an INTEGER PRIMARY KEY (the rowid)
+RESPONSE_ID = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
 
 def upgrade() -> None:
     op.create_table(
@@ -56,7 +59,7 @@ def upgrade() -> None:
 
     op.create_table(
         "survey_responses",
-        sa.Column("id", sa.String(length=32), nullable=False),
+        sa.Column("id", RESPONSE_ID, autoincrement=False, nullable=False),
         sa.Column("survey_id", sa.String(length=64), nullable=False),
         sa.Column("survey_version", sa.Integer(), nullable=False),
         sa.Column("resident_id", sa.Integer(), nullable=True),
@@ -87,7 +90,7 @@ def upgrade() -> None:
 
     op.create_table(
         "survey_answers",
-        sa.Column("response_id", sa.String(length=32), nullable=False),
+        sa.Column("response_id", RESPONSE_ID, autoincrement=False, nullable=False),
         sa.Column("question_id", sa.String(length=64), nullable=False),
         sa.Column("position", sa.Integer(), nullable=False),
         sa.Column("survey_id", sa.String(length=64), nullable=False),
@@ -106,7 +109,7 @@ def upgrade() -> None:
     with op.batch_alter_table("survey_answers", schema=None) as batch_op:
         batch_op.create_index(
             "ix_survey_answers_survey_question_value",
-            ["survey_id", "question_id", "value"],
+            ["survey_id", "question_id", "value", "response_id"],
             unique=False,
         )
 

@@ -1,0 +1,178 @@
+"""`flask --app wsgi surveys …`: list, results (with cross-tabs) and exports."""
+
+from __future__ import annotations
+
+import sys
+import unicodedata
+from pathlib import Path
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+
+from db import surveys as store
+from handlers.survey_export import FORMATS, ExportError, export
+from handlers.survey_results import list_surveys, survey_results
+
+surveys_cli = AppGroup("surveys", help="Surveys: list, results, exports.")
+DIM_TITLES = {"age_band": "年代", "district": "地区", "residency": "かかわり"}
+RESIDENCY = {"resident": "町内在住", "commuter": "通勤・通学", "outside": "町外在住"}
+
+
+def _state():
+    return current_app.extensions["machikoe"]
+
+
+def _width(s: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in s)
+
+
+def _pad(s: object, width: int, right: bool = False) -> str:
+    s = str(s)
+    gap = " " * max(0, width - _width(s))
+    return gap + s if right else s + gap
+
+
+def _local(moment, tz) -> str:
+    return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
+
+
+def _unknown(survey_id: str, session) -> None:
+    known = ", ".join(s["id"] for s in list_surveys(session)) or "(none)"
+    click.echo(f"unknown survey {survey_id!r}; known surveys: {known}", err=True)
+    sys.exit(1)
+
+
+@surveys_cli.command("list")
+@click.option("--all", "show_all", is_flag=True, help="Also closed and upcoming surveys.")
+def surveys_list(show_all: bool) -> None:
+    """Open surveys (with --all: every survey), with dates and responses."""
+    state = _state()
+    tz = state.settings.tz
+    now = state.now()
+    with state.sessions() as s:
+        rows = list_surveys(s)
+    shown = 0
+    for r in rows:
+        status = (
+            "open"
+            if r["opens_at"] <= now < r["closes_at"]
+            else ("upcoming" if now < r["opens_at"] else "closed")
+        )
+        if status != "open" and not show_all:
+            continue
+        shown += 1
+        click.echo(
+            f"{r['id']:24} {status:8} {_local(r['opens_at'], tz)} → {_local(r['closes_at'], tz)}"
+            f"  {r['questions']:2}問  {r['responses']:6}件  "
+            f"{'匿名' if r['anonymous'] else '記名'}  {r['title']}"
+        )
+    if not shown:
+        click.echo("no open surveys" if not show_all else "no surveys")
+
+
+def _bar(share: float | None, width: int = 20) -> str:
+    return "█" * round((share or 0) / 100 * width)
+
+
+@surveys_cli.command("results")
+@click.argument("survey_id")
+@click.option(
+    "--by",
+    type=click.Choice(store.DIMENSIONS),
+    multiple=True,
+    help="Cross-tab dimensions (default: all three).",
+)
+def surveys_results(survey_id: str, by: tuple[str, ...]) -> None:
+    """Counts and shares, scale statistics, frequent words and cross-tabs of one survey."""
+    state = _state()
+    with state.sessions() as s:
+        if store.get_survey(s, survey_id) is None:
+            _unknown(survey_id, s)
+        res = survey_results(s, survey_id)
+    sv = res["survey"]
+    click.echo(
+        f"{sv['title']} ({sv['id']}, 版{sv['version']}, {'匿名' if sv['anonymous'] else '記名'})"
+    )
+    click.echo(f"回答数: {res['responses']}")
+    labels: dict[str, dict[str, str]] = {}
+    for i, q in enumerate(res["questions"], 1):
+        click.echo("")
+        click.echo(f"Q{i} {q['text']}  [{q['type']}, 回答 {q['answered']}]")
+        labels[q["id"]] = {c["value"]: c["label"] for c in q.get("choices", [])}
+        width = max((_width(c["label"]) for c in q.get("choices", [])), default=0)
+        for c in q.get("choices", []):
+            share = "-" if c["share"] is None else f"{c['share']:5.1f}%"
+            click.echo(
+                f"  {_pad(c['label'], width)}  {c['count']:6}  {share:>6}  {_bar(c['share'])}"
+            )
+        if q["type"] == "scale":
+            mean = "-" if q["mean"] is None else f"{q['mean']:.2f}"
+            median = "-" if q["median"] is None else f"{q['median']:g}"
+            click.echo(f"  平均 {mean}  中央値 {median}")
+        if q["type"] == "text":
+            words = "、".join(f"{w}({n})" for w, n in q.get("words", [])) or "-"
+            click.echo(f"  頻出語: {words}")
+    questions = {q["id"]: (i, q) for i, q in enumerate(res["questions"], 1)}
+    for dim in by or store.DIMENSIONS:
+        click.echo("")
+        note = "（5人未満のセルは <5）" if sv["anonymous"] else ""
+        click.echo(f"== クロス集計: {DIM_TITLES[dim]}別{note}")
+        for qid, groups in res["crosstabs"][dim].items():
+            i, q = questions[qid]
+            values = [c["value"] for c in q["choices"]]
+            heads = [labels[qid].get(v, v) for v in values]
+            names = {
+                g: (RESIDENCY.get(g, g) if dim == "residency" else g) or "未回答" for g in groups
+            }
+            first = max([_width(n) for n in names.values()] + [8])
+            cols = [max(_width(h), 10) for h in heads]
+            click.echo(f"Q{i} {q['text']}")
+            click.echo(
+                "  "
+                + _pad("", first)
+                + "  "
+                + _pad("計", 5, True)
+                + "  "
+                + "  ".join(_pad(h, w, True) for h, w in zip(heads, cols, strict=True))
+            )
+            for group, row in groups.items():
+                cells = []
+                for v, w in zip(values, cols, strict=True):
+                    cell = row["cells"][v]
+                    text = (
+                        cell["count"]
+                        if cell["share"] is None
+                        else f"{cell['count']} ({cell['share']:.0f}%)"
+                    )
+                    cells.append(_pad(text, w, True))
+                click.echo(
+                    "  "
+                    + _pad(names[group], first)
+                    + "  "
+                    + _pad(row["total"], 5, True)
+                    + "  "
+                    + "  ".join(cells)
+                )
+
+
+@surveys_cli.command("export")
+@click.argument("survey_id")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def surveys_export(survey_id: str, fmt: str, output: Path) -> None:
+    """One row per response: CSV (UTF-8 with BOM) or .xlsx (responses + summary sheets)."""
+    state = _state()
+    with state.sessions() as s:
+        if store.get_survey(s, survey_id) is None:
+            _unknown(survey_id, s)
+        partial = output.with_name(output.name + ".part")
+        try:
+            with partial.open("wb") as f:
+                count = export(s, survey_id, fmt, f)
+        except (ExportError, OSError) as exc:
+            partial.unlink(missing_ok=True)
+            click.echo(f"export failed: {exc}", err=True)
+            sys.exit(1)
+        partial.replace(output)
+    click.echo(f"{count} responses written to {output}")

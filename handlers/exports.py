@@ -1,0 +1,84 @@
+"""Spreadsheet exports that open safely in Japanese Excel: CSV (UTF-8 with BOM) and .xlsx.
+
+Cells that a spreadsheet would run as a formula (starting with = + - @, or a tab or
+carriage return) are neutralised with a leading apostrophe.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import IO
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMATS = ("csv", "xlsx")
+
+
+def neutralise(value: object) -> object:
+    """A cell value that no spreadsheet will evaluate (numbers and None are left alone)."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def _cell(value: object, tz=None) -> object:
+    if isinstance(value, datetime):
+        value = value.astimezone(tz) if tz else value
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return neutralise(value)
+
+
+def write_csv(
+    out: IO[str], header: Sequence[str], rows: Iterable[Sequence[object]], tz=None
+) -> int:
+    """Write CSV with a BOM (Excel reads it as UTF-8); returns the number of rows."""
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([neutralise(h) for h in header])
+    n = 0
+    for row in rows:
+        writer.writerow(["" if v is None else _cell(v, tz) for v in row])
+        n += 1
+    return n
+
+
+def write_xlsx(
+    path: str | Path,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    sheet: str = "export",
+    tz=None,
+) -> int:
+    """Write an .xlsx workbook (openpyxl write-only mode); returns the number of rows."""
+    from openpyxl import Workbook
+
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title=sheet[:31])
+    ws.append([neutralise(h) for h in header])
+    n = 0
+    for row in rows:
+        ws.append([_cell(v, tz) for v in row])
+        n += 1
+    wb.save(str(path))
+    return n
+
+
+def export(
+    path: str | Path,
+    fmt: str,
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    sheet: str = "export",
+    tz=None,
+) -> int:
+    """Write rows to a file as csv or xlsx."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}; choose csv or xlsx")
+    if fmt == "csv":
+        with open(path, "w", encoding="utf-8", newline="") as f:
+            return write_csv(f, header, rows, tz)
+    return write_xlsx(path, header, rows, sheet, tz)
