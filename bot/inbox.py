@@ -15,7 +15,7 @@ from linebot.v3.webhooks import Event, FollowEvent
 from sqlalchemy import select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from bot import outbox
 from bot.state import AppState
@@ -182,7 +182,10 @@ def _decide(state: AppState, s: Session, event: Event, extras: dict) -> Outcome:
     resident = None
     if user_id:
         resident = s.scalar(
-            select(Resident).where(Resident.line_user_id == user_id).with_for_update()
+            select(Resident)
+            .where(Resident.line_user_id == user_id)
+            .options(lazyload(Resident.topics))  # loaded if a handler asks, not every event
+            .with_for_update()
         )
     if (
         resident is None

@@ -2,17 +2,75 @@
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+log = logging.getLogger(__name__)
+SQLITE_BUSY_SECONDS = 30
+
+
+def _queued_writers() -> type[sqlite3.Connection]:
+    """A sqlite3 connection class whose writers in this process queue on one lock.
+
+    SQLite serialises writers itself, but a connection that finds the database locked polls
+    with sleeps of up to 100 ms. Here a thread waits on a lock taken at BEGIN and released
+    once COMMIT or ROLLBACK has finished, so it starts as soon as the writer before it is
+    done. Writers in other processes still meet SQLite's own lock and busy timeout.
+    """
+    lock = threading.Lock()
+    owner: list[int | None] = [None]
+
+    class QueuedWriters(sqlite3.Connection):
+        holds_writer_lock = False
+
+        def take_writer_lock(self) -> None:
+            me = threading.get_ident()
+            if self.holds_writer_lock or owner[0] == me:
+                return  # a second connection in the same thread: SQLite decides, as before
+            if lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+                owner[0] = me
+                self.holds_writer_lock = True
+            else:
+                log.warning("no SQLite writer slot after %ss; trying anyway", SQLITE_BUSY_SECONDS)
+
+        def give_writer_lock(self) -> None:
+            if self.holds_writer_lock:
+                self.holds_writer_lock = False
+                owner[0] = None
+                lock.release()
+
+        def commit(self) -> None:
+            try:
+                super().commit()
+            finally:
+                self.give_writer_lock()
+
+        def rollback(self) -> None:
+            try:
+                super().rollback()
+            finally:
+                self.give_writer_lock()
+
+        def close(self) -> None:
+            try:
+                super().close()
+            finally:
+                self.give_writer_lock()
+
+    return QueuedWriters
+
 
 def make_engine(url: str, **kwargs) -> Engine:
     """Create the engine for a database URL, tuned for SQLite or PostgreSQL."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30}, **kwargs)
+        connect_args = {"timeout": SQLITE_BUSY_SECONDS, "factory": _queued_writers()}
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
         def _sqlite_connect(dbapi_conn, _record):
@@ -21,13 +79,19 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA busy_timeout=30000")
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_SECONDS * 1000}")
             cur.close()
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn):
             # One writer at a time, decided at BEGIN: no lock upgrades, no SQLITE_BUSY mid-way.
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            dbapi_conn = conn.connection.dbapi_connection
+            dbapi_conn.take_writer_lock()
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+            except BaseException:
+                dbapi_conn.give_writer_lock()
+                raise
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)

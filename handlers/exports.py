@@ -1,7 +1,7 @@
 """Spreadsheet exports that open safely in Japanese Excel: CSV (UTF-8 with BOM) and .xlsx.
 
 Cells that a spreadsheet would run as a formula (starting with = + - @, or a tab or
-carriage return) are neutralised with a leading apostrophe.
+carriage return) are neutralised with a leading apostrophe (handlers.survey_export.neutralise).
 """
 
 from __future__ import annotations
@@ -12,15 +12,11 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+# one neutralising rule for every export: the survey exporter's (formulas, and control
+# characters xlsx cannot hold)
+from handlers.survey_export import neutralise
+
 FORMATS = ("csv", "xlsx")
-
-
-def neutralise(value: object) -> object:
-    """A cell value that no spreadsheet will evaluate (numbers and None are left alone)."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
-        return "'" + value
-    return value
 
 
 def _cell(value: object, tz=None) -> object:

@@ -31,8 +31,9 @@ def test_push_retries_500_under_the_same_key(gateway, fake_line):
     assert fake_line.texts_for(USER) == ["お知らせです"]
 
 
-def test_timeout_after_acceptance_is_not_sent_twice(gateway, fake_line):
-    fake_line.inject("push", timeout=3.0, count=1, deliver=True)  # the client reads for 2 s
+def test_timeout_after_acceptance_is_not_sent_twice(gateway, fake_line, settings):
+    late = settings.line_timeout[1] + 0.5  # longer than the gateway waits for an answer
+    fake_line.inject("push", timeout=late, count=1, deliver=True)
     result = gateway.push(USER, [common.text("一度だけ")], retry_key("t", 2))
     assert result.ok and result.status == "duplicate"
     assert fake_line.texts_for(USER) == ["一度だけ"]
