@@ -419,7 +419,10 @@ def section(summary: dict[str, dict], runs: list[dict], args, started: datetime)
             f"| {name} | {s['server_cpu']:.2f} | {s['driver_cpu']:.2f} "
             f"| {s['machine_busy'] * 100:.0f}% |"
         )
-    per_run = ["| round | configuration | req/s | p50 ms | p99 ms | max ms |", "|---|---|---:|---:|---:|---:|"]
+    per_run = [
+        "| round | configuration | req/s | p50 ms | p99 ms | max ms |",
+        "|---|---|---:|---:|---:|---:|",
+    ]
     for r in runs:
         per_run.append(
             f"| {r['rep'] + 1} | {r['target']} | {r['rps']:.0f} | {r['p50'] * 1000:.0f} "
@@ -451,7 +454,9 @@ def section(summary: dict[str, dict], runs: list[dict], args, started: datetime)
             f"{args.duration:g} s measured; {args.reps} rounds, configurations alternating in "
             "rotating order. Our app's event mix: " + mix + ".",
             "- Everything (gunicorn, PostgreSQL, the fake LINE API and the load generator) "
-            "shares the same cores, so absolute numbers are low; the ratio is what we track.",
+            "shares the same cores, so absolute numbers are low; the ratio is what we track. "
+            f"Load average (1 min) at start {args.load[0]:.1f}, at end {args.load[1]:.1f}: "
+            "anything well above 0 means other work was competing for the machine.",
             "",
             "Medians over rounds (p50/p99: median of each round's percentile):",
             "",
@@ -487,9 +492,7 @@ def write_doc(text: str) -> None:
     if start is None:
         DOC.write_text(doc.rstrip("\n") + "\n\n" + text)
         return
-    end = next(
-        (i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines)
-    )
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("## ")), len(lines))
     tail = "".join(lines[end:])
     DOC.write_text("".join(lines[:start]) + text + ("\n" + tail if tail else ""))
 
@@ -521,6 +524,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.quick:
         args.duration, args.warmup, args.reps, args.no_doc = 3.0, 1.0, 2, True
     started = datetime.now(UTC)
+    args.load = [os.getloadavg()[0], float("nan")]
     work = Path(tempfile.mkdtemp(prefix="machikoe-bench-"))
     fake = FakeLineApi(access_token=TOKEN)
     server = FakeLineServer(fake).start()
@@ -578,11 +582,13 @@ def main(argv: list[str] | None = None) -> int:
         server.stop()
         if pg is not None:
             pg.stop()
+    args.load[1] = os.getloadavg()[0]
     names = [t.name for t in targets]
     summary = summarise(runs, names)
     print()
     print(table(summary))
     print("\n".join(verdict(summary)))
+    print(f"load average (1 min): {args.load[0]:.1f} at start, {args.load[1]:.1f} at end")
     RESULTS.mkdir(exist_ok=True)
     stamp = started.strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"webhook-{stamp}.json").write_text(

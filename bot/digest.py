@@ -15,6 +15,7 @@ from sqlalchemy import select
 from bot import mailer, outbox
 from bot.state import AppState
 from db import digest as runs
+from db.outbox import queue
 from db.session import transaction
 from db.staff import Staff
 from handlers import digest as digest_data
@@ -103,7 +104,7 @@ def deliver(state: AppState, digest: Digest, sched: Schedule) -> Delivery:
             )
         ).all()
         ids = [
-            outbox.queue(s, user_id, messages, "digest", (digest.period.key, staff_id))
+            queue(s, user_id, messages, "digest", (digest.period.key, staff_id))
             for staff_id, user_id in linked
         ]
     result.pushes = sum(outbox.deliver(state, i) == "sent" for i in ids)

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session, lazyload
 from bot import outbox
 from bot.state import AppState
 from db.models import Resident, WebhookEvent
+from db.outbox import queue
 from db.session import transaction
 from handlers.context import Ctx, Outcome
 from handlers.town import load_town
@@ -158,7 +159,7 @@ def process(
                 user_id = getattr(event.source, "user_id", None)
                 if user_id:
                     outcome.outbox_ids.append(
-                        outbox.queue(s, user_id, outcome.replies, "late-reply", ("event", event_id))
+                        queue(s, user_id, outcome.replies, "late-reply", ("event", event_id))
                     )
                 outcome.replies = []
     except Exception:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import os
 import time
-import uuid
 from dataclasses import dataclass
 
 import urllib3
@@ -23,16 +22,11 @@ from linebot.v3.messaging import (
 from linebot.v3.messaging.models.message import Message
 
 from bot.config import Settings
+from db.outbox import retry_key
 from messages import limits
 
 log = logging.getLogger(__name__)
 MONTHLY_LIMIT = "monthly limit"
-NAMESPACE = uuid.UUID("6a1f3f9e-3d4b-4e3c-9b0e-6d61636869b0")
-
-
-def retry_key(*parts: object) -> str:
-    """A deterministic retry key (a UUID) for the same logical send, e.g. (broadcast, batch)."""
-    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
 
 
 @dataclass(frozen=True)

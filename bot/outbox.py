@@ -1,35 +1,17 @@
-"""Pushes to one resident: queued with a retry key in the caller's transaction, sent after."""
+"""Sending queued pushes (queued by db.outbox.queue in the caller's transaction)."""
 
 from __future__ import annotations
 
 import logging
 
-from linebot.v3.messaging import Message
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
 
-from bot.line_gateway import retry_key
 from bot.state import AppState
 from db.models import Outbox, Resident
 from db.session import transaction
-from messages.limits import as_dicts
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 5
-
-
-def queue(
-    session: Session, user_id: str, messages: list[Message | dict], kind: str, key_parts: tuple
-) -> int:
-    """Store a push (idempotent for the same key parts); returns the outbox id."""
-    key = retry_key(kind, *key_parts)
-    existing = session.scalar(select(Outbox.id).where(Outbox.retry_key == key))
-    if existing is not None:
-        return existing
-    row = Outbox(retry_key=key, line_user_id=user_id, kind=kind, messages=as_dicts(messages))
-    session.add(row)
-    session.flush()
-    return row.id
 
 
 def deliver(state: AppState, outbox_id: int) -> str:

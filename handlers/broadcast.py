@@ -41,10 +41,10 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from bot.line_gateway import retry_key  # a pure function: the one derivation of retry keys
 from db.base import utcnow
 from db.broadcasts import STOP_ALL, Broadcast, BroadcastBatch, BroadcastDelivery, NotifyOptOut
 from db.models import AuditLog, Resident
+from db.outbox import retry_key
 from handlers import segments
 from handlers.town import Town, load_town
 from messages.broadcast import AnnouncementError, announcement

@@ -13,7 +13,7 @@ from datetime import datetime, time, timedelta, tzinfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from bot import outbox
+from db import outbox
 from db.events import Event, Signup
 from db.models import Resident
 from messages import rsvp

@@ -14,8 +14,8 @@ from linebot.v3.messaging import Message
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from bot import outbox
 from db import events as db
+from db import outbox
 from db.events import Event, Signup
 from handlers import chat, engine
 from handlers.context import Ctx, Outcome

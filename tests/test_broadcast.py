@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from bot.line_gateway import retry_key
 from db.broadcasts import STOP_ALL, Broadcast, BroadcastBatch, NotifyOptOut
 from db.models import AuditLog, Resident, ResidentTopic
+from db.outbox import retry_key
 from db.session import transaction
 from handlers import broadcast, segments
 from handlers.town import load_town

@@ -12,9 +12,9 @@ from pathlib import Path
 
 from sqlalchemy import insert, select
 
-from bot.line_gateway import retry_key
 from db.broadcasts import Broadcast, BroadcastBatch
 from db.models import Resident
+from db.outbox import retry_key
 from db.session import transaction
 from tests import line
 

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot import outbox
 from bot.jobs import JOBS
 from db.models import Conversation, Outbox, Resident
+from db.outbox import queue
 from db.session import transaction
 from messages import common
 from messages.postback import Postback, decode
@@ -88,15 +89,15 @@ def test_pushes_skip_residents_who_blocked_us(app, resident, state, fake_line):
     r.follow()
     r.tap("同意しない")
     with transaction(state.sessions) as s:
-        first = outbox.queue(s, r.id, [common.text("お知らせ")], "test", ("a",))
-        again = outbox.queue(s, r.id, [common.text("お知らせ")], "test", ("a",))
+        first = queue(s, r.id, [common.text("お知らせ")], "test", ("a",))
+        again = queue(s, r.id, [common.text("お知らせ")], "test", ("a",))
     assert first == again  # same logical push, same row and retry key
     r.unfollow()
     assert outbox.deliver(state, first) == "skipped"
     assert fake_line.count("push") == 0
     r.follow(unblocked=True)
     with transaction(state.sessions) as s:
-        second = outbox.queue(s, r.id, [common.text("お知らせ2")], "test", ("b",))
+        second = queue(s, r.id, [common.text("お知らせ2")], "test", ("b",))
     assert JOBS["outbox"].run(state) == 1
     assert outbox.deliver(state, second) == "skipped"  # already sent: never twice
     assert fake_line.texts_for(r.id)[-1] == "お知らせ2"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.line_gateway import LineGateway, retry_key
+from bot.line_gateway import LineGateway
+from db.outbox import retry_key
 from messages import common
 from messages.limits import fit, split_text, squeeze, utf16_len
 from tests import line

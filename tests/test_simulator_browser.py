@@ -20,8 +20,8 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 
 from bot import create_app
 from bot.config import DEMO_ACCESS_TOKEN, DEMO_CHANNEL_SECRET, Settings
-from bot.line_gateway import retry_key
 from bot.state import build_state
+from db.outbox import retry_key
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = Path("/usr/bin/chromium")
