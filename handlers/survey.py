@@ -9,6 +9,8 @@ trace that ties it to the resident. Diagram: docs/flows/survey.mmd
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import re
 import unicodedata
 from enum import StrEnum
@@ -154,6 +156,8 @@ def _end(conv: Conversation, say: list[Message]) -> Step:
 
 
 def _finish(ctx: Ctx, conv: Conversation, survey: Survey) -> Step:
+    if conv.data.get("preview"):
+        return _end(conv, [msg.closing(ctx.lang, "survey.preview_done")])
     answers = _answers(conv)
     kept = {
         q["id"]: answers[q["id"]]
@@ -183,6 +187,11 @@ def _valid(q: dict, values: list) -> bool:
     if q["type"] == "scale":
         return len(values) == 1 and q["min"] <= int(values[0]) <= q["max"]
     return len(values) == 1 and len(str(values[0])) <= q["max_length"]
+
+
+def _open_for(ctx: Ctx, conv: Conversation, survey: Survey | None) -> bool:
+    """Open now, or opened by staff as a preview (before its dates)."""
+    return survey is not None and (bool(conv.data.get("preview")) or survey.is_open(ctx.now))
 
 
 def _closed(ctx: Ctx, conv: Conversation, survey: Survey | None) -> Step:
@@ -282,7 +291,7 @@ def _retry(conv: Conversation, ctx: Ctx, key: str, **values) -> Step:
 
 def _answer_question(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     survey = _survey(ctx, conv)
-    if survey is None or not survey.is_open(ctx.now):
+    if not _open_for(ctx, conv, survey):
         return _closed(ctx, conv, survey)
     q = _question(survey, conv)
     if q is None:  # the survey changed under the resident: carry on from the start
@@ -389,7 +398,7 @@ def _profile_state(state: S) -> State:
 
     def answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
         survey = _survey(ctx, conv)
-        if survey is None or not survey.is_open(ctx.now):
+        if not _open_for(ctx, conv, survey):
             return _closed(ctx, conv, survey)
         options = _profile_options(ctx, state)
         chosen = None
@@ -424,6 +433,7 @@ def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
         profile=restore.get("profile") or {},
         picked={},
         parked=args.get("parked") or {},
+        preview=bool(args.get("preview")),
     )
     title = msg.local(survey.definition["title"], ctx.lang)
     privacy = t(ctx.lang, "survey.anonymous_note" if survey.anonymous else "survey.named_note")
@@ -438,6 +448,8 @@ def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
     if restore.get("state") and STATES.get(restore["state"]) is not None:
         conv.history = list(restore.get("history") or [])
         return Step(restore["state"])
+    if args.get("preview"):
+        intro = t(ctx.lang, "survey.preview_intro") + "\n\n" + intro
     first = _after(ctx, conv, survey, None)
     first.say[:0] = [common.text(intro)]
     return first
@@ -584,3 +596,32 @@ def open_survey(ctx: Ctx, survey_id: str) -> list[Message]:
     restore = parked.pop(survey.id, None)
     store.record_start(ctx.session, ctx.resident.id, survey.id, ctx.now)
     return engine.start(ctx, FLOW, {"survey": survey.id, "parked": parked, "restore": restore})
+
+
+# --- staff preview (from the simulator) -------------------------------------------------------
+
+PREVIEW_ACTION = "survey_preview"
+
+
+def preview_signature(secret_key: str, user_id: str, survey_id: str) -> str:
+    """What proves a survey_preview postback was made by this server's simulator."""
+    message = f"{PREVIEW_ACTION}:{user_id}:{survey_id}".encode()
+    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:16]
+
+
+@chat.action(PREVIEW_ACTION)
+def survey_preview(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
+    """Walk a survey before it opens; nothing is stored. Only with the simulator enabled."""
+    survey_id, _, signature = pb.value.rpartition(".")
+    expected = preview_signature(ctx.settings.secret_key, ctx.resident.line_user_id, survey_id)
+    survey = store.get_survey(ctx.session, survey_id) if survey_id else None
+    if (
+        not ctx.settings.simulator_enabled
+        or not hmac.compare_digest(signature, expected)
+        or survey is None
+    ):
+        return Outcome().add(*engine.expired_button(ctx))
+    conv = engine.find(ctx, FLOW)
+    if conv is not None and conv.status == "active" and conv.data.get("survey"):
+        conv.status = "paused"  # the resident's own survey stays resumable
+    return Outcome().add(*engine.start(ctx, FLOW, {"survey": survey.id, "preview": True}))

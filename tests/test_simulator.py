@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -211,9 +212,13 @@ def test_jobs_run_now_and_report_what_they_sent(api, client):
         assert f'"name": "{name}"' in html or f'"name":"{name}"' in html
 
 
-def test_survey_preview_is_a_signed_postback(api, sim):
+def test_survey_preview_is_a_signed_postback(api, sim, runner):
     from handlers import chat
     from messages.postback import decode
+    from tests.conftest import ROOT
+
+    survey_file = ROOT / "content" / "demo" / "survey-wellbeing-2026.yml"
+    assert runner.invoke(args=["content", "apply", str(survey_file)]).exit_code == 0
 
     uid = add(api, "プレビュー（職員）")
     data = views.preview_data("key", uid, "wellbeing-2026")
@@ -222,10 +227,9 @@ def test_survey_preview_is_a_signed_postback(api, sim):
     assert pb.value.rsplit(".", 1)[1] == views.preview_signature("key", uid, "wellbeing-2026")
     assert views.preview_signature("other", uid, "wellbeing-2026") not in data
 
+    assert "survey_preview" in chat.ACTIONS
     got = api("/preview", {"user": uid, "survey": "wellbeing-2026"})
-    if "survey_preview" not in chat.ACTIONS:
-        assert got.status_code == 501 and "survey_preview" in got.json["error"]
-        return
     assert got.status_code == 200 and got.json["status"] == 200
     assert got.json["resident"] == "friend"
     assert any(e["side"] == "bot" for e in got.json["entries"])
+    assert "回答は保存されません" in json.dumps(got.json["entries"], ensure_ascii=False)

@@ -436,7 +436,5 @@ def test_staff_preview_of_a_survey(page, live):
     page.wait_for_function(
         "document.querySelector('#chat-title').textContent === 'プレビュー（職員）'"
     )
-    if "survey_preview" in chat_handlers.ACTIONS:
-        says(page, "Q1/")
-    else:
-        page.locator("#preview-note").get_by_text("survey_preview").wait_for()
+    assert "survey_preview" in chat_handlers.ACTIONS
+    says(page, "Q1/")

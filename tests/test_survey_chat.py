@@ -393,3 +393,16 @@ def test_starting_another_survey_parks_the_paused_one(app, resident, runner, tmp
     r.tap("スキップ")
     assert answers(app) == {"livability": ["住みやすい"], "happiness": ["9"]}
     assert count(app, SurveyResponse) == 2
+
+
+def test_preview_postback_is_refused_without_the_simulator(app, resident, settings):
+    """A forged or replayed preview button does nothing on a real channel."""
+    from handlers.survey import preview_signature
+    from messages.postback import Postback
+
+    r = resident(990)
+    r.follow()
+    r.tap("同意しない")
+    sig = preview_signature(settings.secret_key, r.id, "wellbeing-2026")
+    got = r.postback(Postback(action="survey_preview", value=f"wellbeing-2026.{sig}").encode())
+    assert "使えなくなりました" in r.texts(got)

@@ -39,6 +39,7 @@ from werkzeug.test import Client
 
 from bot.simulator.line_api import FakeLineApi, message_text
 from db.models import Resident
+from handlers.survey import PREVIEW_ACTION, preview_signature
 
 log = logging.getLogger(__name__)
 
@@ -525,15 +526,6 @@ def run_job():
 
 
 # --- staff preview of a survey ------------------------------------------------------------------
-
-PREVIEW_ACTION = "survey_preview"
-
-
-def preview_signature(secret_key: str, user_id: str, survey_id: str) -> str:
-    """What proves a survey_preview postback came from this server's simulator."""
-    message = f"{PREVIEW_ACTION}:{user_id}:{survey_id}".encode()
-    return hmac.new(secret_key.encode(), message, hashlib.sha256).hexdigest()[:16]
-
 
 def preview_data(secret_key: str, user_id: str, survey_id: str) -> str:
     """Postback data ``v=1&a=survey_preview&x=<survey id>.<signature>``."""

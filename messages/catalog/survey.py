@@ -28,6 +28,8 @@ JA: dict[str, str] = {
     ),
     "survey.type_text": "文字で入力して送ってください。",
     "survey.required": "この質問はスキップできません。お答えください。",
+    "survey.preview_intro": "【プレビュー】職員向けの確認用です。回答は保存されません。",
+    "survey.preview_done": "プレビューはここまでです。回答は保存していません。",
     "survey.thanks": (
         "ご回答ありがとうございました。いただいた声は、まちの計画づくりに活かします。"
     ),
@@ -89,6 +91,8 @@ EN: dict[str, str] = {
     ),
     "survey.type_text": "Please type your answer and send it.",
     "survey.required": "This question cannot be skipped. Please answer it.",
+    "survey.preview_intro": "[Preview] For staff checking the survey. Answers are not saved.",
+    "survey.preview_done": "End of the preview. Nothing was saved.",
     "survey.thanks": "Thank you for your answers. Your voice will help plan the town's future.",
     "survey.closed": "“{title}” has closed (it ran until {closes}). Thank you for your interest.",
     "survey.not_open": "“{title}” opens on {opens}.",
