@@ -23,11 +23,11 @@ from db.models import Resident, WebhookEvent
 from db.outbox import queue
 from db.session import transaction
 from handlers.context import Ctx, Outcome
-from handlers.town import load_town
 from messages import common
 from messages.catalog import t
 
 log = logging.getLogger(__name__)
+EVENTS = WebhookEvent.__table__
 RECOVER_AFTER = timedelta(seconds=30)
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
 
@@ -85,23 +85,24 @@ def store(
     ids = [r["event_id"] for r in rows]
     with transaction(state.sessions) as s:
         stmt = (
-            _insert(s)(WebhookEvent)
+            _insert(s)(EVENTS)  # Core, not ORM: no unit-of-work bookkeeping on the hot path
             .values(rows)
             .on_conflict_do_nothing(index_elements=["event_id"])
+            .returning(EVENTS.c.event_id)
         )
-        if fresh is None:
-            s.execute(stmt)
-        else:
-            inserted = set(s.scalars(stmt.returning(WebhookEvent.event_id)))
+        inserted = set(s.connection().execute(stmt).scalars())
+        if fresh is not None:
             received = {r["event_id"]: r["received_at"] for r in reversed(rows)}
             fresh.update((i, (raws[i], received[i])) for i in inserted)
-        pending = set(
-            s.scalars(
-                select(WebhookEvent.event_id).where(
-                    WebhookEvent.event_id.in_(ids), WebhookEvent.status == "pending"
+        pending = set(inserted)
+        if not inserted.issuperset(ids):  # seen before: still pending if a worker died
+            pending |= set(
+                s.scalars(
+                    select(WebhookEvent.event_id).where(
+                        WebhookEvent.event_id.in_(ids), WebhookEvent.status == "pending"
+                    )
                 )
             )
-        )
     seen: set[str] = set()
     ordered = []
     for row in sorted(rows, key=lambda r: r["occurred_at"]):
@@ -138,11 +139,15 @@ def process(
         extras["language"] = state.gateway.profile_language(event.source.user_id)
     try:
         with transaction(state.sessions) as s:
-            claimed = s.execute(
-                update(WebhookEvent)
-                .where(WebhookEvent.event_id == event_id, WebhookEvent.status == "pending")
-                .values(status="done", processed_at=state.now(), payload=None)
-            ).rowcount
+            claimed = (
+                s.connection()
+                .execute(
+                    update(EVENTS)
+                    .where(EVENTS.c.event_id == event_id, EVENTS.c.status == "pending")
+                    .values(status="done", processed_at=state.now(), payload=None)
+                )
+                .rowcount
+            )
             if not claimed:
                 return "duplicate"
             if event is None:
@@ -167,7 +172,7 @@ def process(
         _mark_failed(state, event_id)
         _apologise(state, raw)
         return "failed"
-    log.info("event %s %s processed", event_id, event.type)
+    log.debug("event %s %s processed", event_id, event.type)
     token = getattr(event, "reply_token", None)
     if outcome.replies and token and state.now() - received_at < REPLY_TOKEN_LIFETIME:
         state.gateway.reply(token, outcome.replies)
@@ -181,30 +186,32 @@ def _decide(state: AppState, s: Session, event: Event, extras: dict) -> Outcome:
 
     user_id = getattr(event.source, "user_id", None) if event.source else None
     resident = None
+    now = state.now()
     if user_id:
-        resident = s.scalar(
-            select(Resident)
+        # One statement: lock the resident's row (serialising their events across workers),
+        # note they were seen, and load them.
+        resident = s.scalars(
+            update(Resident)
             .where(Resident.line_user_id == user_id)
+            .values(last_seen_at=now)
+            .returning(Resident)
             .options(lazyload(Resident.topics))  # loaded if a handler asks, not every event
-            .with_for_update()
-        )
+            .execution_options(populate_existing=True)
+        ).one_or_none()
     if (
         resident is None
         and user_id
         and getattr(event.source, "type", None) == "user"
         and (event.type in {"message", "postback"})
     ):
-        resident = Resident(line_user_id=user_id, created_at=state.now(), followed_at=state.now())
+        resident = Resident(line_user_id=user_id, created_at=now, followed_at=now, last_seen_at=now)
         s.add(resident)
         s.flush()
-    if resident is not None:
-        resident.last_seen_at = state.now()
     ctx = Ctx(
         session=s,
         resident=resident,
         now=state.now(),
         settings=state.settings,
-        town=load_town(s),
         lang=resident.language if resident else "ja",
     )
     return dispatch(ctx, event, extras)

@@ -69,10 +69,12 @@ def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
 
 def on_text(ctx: Ctx, text: str) -> Outcome:
     """A typed message: the conversation takes it, or a keyword, or the menu."""
-    out = Outcome().add(*engine.idle_check(ctx))
+    conv = engine.active(ctx)
+    out = Outcome().add(*engine.idle_check(ctx, conv))
+    if conv is not None and conv.status != "active":
+        conv = None
     inp = engine.from_text(text)
     handler = KEYWORDS.get(normalise(text)) or _pattern_handler(text)
-    conv = engine.active(ctx)
     if conv is not None and engine.wants(ctx, conv, inp, is_keyword=handler is not None):
         return out.add(*engine.handle(ctx, conv, inp))
     if handler is not None:

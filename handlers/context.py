@@ -10,7 +10,7 @@ from linebot.v3.messaging import Message
 from sqlalchemy.orm import Session
 
 from db.models import Resident
-from handlers.town import Town
+from handlers.town import Town, load_town
 
 if TYPE_CHECKING:  # settings are built by bot/; handlers only read them
     from bot.config import Settings
@@ -24,8 +24,15 @@ class Ctx:
     resident: Resident | None
     now: datetime
     settings: Settings
-    town: Town
     lang: str = "ja"
+    _town: Town | None = field(default=None, repr=False)
+
+    @property
+    def town(self) -> Town:
+        """The town's lists, read on first use (most events never need them)."""
+        if self._town is None:
+            self._town = load_town(self.session)
+        return self._town
 
 
 @dataclass

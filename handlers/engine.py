@@ -200,22 +200,15 @@ def resume(ctx: Ctx, flow_name: str) -> list[Message] | None:
     return _ask(ctx, conv)
 
 
-def idle_check(ctx: Ctx) -> list[Message]:
-    """Pause an active conversation idle for a day; say so politely."""
-    conv = active(ctx)
-    if conv is None or ctx.now - conv.updated_at < IDLE_AFTER:
+def idle_check(ctx: Ctx, conv: Conversation | None) -> list[Message]:
+    """Pause the active conversation if it has been idle for a day; say so politely."""
+    if conv is None or conv.status != "active" or ctx.now - conv.updated_at < IDLE_AFTER:
         return []
     conv.status = "paused"
     flow = FLOWS[conv.flow]
+    name = t(ctx.lang, f"flow.name.{flow.name}")
     return [
-        common.text(
-            t(
-                ctx.lang,
-                "flow.idle_paused",
-                name=t(ctx.lang, f"flow.name.{flow.name}"),
-                keyword=t(ctx.lang, flow.keyword),
-            )
-        )
+        common.text(t(ctx.lang, "flow.idle_paused", name=name, keyword=t(ctx.lang, flow.keyword)))
     ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
 from linebot.v3.messaging import (
     Message,
@@ -64,9 +65,15 @@ def menu_actions(lang: str) -> list[MessageAction]:
     return [say(t(lang, key)) for key in MENU_KEYS]
 
 
+@cache
+def _menu_bar(lang: str) -> QuickReply:
+    """The menu quick-reply bar, built once per language (it never changes)."""
+    return quick(menu_actions(lang))
+
+
 def with_menu(lang: str, body: str) -> TextMessage:
     """A text followed by the menu as quick replies."""
-    return text(body, menu_actions(lang))
+    return TextMessage(text=body, quickReply=_menu_bar(lang))
 
 
 def attach_quick(messages: list[Message], actions: Iterable) -> list[Message]:

@@ -190,7 +190,12 @@ def test_concurrent_events_from_one_resident_under_two_workers(app, settings, fa
     for t in threads:
         t.join()
     assert errors == []
-    got = r.tap("決定", messages=r.news()[-1:])
+    # replies to concurrent events may arrive in any order: tap 決定 on the newest question
+    from messages.postback import decode
+
+    asked = [m for m in r.news() if "決定" in r.buttons([m])]
+    newest = max(asked, key=lambda m: decode(r.buttons([m])["決定"]["data"]).step)
+    got = r.tap("決定", messages=[newest])
     assert "ご登録ありがとうございました" in r.texts(got)
     with app.extensions["machikoe"].sessions() as s:
         res = s.scalar(select(Resident).where(Resident.line_user_id == r.id))
