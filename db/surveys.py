@@ -29,6 +29,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     and_,
+    case,
     exists,
     func,
     select,
@@ -346,17 +347,33 @@ def _median(distribution: dict[int, int]) -> float | None:
     return statistics.fmean([nth(total // 2 - 1), nth(total // 2)])
 
 
+def respondent_groups(session: Session, survey_id: str) -> dict[tuple, int]:
+    """Responses per (age band, district), for comparing with the population."""
+    rows = session.execute(
+        select(SurveyResponse.age_band, SurveyResponse.district, func.count())
+        .where(SurveyResponse.survey_id == survey_id)
+        .group_by(SurveyResponse.age_band, SurveyResponse.district)
+    )
+    return {(band, district): count for band, district, count in rows}
+
+
 def crosstab_counts(
     session: Session, survey_id: str, by: str, question_ids: list[str]
-) -> list[tuple[str | None, str, str, int]]:
-    """(group, question id, value, count) in one GROUP BY over answers joined to responses."""
+) -> list[tuple[str | None, str, str, int, int]]:
+    """(group, question id, value, count, first choices) in one GROUP BY over answers.
+
+    `first choices` counts the answers at position 0: each respondent to a question has
+    exactly one, so their sum over a question's values is its respondents (the denominator
+    for multiple choice) without a second, DISTINCT query.
+    """
     if by not in DIMENSIONS:
         raise ValueError(f"cross-tab by {by!r}: choose one of {', '.join(DIMENSIONS)}")
     group = getattr(SurveyResponse, by)
+    first = func.sum(case((SurveyAnswer.position == 0, 1), else_=0))
     return [
         tuple(row)
         for row in session.execute(
-            select(group, SurveyAnswer.question_id, SurveyAnswer.value, func.count())
+            select(group, SurveyAnswer.question_id, SurveyAnswer.value, func.count(), first)
             .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
             .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.question_id.in_(question_ids))
             .group_by(group, SurveyAnswer.question_id, SurveyAnswer.value)
@@ -373,19 +390,10 @@ def crosstab(session: Session, survey: Survey, by: str) -> dict:
     questions = [q for q in survey.questions if q["type"] in CHOICE_TYPES]
     ids = [q["id"] for q in questions]
     cells: dict[str, dict] = {qid: {} for qid in ids}
-    for group, qid, value, n in crosstab_counts(session, survey.id, by, ids):
-        cells[qid].setdefault(group or "", {})[value] = n
-    multi = [q["id"] for q in questions if q["type"] == "multi"]
     totals: dict[tuple[str, str], int] = {}
-    if multi:
-        g = getattr(SurveyResponse, by)
-        for group, qid, n in session.execute(
-            select(g, SurveyAnswer.question_id, func.count(SurveyAnswer.response_id.distinct()))
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(SurveyAnswer.survey_id == survey.id, SurveyAnswer.question_id.in_(multi))
-            .group_by(g, SurveyAnswer.question_id)
-        ):
-            totals[(qid, group or "")] = n
+    for group, qid, value, n, first in crosstab_counts(session, survey.id, by, ids):
+        cells[qid].setdefault(group or "", {})[value] = n
+        totals[(qid, group or "")] = totals.get((qid, group or ""), 0) + int(first or 0)
     out: dict[str, dict] = {}
     for q in questions:
         groups = {}

@@ -9,7 +9,6 @@ section says so. Counting happens in SQL; this module only arranges the results.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -20,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Resident, WebhookEvent
 from db.staff import Staff
+from db.surveys import respondent_groups
 from handlers import population
 from handlers.town import Town
 
@@ -431,16 +431,6 @@ def quota(inp: Inputs) -> Section:
 MIN_GROUP_ANSWERS = 5  # a cross-tab group needs this many respondents to be compared
 DIFFS = 3
 WORDS = 10
-BAND_UPPER = re.compile(r"^(\d+)歳以下$")
-
-
-def _bands_below(bands: tuple[str, ...], min_age: int | None) -> tuple[str, ...]:
-    """Age bands entirely below a survey's minimum age (e.g. 15歳以下 for 16+)."""
-    if not min_age:
-        return ()
-    return tuple(b for b in bands if (m := BAND_UPPER.match(b)) and int(m.group(1)) < min_age)
-
-
 def _headline(q: dict) -> str | None:
     """The answer most chose (or the mean of a scale)."""
     if q["type"] == "scale" and q.get("mean") is not None:
@@ -480,18 +470,6 @@ def _differences(res: dict, dims: tuple[str, ...]) -> list[tuple[float, str]]:
                         )
                     )
     return sorted(found, key=lambda x: -x[0])[:DIFFS]
-
-
-def _respondent_groups(session: Session, survey_id: str) -> dict:
-    """Responses per (age band, district), counted in SQL."""
-    from db.surveys import SurveyResponse
-
-    rows = session.execute(
-        select(SurveyResponse.age_band, SurveyResponse.district, func.count())
-        .where(SurveyResponse.survey_id == survey_id)
-        .group_by(SurveyResponse.age_band, SurveyResponse.district)
-    )
-    return {(band, district): count for band, district, count in rows}
 
 
 @section("surveys", 30)
@@ -563,10 +541,10 @@ def surveys(inp: Inputs) -> Section | list[Section]:
             min_age = (survey.definition.get("eligibility") or {}).get("min_age")
             cov = population.coverage(
                 pop,
-                _respondent_groups(s, survey.id),
+                respondent_groups(s, survey.id),
                 inp.town,
                 survey.id,
-                skip_bands=_bands_below(inp.town.age_bands, min_age),
+                skip_bands=population.bands_below(inp.town.age_bands, min_age),
             )
             sections.append(
                 coverage_section(inp, cov, f"coverage-{survey.id}", f"「{survey.title}」の回答率")

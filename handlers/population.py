@@ -6,6 +6,7 @@ who lives in the town, per age band and per district, and names the under-covere
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -175,6 +176,16 @@ class Coverage:
         bar = self.rate * UNDER_COVERED
         low = [r for r in self.rows if r.population >= MIN_GROUP and r.rate < bar]
         return sorted(low, key=lambda r: r.rate)
+
+
+BAND_UPPER = re.compile(r"^(\d+)歳以下$")
+
+
+def bands_below(bands: tuple[str, ...], min_age: int | None) -> tuple[str, ...]:
+    """Age bands entirely below a survey's minimum age (e.g. 15歳以下 for 16+)."""
+    if not min_age:
+        return ()
+    return tuple(b for b in bands if (m := BAND_UPPER.match(b)) and int(m.group(1)) < min_age)
 
 
 def coverage(

@@ -158,3 +158,31 @@ def test_unknown_survey_is_404(app, editor):
     assert editor.get("/admin/surveys/nope/export.csv").status_code == 404
     with app.extensions["machikoe"].sessions() as s:
         assert s.scalars(select(Survey)).all() == []
+
+
+def test_results_compare_respondents_with_the_population(app, editor, runner, tmp_path, state):
+    from db import surveys as store
+    from db.models import Resident
+    from db.session import transaction
+    from tests.conftest import ROOT
+    from tests.survey_helpers import apply_survey
+
+    assert apply_survey(runner, tmp_path).exit_code == 0
+    with transaction(state.sessions) as s:
+        survey = store.get_survey(s, "test-2026")
+        for i in range(30):
+            r = Resident(line_user_id=f"U{i:032x}")
+            s.add(r)
+            s.flush()
+            profile = {"age_band": "20代", "district": "大谷", "residency": "resident"}
+            store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, profile, NOW)
+    page = editor.client.get("/admin/surveys/test-2026").get_data(as_text=True)
+    assert "回答者の代表性" not in page  # no population file yet
+    population = ROOT / "content" / "demo" / "population.yml"
+    assert runner.invoke(args=["content", "apply", str(population)]).exit_code == 0
+    page = editor.client.get("/admin/surveys/test-2026").get_data(as_text=True)
+    assert "回答者の代表性" in page and "対象人口" in page
+    row_20s = page.split("<td>20代</td>", 1)[1].split("</tr>", 1)[0]
+    assert ">30<" in row_20s and "少ない" not in row_20s  # 30 of 202 people in their 20s
+    row_60s = page.split("<td>60代</td>", 1)[1].split("</tr>", 1)[0]
+    assert "少ない" in row_60s  # nobody in their 60s answered

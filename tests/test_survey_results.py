@@ -99,6 +99,25 @@ def test_named_survey_crosstab_shows_small_numbers(app, runner, tmp_path, state)
     assert res["crosstabs"]["age_band"]["livability"]["40代"]["cells"]["住みやすい"]["count"] == 1
 
 
+def test_multiple_choice_shares_are_of_respondents_not_of_ticks(app, runner, tmp_path, state):
+    """Two residents tick two reasons each: each reason is 50% of 2 respondents (not of 4)."""
+    state.clock.fixed = NOW
+    assert apply_survey(runner, tmp_path, anonymous=False).exit_code == 0
+    with transaction(state.sessions) as s:
+        survey = store.get_survey(s, "test-2026")
+        for i, reasons in enumerate([["jobs", "shops"], ["jobs", "traffic"]]):
+            r = Resident(line_user_id=f"U{i:032x}")
+            s.add(r)
+            s.flush()
+            answers = {"livability": ["住みにくい"], "reasons": reasons}
+            store.submit(s, survey, r.id, answers, {"age_band": "20代"}, NOW)
+        res = store.survey_results(s, "test-2026")
+    row = res["crosstabs"]["age_band"]["reasons"]["20代"]
+    assert row["total"] == 2
+    assert row["cells"]["jobs"] == {"count": 2, "share": 100.0}
+    assert row["cells"]["shops"] == {"count": 1, "share": 50.0}
+
+
 def test_second_response_is_refused_by_the_completion_record(app, filled, state):
     with transaction(state.sessions) as s:
         survey = store.get_survey(s, filled)

@@ -24,7 +24,9 @@ from flask import (
 
 from bot.console import uploads
 from bot.console.base import actor, bp, db, now, state, write
+from handlers import population
 from handlers import staff as staff_accounts
+from handlers.town import load_town
 
 try:  # the surveys area
     from db import surveys as store
@@ -139,6 +141,7 @@ def survey(survey_id: str):
     if store.get_survey(session, survey_id) is None:
         abort(404)
     res = survey_results(session, survey_id)
+    coverage = _coverage(session, survey_id)
     for n, q in enumerate(res["questions"], 1):
         q["n"] = n
     moment = now()
@@ -161,6 +164,24 @@ def survey(survey_id: str):
         closes_input=_local_input(res["survey"]["closes_at"]),
         simulator=state().settings.simulator_enabled,
         formats=FORMATS,
+        coverage=coverage,
+    )
+
+
+def _coverage(session, survey_id: str):
+    """Respondents against the population per age band and district (None without one)."""
+    pop = population.load(session)
+    if pop is None:
+        return None
+    town = load_town(session)
+    survey = store.get_survey(session, survey_id)
+    min_age = (survey.definition.get("eligibility") or {}).get("min_age")
+    return population.coverage(
+        pop,
+        store.respondent_groups(session, survey_id),
+        town,
+        survey_id,
+        skip_bands=population.bands_below(town.age_bands, min_age),
     )
 
 
