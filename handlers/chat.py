@@ -133,36 +133,6 @@ def profile_edit(ctx: Ctx, _pb: Postback, _params: dict) -> Outcome:
     return onboarding.edit_profile(ctx)
 
 
-def coming_soon(key: str) -> KeywordHandler:
-    """A placeholder for a capability that has not landed yet."""
-
-    def handler(ctx: Ctx, _text: str) -> Outcome:
-        return Outcome().add(
-            common.with_menu(
-                ctx.lang, t(ctx.lang, "fallback.coming_soon", feature=t(ctx.lang, key))
-            )
-        )
-
-    return handler
-
-
-PLACEHOLDERS = (
-    "menu.survey",
-    "menu.events",
-    "menu.notify",
-    "menu.progress",
-    "menu.opinion",
-    "menu.mydata",
-)
-
-
-def install_placeholders() -> None:
-    """Answer menu words whose capability is not registered yet, so nothing goes silent."""
-    for key in PLACEHOLDERS:
-        for word in every(key):
-            KEYWORDS.setdefault(normalise(word), coming_soon(key))
-
-
 @keyword("English", "英語", "日本語", "Japanese")
 def switch_language(ctx: Ctx, typed: str) -> Outcome:
     """Residents can choose English or Japanese whatever their LINE language."""

@@ -64,12 +64,9 @@ class Schedule:
 
 def schedule(session: Session, default_emails: tuple[str, ...] = ()) -> Schedule:
     """The schedule staff set (app_settings "digest"), DIGEST_EMAILS when no addresses set."""
-    try:
-        from handlers.staff import digest_settings
+    from handlers.staff import digest_settings
 
-        value = {**DEFAULT_SCHEDULE, **digest_settings(session)}
-    except ImportError:  # the console's settings module is not installed
-        value = dict(DEFAULT_SCHEDULE)
+    value = {**DEFAULT_SCHEDULE, **digest_settings(session)}
     day = str(value.get("day_of_week", "mon")).lower()
     emails = tuple(value.get("emails") or ()) or tuple(default_emails)
     return Schedule(
@@ -378,10 +375,8 @@ def friend_coverage(inp: Inputs) -> Section:
 @section("opinions", 60)
 def opinions(inp: Inputs) -> Section | None:
     """Opinions and public comments received this week and in total."""
-    try:
-        from db.opinions import Opinion
-    except ImportError:
-        return None
+    from db.opinions import Opinion
+
     s, p = inp.session, inp.period
     rows = s.execute(
         select(
@@ -431,6 +426,8 @@ def quota(inp: Inputs) -> Section:
 MIN_GROUP_ANSWERS = 5  # a cross-tab group needs this many respondents to be compared
 DIFFS = 3
 WORDS = 10
+
+
 def _headline(q: dict) -> str | None:
     """The answer most chose (or the mean of a scale)."""
     if q["type"] == "scale" and q.get("mean") is not None:
@@ -475,13 +472,10 @@ def _differences(res: dict, dims: tuple[str, ...]) -> list[tuple[float, str]]:
 @section("surveys", 30)
 def surveys(inp: Inputs) -> Section | list[Section]:
     """Each survey open during the week: responses, completion, results, differences, words."""
+    from db.surveys import Survey
     from handlers import charts
+    from handlers import survey_results as results
 
-    try:
-        from db.surveys import Survey
-        from handlers import survey_results as results
-    except ImportError:
-        return Section("surveys", "アンケート", missing="アンケート機能が未導入です。")
     s, p = inp.session, inp.period
     open_now = list(
         s.scalars(
@@ -570,10 +564,8 @@ def _text(value) -> str:
 @section("events", 40)
 def events(inp: Inputs) -> Section:
     """Upcoming workshops: sign-ups per mode against capacity, waitlists, cancellations."""
-    try:
-        from db import events as ev
-    except ImportError:
-        return Section("events", "ワークショップ・説明会", missing="イベント機能が未導入です。")
+    from db import events as ev
+
     s, p = inp.session, inp.period
     upcoming = ev.upcoming_events(s, inp.now, limit=MAX_EVENTS)
     new = ev.signups_between(s, p.start, p.end)
@@ -640,10 +632,8 @@ def events(inp: Inputs) -> Section:
 @section("announcements", 50)
 def announcements(inp: Inputs) -> Section:
     """Announcements sent this week and recipients they reached."""
-    try:
-        from handlers.broadcast import sent_in_period
-    except ImportError:
-        return Section("announcements", "お知らせ配信", missing="お知らせ配信機能が未導入です。")
+    from handlers.broadcast import sent_in_period
+
     got = sent_in_period(inp.session, inp.period.start, inp.period.end)
     inp.numbers["announcements.sent"] = got["broadcasts"]
     inp.numbers["announcements.delivered"] = got["delivered"]

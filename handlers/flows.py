@@ -14,5 +14,3 @@ from handlers import (  # noqa: F401
     staff_link,
     survey,
 )
-
-chat.install_placeholders()

@@ -191,23 +191,11 @@ register_field(
 )
 
 
-# --- surveys and events: their tables, or a clear refusal --------------------------------
-
-
-def _unavailable(what: str) -> Callable[[Session, Town], None]:
-    return lambda _s, _t: None
+# --- surveys and events: the fields their tables answer --------------------------------
 
 
 def _install_survey_fields() -> None:
-    try:
-        from db import surveys
-    except ImportError:  # the surveys area has not landed
-        for name in ("answered", "not_answered"):
-            register_field(
-                Field(name, "surveys are not installed", _unavailable(name), lambda v: false()),
-                replace=True,
-            )
-        return
+    from db import surveys
 
     def survey_ids(session: Session, _town: Town) -> list[str]:
         return list(session.scalars(select(surveys.Survey.id).order_by(surveys.Survey.id)))
@@ -233,15 +221,7 @@ def _install_survey_fields() -> None:
 
 
 def _install_event_fields() -> None:
-    try:
-        from db import events
-    except ImportError:  # the events area has not landed
-        for name in ("signed_up", "attended"):
-            register_field(
-                Field(name, "events are not installed", _unavailable(name), lambda v: false()),
-                replace=True,
-            )
-        return
+    from db import events
 
     def event_ids(session: Session, _town: Town) -> list[str]:
         return list(session.scalars(select(events.Event.id).order_by(events.Event.id)))

@@ -190,3 +190,19 @@ def test_conversation_survives_a_restart(app, resident, settings, fake_line):
     with app.extensions["machikoe"].sessions() as s:
         conv = s.scalar(select(Conversation).where(Conversation.flow == "onboarding"))
         assert conv.state == "residency"
+
+
+def test_every_menu_entry_leads_somewhere(app, resident):
+    """Each menu word has its own handler: none falls through to 'did not understand'."""
+    from messages.catalog import t
+    from messages.common import MENU_KEYS
+
+    r = resident(13)
+    r.follow()
+    r.tap("同意しない")
+    for key in MENU_KEYS:
+        got = r.say(t("ja", key))
+        assert got, key
+        assert "うまく受け取れませんでした" not in r.texts(got), key
+        if r.buttons(got).get("中断"):
+            r.tap("中断")

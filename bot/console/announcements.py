@@ -13,12 +13,8 @@ from datetime import datetime
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from bot.console.base import actor, bp, db, now, state, write
+from handlers import broadcast, segments
 from handlers.town import load_town
-
-try:  # the announcements area
-    from handlers import broadcast, segments
-except ImportError:  # pragma: no cover - before the announcements area lands
-    broadcast = None
 
 log = logging.getLogger(__name__)
 FIELD_NAMES = {
@@ -41,16 +37,8 @@ STATUS_NAMES = {
 }
 
 
-def _pending():
-    return render_template(
-        "console/pending.html", title="お知らせ配信", cli="flask --app wsgi broadcast send --help"
-    )
-
-
 def summary(session) -> list[dict] | None:
     """Scheduled (and sending or paused) announcements for the dashboard."""
-    if broadcast is None:
-        return None
     return [
         {
             "send_at": r["scheduled_at"],
@@ -143,16 +131,12 @@ def _compose(form=None, *, check=None, preview=None, error=None, status=200):
 @bp.get("/announcements")
 def announcements():
     """The compose form and the history."""
-    if broadcast is None:
-        return _pending()
     return _compose()
 
 
 @bp.post("/announcements/check")
 def announcement_check():
     """Recipients now, message objects and quota cost, and the messages as residents see them."""
-    if broadcast is None:
-        abort(404)
     args = _draft_args(request.form)
     try:
         result = broadcast.dry_run(db(), state().gateway, **args)
@@ -165,8 +149,6 @@ def announcement_check():
 @bp.post("/announcements")
 def announcement_create():
     """Send now (in the background) or schedule for later; audited by the broadcast area."""
-    if broadcast is None:
-        abort(404)
     args = _draft_args(request.form)
     at, problem = _when(request.form)
     if problem:
@@ -210,8 +192,6 @@ def start_sending(broadcast_id: int) -> threading.Thread:
 @bp.get("/announcements/<int:broadcast_id>")
 def announcement(broadcast_id: int):
     """One announcement: what it says, to whom, progress and delivery counts."""
-    if broadcast is None:
-        return _pending()
     st = broadcast.broadcast_status(db(), broadcast_id)
     if st is None:
         abort(404)
@@ -221,8 +201,6 @@ def announcement(broadcast_id: int):
 @bp.get("/announcements/<int:broadcast_id>/progress")
 def announcement_progress(broadcast_id: int):
     """Progress as JSON for the live progress bar."""
-    if broadcast is None:
-        abort(404)
     st = broadcast.broadcast_status(db(), broadcast_id)
     if st is None:
         abort(404)
@@ -247,8 +225,6 @@ def announcement_progress(broadcast_id: int):
 @bp.post("/announcements/<int:broadcast_id>/cancel")
 def announcement_cancel(broadcast_id: int):
     """Cancel a scheduled, sending or paused announcement."""
-    if broadcast is None:
-        abort(404)
     try:
         with write() as s:
             broadcast.cancel(s, broadcast_id, actor(), now())

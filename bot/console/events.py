@@ -16,16 +16,12 @@ from sqlalchemy import select
 
 from bot.console import uploads
 from bot.console.base import actor, bp, db, now, state, write
+from db import events as db_events
+from db.events import Event
+from handlers import event_content, exports
 from handlers import staff as staff_accounts
-
-try:  # the events area
-    from db import events as db_events
-    from db.events import Event
-    from handlers import event_content, exports
-    from handlers.content import Document
-    from messages.rsvp import local
-except ImportError:  # pragma: no cover - before the events area lands
-    db_events = None
+from handlers.content import Document
+from messages.rsvp import local
 
 ATTENDEE_HEADER = (
     "signup_id",
@@ -52,12 +48,6 @@ CHECKIN_MESSAGES = {
 FORM_FIELDS = ("id", "title", "venue", "description", "series", "online_url")
 
 
-def _pending():
-    return render_template(
-        "console/pending.html", title="イベント", cli="flask --app wsgi events list"
-    )
-
-
 def _counts(session, ids: list[str]) -> dict[str, dict]:
     out: dict[str, dict] = {}
     for c in db_events.signup_counts(session, ids):
@@ -74,8 +64,6 @@ def _counts(session, ids: list[str]) -> dict[str, dict]:
 
 def summary(session) -> list[dict] | None:
     """Upcoming events with sign-ups, seats left and waitlists, for the dashboard."""
-    if db_events is None:
-        return None
     upcoming = db_events.upcoming_events(session, now())[:10]
     counts = _counts(session, [e.id for e in upcoming])
     return [
@@ -94,8 +82,6 @@ def summary(session) -> list[dict] | None:
 @bp.get("/events")
 def events():
     """Every event (upcoming first), with seats per mode and the waitlists."""
-    if db_events is None:
-        return _pending()
     session = db()
     moment = now()
     show_all = request.args.get("all") == "1"
@@ -118,8 +104,6 @@ def events():
 @bp.get("/events/<event_id>")
 def event(event_id: str):
     """One event: seats, attendees with mode, waitlist and attendance; check-in."""
-    if db_events is None:
-        return _pending()
     session = db()
     ev = db_events.get_event(session, event_id)
     if ev is None:
@@ -140,8 +124,6 @@ def event(event_id: str):
 @bp.post("/events/<event_id>/checkin")
 def event_checkin(event_id: str):
     """Record attendance for the sign-up with this code (as `events checkin` does)."""
-    if db_events is None:
-        abort(404)
     code = request.form.get("code", "")[:32]
     with write() as s:
         result = db_events.checkin(s, event_id, code, now())
@@ -161,7 +143,7 @@ def event_checkin(event_id: str):
 @bp.get("/events/<event_id>/attendees.<fmt>")
 def event_attendees(event_id: str, fmt: str):
     """Every sign-up as CSV (with BOM) or xlsx; formulas neutralised by the exporters; audited."""
-    if db_events is None or fmt not in ("csv", "xlsx"):
+    if fmt not in ("csv", "xlsx"):
         abort(404)
     session = db()
     if db_events.get_event(session, event_id) is None:
@@ -278,16 +260,12 @@ def _edit_page(values: dict, problems: list[str], editing: str | None, status: i
 @bp.get("/events/new")
 def event_new():
     """An empty event form."""
-    if db_events is None:
-        return _pending()
     return _edit_page({"format": "onsite"}, [], None)
 
 
 @bp.get("/events/<event_id>/edit")
 def event_edit(event_id: str):
     """The event's stored file as a form."""
-    if db_events is None:
-        return _pending()
     data = uploads.stored_document(db(), "event", event_id)
     if data is None:
         abort(404)
@@ -297,8 +275,6 @@ def event_edit(event_id: str):
 @bp.post("/events/save")
 def event_save():
     """Create or update an event: the form becomes an event file, validated and applied."""
-    if db_events is None:
-        abort(404)
     editing = request.form.get("editing") or None
     base = None
     if editing:
@@ -320,8 +296,6 @@ def event_save():
 @bp.post("/events/upload")
 def event_upload():
     """Upload an event YAML file."""
-    if db_events is None:
-        abort(404)
     file = request.files.get("file")
     if file is None or not file.filename:
         return _edit_page({"format": "onsite"}, ["ファイルを選んでください。"], None, 400)

@@ -24,19 +24,14 @@ from flask import (
 
 from bot.console import uploads
 from bot.console.base import actor, bp, db, now, state, write
-from handlers import population
+from db import surveys as store
+from handlers import charts, population
 from handlers import staff as staff_accounts
+from handlers.content import Document
+from handlers.survey_export import FORMATS, ExportError
+from handlers.survey_export import export as export_survey
+from handlers.survey_results import list_surveys, responses_between, survey_results
 from handlers.town import load_town
-
-try:  # the surveys area
-    from db import surveys as store
-    from handlers import charts
-    from handlers.content import Document
-    from handlers.survey_export import FORMATS, ExportError
-    from handlers.survey_export import export as export_survey
-    from handlers.survey_results import list_surveys, responses_between, survey_results
-except ImportError:  # pragma: no cover - before the surveys area lands
-    store = None
 
 DIM_TITLES = {"age_band": "年代", "district": "地区", "residency": "かかわり"}
 RESIDENCY = {"resident": "町内在住", "commuter": "町内に通勤・通学", "outside": "町外在住"}
@@ -48,12 +43,6 @@ MIME = {
 }
 
 
-def _pending():
-    return render_template(
-        "console/pending.html", title="アンケート", cli="flask --app wsgi surveys list"
-    )
-
-
 def status_of(row: dict, moment: datetime) -> str:
     """open / upcoming / closed."""
     if row["opens_at"] <= moment < row["closes_at"]:
@@ -63,8 +52,6 @@ def status_of(row: dict, moment: datetime) -> str:
 
 def summary(session) -> list[dict] | None:
     """Open surveys with responses and completion rate, for the dashboard."""
-    if store is None:
-        return None
     moment = now()
     out = []
     for row in list_surveys(session):
@@ -103,16 +90,12 @@ def _list_page(problems: list[str] | None = None, status: int = 200):
 @bp.get("/surveys")
 def surveys():
     """Every survey with its period and responses; the upload form."""
-    if store is None:
-        return _pending()
     return _list_page()
 
 
 @bp.post("/surveys/upload")
 def survey_upload():
     """Upload a survey YAML file: applied when valid, otherwise every problem is listed."""
-    if store is None:
-        abort(404)
     file = request.files.get("file")
     if file is None or not file.filename:
         return _list_page(["ファイルを選んでください。"], 400)
@@ -135,8 +118,6 @@ def _local_input(value: datetime) -> str:
 @bp.get("/surveys/<survey_id>")
 def survey(survey_id: str):
     """Results: counts and charts, cross-tabs (small cells suppressed), free text and words."""
-    if store is None:
-        return _pending()
     session = db()
     if store.get_survey(session, survey_id) is None:
         abort(404)
@@ -198,8 +179,6 @@ def _answers(session, survey_id: str, question_id: str, offset: int, limit: int)
 @bp.get("/surveys/<survey_id>/answers/<question_id>")
 def survey_answers(survey_id: str, question_id: str):
     """Every free-text answer to one question, a page at a time (always escaped)."""
-    if store is None:
-        return _pending()
     session = db()
     sv = store.get_survey(session, survey_id)
     question = sv.question(question_id) if sv else None
@@ -225,8 +204,6 @@ def survey_answers(survey_id: str, question_id: str):
 @bp.get("/surveys/<survey_id>/chart/<question_id>.png")
 def survey_chart(survey_id: str, question_id: str):
     """A bar chart (PNG) of one choice or scale question's shares."""
-    if store is None:
-        abort(404)
     session = db()
     if store.get_survey(session, survey_id) is None:
         abort(404)
@@ -248,7 +225,7 @@ def survey_chart(survey_id: str, question_id: str):
 @bp.get("/surveys/<survey_id>/export.<fmt>")
 def survey_export(survey_id: str, fmt: str):
     """One row per response, CSV (UTF-8 with BOM) or xlsx; formulas neutralised; audited."""
-    if store is None or fmt not in FORMATS:
+    if fmt not in FORMATS:
         abort(404)
     session = db()
     if store.get_survey(session, survey_id) is None:
@@ -283,8 +260,6 @@ def _parse_local(text: str) -> datetime | None:
 @bp.post("/surveys/<survey_id>/period")
 def survey_period(survey_id: str):
     """Open now, close now, or set the period: the stored file is re-applied with new dates."""
-    if store is None:
-        abort(404)
     action = request.form.get("action", "set")
     with state().sessions() as s:
         data = uploads.stored_document(s, "survey", survey_id)

@@ -527,6 +527,7 @@ def run_job():
 
 # --- staff preview of a survey ------------------------------------------------------------------
 
+
 def preview_data(secret_key: str, user_id: str, survey_id: str) -> str:
     """Postback data ``v=1&a=survey_preview&x=<survey id>.<signature>``."""
     from messages.postback import Postback
@@ -592,10 +593,8 @@ def _rich_menu(user_id: str | None, language: str) -> tuple[str, dict, bytes] | 
     menu_id = fake.user_rich_menus.get(user_id or "") or fake.default_rich_menu
     if menu_id and menu_id in fake.rich_menus and menu_id in fake.rich_menu_images:
         return "line", fake.rich_menus[menu_id], fake.rich_menu_images[menu_id][1]
-    try:
-        from messages.richmenu import menu_image, menu_object
-    except ImportError:
-        return None
+    from messages.richmenu import menu_image, menu_object
+
     cache = _sim().menus
     if language not in cache:
         cache[language] = (menu_object(language), menu_image(language))

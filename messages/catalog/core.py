@@ -86,7 +86,6 @@ JA = {
     ),
     "fallback.unknown": "すみません、うまく受け取れませんでした。下のメニューから選んでください。",
     "fallback.not_text": "ありがとうございます。文字かボタンでお知らせください。",
-    "fallback.coming_soon": "「{feature}」は準備中です。もうしばらくお待ちください。",
     "fallback.error": (
         "申し訳ありません、処理中に問題が起きました。お手数ですが、もう一度お試しください。"
     ),
@@ -184,7 +183,6 @@ EN = {
     ),
     "fallback.unknown": "Sorry, I did not understand that. Please choose from the menu below.",
     "fallback.not_text": "Thank you. Please send text or use the buttons.",
-    "fallback.coming_soon": "“{feature}” is coming soon.",
     "fallback.error": "Sorry, something went wrong. Please try again.",
     "flow.stale_button": "That button is from an earlier message. Here is the current question.",
     "flow.expired_button": "That button no longer works. Please choose from the menu.",
