@@ -19,19 +19,6 @@ from messages.rsvp import local, when
 
 events_cli = AppGroup("events", help="Workshops and meetings: list, attendees, check-in.")
 
-ATTENDEE_HEADER = (
-    "signup_id",
-    "line_user_id",
-    "mode",
-    "status",
-    "waitlist_position",
-    "attendance_code",
-    "attended",
-    "attended_at",
-    "signed_up_at",
-    "cancelled_at",
-)
-
 
 def _state():
     return current_app.extensions["machikoe"]
@@ -75,22 +62,7 @@ def events_attendees(event_id: str, fmt: str, output: Path) -> None:
         if db_events.get_event(s, event_id) is None:
             click.echo(f"no event {event_id!r}; see `events list`", err=True)
             sys.exit(1)
-        rows = [
-            (
-                a.signup_id,
-                a.line_user_id,
-                a.mode,
-                a.status,
-                a.waitlist_position,
-                a.attendance_code,
-                a.attended_at is not None,
-                a.attended_at,
-                a.signed_up_at,
-                a.cancelled_at,
-            )
-            for a in db_events.attendees(s, event_id)
-        ]
-    n = exports.export(output, fmt, ATTENDEE_HEADER, rows, sheet=event_id, tz=state.settings.tz)
+        n = exports.export_attendees(s, event_id, output, fmt, tz=state.settings.tz)
     click.echo(f"{n} sign-ups written to {output}")
 
 

@@ -12,6 +12,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
+from db import events as db_events
+
 # one neutralising rule for every export: the survey exporter's (formulas, and control
 # characters xlsx cannot hold)
 from handlers.survey_export import neutralise
@@ -78,3 +80,37 @@ def export(
         with open(path, "w", encoding="utf-8", newline="") as f:
             return write_csv(f, header, rows, tz)
     return write_xlsx(path, header, rows, sheet, tz)
+
+
+ATTENDEE_HEADER = (
+    "signup_id",
+    "line_user_id",
+    "mode",
+    "status",
+    "waitlist_position",
+    "attendance_code",
+    "attended",
+    "attended_at",
+    "signed_up_at",
+    "cancelled_at",
+)
+
+
+def export_attendees(session, event_id: str, path: str | Path, fmt: str, tz=None) -> int:
+    """Every sign-up of an event (mode, status, waitlist position, attendance) to a file."""
+    rows = (
+        (
+            a.signup_id,
+            a.line_user_id,
+            a.mode,
+            a.status,
+            a.waitlist_position,
+            a.attendance_code,
+            a.attended_at is not None,
+            a.attended_at,
+            a.signed_up_at,
+            a.cancelled_at,
+        )
+        for a in db_events.attendees(session, event_id)
+    )
+    return export(path, fmt, ATTENDEE_HEADER, rows, sheet=event_id, tz=tz)

@@ -23,18 +23,6 @@ from handlers import staff as staff_accounts
 from handlers.content import Document
 from messages.rsvp import local
 
-ATTENDEE_HEADER = (
-    "signup_id",
-    "line_user_id",
-    "mode",
-    "status",
-    "waitlist_position",
-    "attendance_code",
-    "attended",
-    "attended_at",
-    "signed_up_at",
-    "cancelled_at",
-)
 MODE_NAMES = {"onsite": "会場", "online": "オンライン"}
 FORMAT_NAMES = {"onsite": "会場のみ", "online": "オンラインのみ", "hybrid": "会場とオンライン"}
 SIGNUP_NAMES = {"confirmed": "参加確定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
@@ -148,25 +136,10 @@ def event_attendees(event_id: str, fmt: str):
     session = db()
     if db_events.get_event(session, event_id) is None:
         abort(404)
-    rows = [
-        (
-            a.signup_id,
-            a.line_user_id,
-            a.mode,
-            a.status,
-            a.waitlist_position,
-            a.attendance_code,
-            a.attended_at is not None,
-            a.attended_at,
-            a.signed_up_at,
-            a.cancelled_at,
-        )
-        for a in db_events.attendees(session, event_id)
-    ]
     tz = state().settings.tz
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / f"attendees.{fmt}"
-        exports.export(path, fmt, ATTENDEE_HEADER, rows, sheet=event_id, tz=tz)
+        exports.export_attendees(session, event_id, path, fmt, tz=tz)
         data = path.read_bytes()
     with write() as s:
         staff_accounts.audit(s, actor(), "events.export", event_id, {"format": fmt})
