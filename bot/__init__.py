@@ -6,14 +6,14 @@ import logging
 
 from flask import Flask
 
-from bot.config import Settings, load_settings
+from bot.config import INSTANCE, Settings, load_settings
 from bot.state import AppState, build_state
 
 
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> Flask:
     """Build the app: settings once, one database engine, one LINE gateway per process."""
     settings = settings or (state.settings if state else load_settings())
-    app = Flask(__name__, instance_path=str(settings_instance()))
+    app = Flask(__name__, instance_path=str(INSTANCE))
     app.config.update(
         SECRET_KEY=settings.secret_key,
         MAX_CONTENT_LENGTH=None,  # the webhook enforces its own 1 MB limit (413)
@@ -25,24 +25,13 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.extensions["machikoe"] = state or build_state(settings)
 
     import handlers.flows  # noqa: F401  (registers every flow and keyword)
-    from bot import calendar, cli, health, webhook
+    from bot import calendar, cli, console, health, webhook
 
-    app.register_blueprint(webhook.bp)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(calendar.bp)
-    from bot import console
-
-    app.register_blueprint(console.bp)
+    for blueprint in (webhook.bp, health.bp, calendar.bp, console.bp):
+        app.register_blueprint(blueprint)
     if settings.simulator_enabled:
         from bot.simulator import views as simulator
 
         app.register_blueprint(simulator.bp)
     cli.register(app)
     return app
-
-
-def settings_instance():
-    """The instance folder (SQLite file, local secret key)."""
-    from bot.config import INSTANCE
-
-    return INSTANCE

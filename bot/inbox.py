@@ -18,6 +18,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, lazyload
 
 from bot import outbox
+from bot.router import dispatch
 from bot.state import AppState
 from db.models import Resident, WebhookEvent
 from db.outbox import queue
@@ -182,8 +183,6 @@ def process(
 
 
 def _decide(state: AppState, s: Session, event: Event, extras: dict) -> Outcome:
-    from bot.router import dispatch  # router imports handlers; keep inbox importable alone
-
     user_id = getattr(event.source, "user_id", None) if event.source else None
     resident = None
     now = state.now()

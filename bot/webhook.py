@@ -6,7 +6,6 @@ import json
 import logging
 
 from flask import Blueprint, current_app, jsonify, request
-from linebot.v3 import WebhookParser  # noqa: F401  (documented entry point; we parse per event)
 from linebot.v3.webhook import SignatureValidator
 
 from bot import inbox
