@@ -15,11 +15,11 @@ from sqlalchemy import select
 from bot import mailer, outbox
 from bot.state import AppState
 from db import digest as runs
-from db.outbox import queue
 from db.session import transaction
 from db.staff import Staff
 from handlers import digest as digest_data
 from handlers.digest import Digest, Period, Schedule
+from handlers.pushes import queue
 from handlers.town import load_town
 from messages import digest as words
 

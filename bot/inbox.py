@@ -21,9 +21,9 @@ from bot import outbox
 from bot.router import dispatch
 from bot.state import AppState
 from db.models import Resident, WebhookEvent
-from db.outbox import queue
 from db.session import transaction
 from handlers.context import Ctx, Outcome
+from handlers.pushes import queue
 from messages import common
 from messages.catalog import t
 

@@ -1,4 +1,4 @@
-"""Sending queued pushes (queued by db.outbox.queue in the caller's transaction)."""
+"""Sending queued pushes (queued by handlers.pushes.queue in the caller's transaction)."""
 
 from __future__ import annotations
 

@@ -13,9 +13,9 @@ from datetime import datetime, time, timedelta, tzinfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db import outbox
 from db.events import Event, Signup
 from db.models import Resident
+from handlers import pushes
 from messages import rsvp
 from messages.catalog import t
 
@@ -80,6 +80,6 @@ def queue_due(session: Session, now: datetime, tz: tzinfo) -> list[int]:
         resident = signup.resident
         message = reminder_message(resident.language, signup.event, signup, tz)
         out.append(
-            outbox.queue(session, resident.line_user_id, [message], "reminder", (signup.id,))
+            pushes.queue(session, resident.line_user_id, [message], "reminder", (signup.id,))
         )
     return out

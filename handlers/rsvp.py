@@ -15,9 +15,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db import events as db
-from db import outbox
 from db.events import Event, Signup
-from handlers import chat, engine
+from handlers import chat, engine, pushes
 from handlers.context import Ctx, Outcome
 from messages import common, rsvp
 from messages.catalog import t
@@ -385,7 +384,7 @@ def queue_promotions(
         resident = signup.resident
         message = promotion_message(resident.language, signup.event, signup, tz)
         ids.append(
-            outbox.queue(
+            pushes.queue(
                 session,
                 resident.line_user_id,
                 [message],

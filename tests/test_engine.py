@@ -9,8 +9,8 @@ from sqlalchemy import select
 from bot import outbox
 from bot.jobs import JOBS
 from db.models import Conversation, Outbox, Resident
-from db.outbox import queue
 from db.session import transaction
+from handlers.pushes import queue
 from messages import common
 from messages.postback import Postback, decode
 
