@@ -244,3 +244,18 @@ def test_pending_event_left_by_a_dead_worker_is_recovered(app, client, fake_line
 def test_healthz(client):
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json["database"] == "ok"
+
+
+def test_residents_words_never_reach_the_logs(app, resident, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    r = resident(29)
+    r.follow()
+    r.tap("同意しない")
+    r.say("ひみつの相談ごと")
+    r.say("意見")
+    r.say("役場の前の道がこわいです")
+    assert caplog.records, "the webhook should log something (ids, types, request ids)"
+    for secret in ("ひみつの相談ごと", "役場の前の道がこわいです"):
+        assert secret not in caplog.text
