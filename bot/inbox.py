@@ -41,10 +41,6 @@ def parse_event(raw: dict) -> Event | None:
         return None
 
 
-def _insert(session: Session):
-    return pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-
-
 def store(
     state: AppState, raw_events: list, fresh: dict[str, tuple[dict, datetime]] | None = None
 ) -> list[str]:
@@ -84,25 +80,26 @@ def store(
     if not rows:
         return []
     ids = [r["event_id"] for r in rows]
-    with transaction(state.sessions) as s:
+    insert = pg_insert if state.engine.dialect.name == "postgresql" else sqlite_insert
+    with state.engine.begin() as conn:  # Core: no ORM session on the hot path
         stmt = (
-            _insert(s)(EVENTS)  # Core, not ORM: no unit-of-work bookkeeping on the hot path
+            insert(EVENTS)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["event_id"])
             .returning(EVENTS.c.event_id)
         )
-        inserted = set(s.connection().execute(stmt).scalars())
+        inserted = set(conn.execute(stmt).scalars())
         if fresh is not None:
             received = {r["event_id"]: r["received_at"] for r in reversed(rows)}
             fresh.update((i, (raws[i], received[i])) for i in inserted)
         pending = set(inserted)
         if not inserted.issuperset(ids):  # seen before: still pending if a worker died
             pending |= set(
-                s.scalars(
-                    select(WebhookEvent.event_id).where(
-                        WebhookEvent.event_id.in_(ids), WebhookEvent.status == "pending"
+                conn.execute(
+                    select(EVENTS.c.event_id).where(
+                        EVENTS.c.event_id.in_(ids), EVENTS.c.status == "pending"
                     )
-                )
+                ).scalars()
             )
     seen: set[str] = set()
     ordered = []
