@@ -73,7 +73,7 @@ def live(app):
 def shot(page, artifacts, name: str, docs: bool = False) -> None:
     path = artifacts / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if docs:
+    if docs and os.environ.get("MACHIKOE_UPDATE_DOC_IMAGES"):  # refresh docs/img on request
         DOCS_IMG.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, DOCS_IMG / f"{name}.png")
 
