@@ -163,10 +163,8 @@ def _ask(ctx: Ctx, conv: Conversation) -> list[Message]:
     return FLOWS[conv.flow].states[conv.state].ask(ctx, conv)
 
 
-def start(
-    ctx: Ctx, flow_name: str, args: dict | None = None, *, fresh: bool = True
-) -> list[Message]:
-    """Start a flow (or restart it when fresh) and ask its first question."""
+def start(ctx: Ctx, flow_name: str, args: dict | None = None) -> list[Message]:
+    """Start a flow afresh and ask its first question (`resume` carries one on)."""
     flow = FLOWS[flow_name]
     _pause_others(ctx, flow_name)
     conv = find(ctx, flow_name)
@@ -175,9 +173,6 @@ def start(
             resident_id=ctx.resident.id, flow=flow_name, state="", data={}, history=[], step=0
         )
         ctx.session.add(conv)
-    elif not fresh and conv.status in {"active", "paused"} and conv.state in flow.states:
-        conv.status = "active"
-        return _ask(ctx, conv)
     conv.status = "active"
     conv.data = {}
     conv.history = []
