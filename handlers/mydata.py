@@ -12,6 +12,7 @@ from enum import StrEnum
 from linebot.v3.messaging import Message
 from sqlalchemy import delete, func, select, update
 
+from db.broadcasts import BroadcastDelivery
 from db.models import Conversation, Outbox, Resident, WebhookEvent
 from db.opinions import Opinion
 from handlers import chat, engine
@@ -124,6 +125,8 @@ def forget(ctx: Ctx) -> None:
         .values(line_user_id=None, payload=None)
     )
     s.execute(delete(Outbox).where(Outbox.line_user_id == r.line_user_id))
+    # the one table without a foreign key (its fan-out must be fast): deleted by hand
+    s.execute(delete(BroadcastDelivery).where(BroadcastDelivery.resident_id == r.id))
     for conv in s.scalars(select(Conversation).where(Conversation.resident_id == r.id)):
         s.expunge(conv)  # removed by the cascade below; the engine's last touch must not flush
     s.execute(delete(Resident).where(Resident.id == r.id))

@@ -7,7 +7,8 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from db.models import Resident, ResidentTopic, WebhookEvent
+from db.broadcasts import BroadcastDelivery
+from db.models import Conversation, Resident, ResidentTopic, WebhookEvent
 from db.opinions import Opinion
 from tests.conftest import ROOT
 
@@ -109,7 +110,9 @@ def test_rewrite_goes_back_to_writing(plan, resident, state):
     assert [o.body for o in opinions(plan)] == ["直した文"]
 
 
-def test_my_data_shows_and_deletes_everything_after_confirmation(plan, resident, state, app):
+def test_my_data_shows_and_deletes_everything_after_confirmation(
+    plan, resident, state, app, runner
+):
     state.clock.fixed = datetime(2026, 12, 1, tzinfo=UTC)
     r = newcomer(resident, 66, agree=True)
     r.tap("30代")
@@ -120,6 +123,9 @@ def test_my_data_shows_and_deletes_everything_after_confirmation(plan, resident,
     r.say("意見")
     r.say("道路の雪かきを")
     r.tap("送信する")
+    sent = runner.invoke(args=["broadcast", "send", "--text", "防災訓練のお知らせです。"])
+    assert sent.exit_code == 0, sent.output
+    assert any("防災訓練" in t for t in r.fake.texts_for(r.id))
     got = r.say("私のデータ")
     text = r.texts(got)
     assert "30代" in text and "更科" in text and "防災" in text and "ご意見: 1件" in text
@@ -135,6 +141,8 @@ def test_my_data_shows_and_deletes_everything_after_confirmation(plan, resident,
         assert s.scalar(select(func.count()).select_from(Resident)) == 0
         assert s.scalar(select(func.count()).select_from(ResidentTopic)) == 0
         assert s.scalar(select(func.count()).select_from(Opinion)) == 0
+        assert s.scalar(select(func.count()).select_from(Conversation)) == 0
+        assert s.scalar(select(func.count()).select_from(BroadcastDelivery)) == 0
         assert (
             s.scalar(
                 select(func.count())
