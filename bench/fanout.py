@@ -111,6 +111,18 @@ def prepare(db_url: str, api_url: str, n: int) -> dict:
     return {"id": b_id, "seed_s": seeded, "materialise_s": materialised, "batches": batches}
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory (VmHWM).
+
+    Not ru_maxrss: on Linux that survives fork and exec, so a child started by a parent that
+    had grown large would report the parent's peak.
+    """
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def child(db_url: str, api_url: str, b_id: int) -> None:
     """The sending process: send broadcast b_id, print timings and peak memory as JSON."""
     from bot.state import build_state
@@ -123,7 +135,7 @@ def child(db_url: str, api_url: str, b_id: int) -> None:
     report = broadcast.send(state, b_id, workers=workers, group=group)
     elapsed = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    peak = usage.ru_maxrss / 1024
+    peak = peak_rss_mb()
     print(
         json.dumps(
             {
