@@ -55,7 +55,7 @@ log = logging.getLogger(__name__)
 BATCH_SIZE = 500  # LINE: multicast takes at most 500 user ids
 RATE = 200.0  # LINE: multicast at most 200 requests per second per channel
 WORKERS = 8  # concurrent requests, so that round trips do not limit the rate
-GROUP = 5  # batches claimed per transaction
+GROUP = 10  # batches claimed per transaction (fewer claims: measured 1.32 → 1.11 × floor on PG)
 LEASE = timedelta(minutes=2)  # a claim older than this is taken over
 MAX_ROUNDS = 5  # a batch that failed this many runs (each with the gateway's retries) fails
 RETRY_WINDOW = timedelta(hours=23)  # LINE remembers retry keys for 24 hours
@@ -542,27 +542,18 @@ def _claim(state: State, b_id: int, owner: str, now: datetime, group: int) -> li
                 # LINE has forgotten the retry key: sending again could deliver twice
                 r.status, r.error, r.claimed_by = "failed", "retry window (24 h) passed", None
                 continue
-            took = s.execute(
-                update(BroadcastBatch)
-                .where(
-                    BroadcastBatch.id == r.id,
-                    BroadcastBatch.status == r.status,
-                    or_(
-                        BroadcastBatch.claimed_by.is_(None),
-                        BroadcastBatch.claimed_by == r.claimed_by,
-                    ),
-                )
-                .values(status="sending", claimed_by=owner, claimed_at=now)
-                .execution_options(synchronize_session=False)
-            ).rowcount
-            if took:
-                claimed.append(
-                    Claimed(
-                        r.id, r.batch_no, r.lang, r.retry_key, [], r.first_attempt_at, r.attempts
-                    )
-                )
+            claimed.append(
+                Claimed(r.id, r.batch_no, r.lang, r.retry_key, [], r.first_attempt_at, r.attempts)
+            )
         if not claimed:
             return []
+        # the rows are locked (FOR UPDATE SKIP LOCKED; SQLite: BEGIN IMMEDIATE): one UPDATE
+        s.execute(
+            update(BroadcastBatch)
+            .where(BroadcastBatch.id.in_([c.id for c in claimed]))
+            .values(status="sending", claimed_by=owner, claimed_at=now)
+            .execution_options(synchronize_session=False)
+        )
         b = s.get(Broadcast, b_id)
         fresh = [c.batch_no for c in claimed if c.first_attempt_at is None]
         if fresh:  # exclusions are decided once, before the first attempt
@@ -607,13 +598,18 @@ def _claim(state: State, b_id: int, owner: str, now: datetime, group: int) -> li
         by_no = {c.batch_no: c for c in claimed}
         for no, uid in ids:
             by_no[no].user_ids.append(uid)
-        for c in claimed:
-            values: dict = {"recipients": len(c.user_ids)}
-            if c.user_ids:
-                values.update(attempts=c.attempts + 1)
-                if c.first_attempt_at is None:
-                    values.update(first_attempt_at=now)
-            s.execute(update(BroadcastBatch).where(BroadcastBatch.id == c.id).values(**values))
+        s.execute(  # one executemany: the recipients and the attempt, per batch
+            update(BroadcastBatch),
+            [
+                {
+                    "id": c.id,
+                    "recipients": len(c.user_ids),
+                    "attempts": c.attempts + 1 if c.user_ids else c.attempts,
+                    "first_attempt_at": c.first_attempt_at or (now if c.user_ids else None),
+                }
+                for c in claimed
+            ],
+        )
         return claimed
 
 
@@ -622,47 +618,45 @@ def _finish(
 ) -> str | None:
     """Record each batch's outcome; returns why the broadcast paused, if it did."""
     pause = None
+    changes: list[dict] = []
+    for c, r in results:
+        if r == "empty":
+            values = {"status": "skipped", "claimed_by": None, "sent_at": now}
+        elif r is None:  # not attempted: give it back as it was
+            values = {
+                "status": "pending",
+                "claimed_by": None,
+                "attempts": c.attempts,
+                "first_attempt_at": c.first_attempt_at,
+            }
+        elif r.ok:
+            values = {
+                "status": "sent",
+                "claimed_by": None,
+                "sent_at": now,
+                "request_id": r.request_id,
+                "error": None,
+            }
+        elif r.status == "monthly_limit":
+            values = {"status": "pending", "claimed_by": None, "error": "monthly limit"}
+            pause = "LINE: the monthly message limit is reached (429); resume when raised"
+        elif r.status == "retry_exhausted":
+            failed = c.attempts + 1 >= MAX_ROUNDS
+            values = {
+                "status": "failed" if failed else "pending",
+                "claimed_by": None,
+                "error": (r.error or "no answer")[:200],
+            }
+        else:  # LINE refused the request (4xx): nothing was accepted
+            values = {"status": "failed", "claimed_by": None, "error": (r.error or "refused")[:200]}
+            pause = f"LINE refused the request ({r.error}); fix it, then resume"
+        changes.append({"id": c.id, **values})
+    by_shape: dict[frozenset, list[dict]] = {}
+    for change in changes:
+        by_shape.setdefault(frozenset(change), []).append(change)
     with state.sessions() as s, s.begin():
-        for c, r in results:
-            q = update(BroadcastBatch).where(BroadcastBatch.id == c.id)
-            if r == "empty":
-                s.execute(q.values(status="skipped", claimed_by=None, sent_at=now))
-            elif r is None:  # not attempted: give it back as it was
-                s.execute(
-                    q.values(
-                        status="pending",
-                        claimed_by=None,
-                        attempts=c.attempts,
-                        first_attempt_at=c.first_attempt_at,
-                    )
-                )
-            elif r.ok:
-                s.execute(
-                    q.values(
-                        status="sent",
-                        claimed_by=None,
-                        sent_at=now,
-                        request_id=r.request_id,
-                        error=None,
-                    )
-                )
-            elif r.status == "monthly_limit":
-                s.execute(q.values(status="pending", claimed_by=None, error="monthly limit"))
-                pause = "LINE: the monthly message limit is reached (429); resume when raised"
-            elif r.status == "retry_exhausted":
-                failed = c.attempts + 1 >= MAX_ROUNDS
-                s.execute(
-                    q.values(
-                        status="failed" if failed else "pending",
-                        claimed_by=None,
-                        error=(r.error or "no answer")[:200],
-                    )
-                )
-            else:  # LINE refused the request (4xx): nothing was accepted
-                s.execute(
-                    q.values(status="failed", claimed_by=None, error=(r.error or "refused")[:200])
-                )
-                pause = f"LINE refused the request ({r.error}); fix it, then resume"
+        for rows in by_shape.values():  # one executemany per kind of outcome
+            s.execute(update(BroadcastBatch), rows)
         if pause:
             b = s.get(Broadcast, b_id, with_for_update=True)
             if b.status == "sending":
