@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import traceback
 from datetime import UTC, datetime, timedelta
 
 from linebot.v3.webhooks import Event, FollowEvent
@@ -165,8 +166,16 @@ def process(
                         queue(s, user_id, outcome.replies, "late-reply", ("event", event_id))
                     )
                 outcome.replies = []
-    except Exception:
-        log.exception("event %s (%s) failed; marked failed", event_id, raw.get("type"))
+    except Exception as exc:
+        # where it failed, but not the exception's message: it may quote what a resident said
+        where = "".join(traceback.format_tb(exc.__traceback__)[-3:])
+        log.error(
+            "event %s (%s) failed with %s; marked failed\n%s",
+            event_id,
+            str(raw.get("type"))[:32],
+            type(exc).__name__,
+            where,
+        )
         _mark_failed(state, event_id)
         _apologise(state, raw)
         return "failed"

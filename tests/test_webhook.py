@@ -94,20 +94,21 @@ def test_one_hostile_event_does_not_drop_the_batch(app, client, fake_line):
     assert "友だち追加" in "".join(fake_line.texts_for(good))
 
 
-def test_a_failing_handler_is_contained(app, client, fake_line, resident, monkeypatch):
+def test_a_failing_handler_is_contained(app, client, fake_line, resident, monkeypatch, caplog):
     r = resident(22)
     r.follow()
     r.tap("同意しない")
 
     def boom(ctx, text):
-        raise RuntimeError("handler bug")
+        raise RuntimeError(f"handler bug while reading {text!r}")
 
-    monkeypatch.setitem(chat.KEYWORDS, "boom", boom)
+    monkeypatch.setitem(chat.KEYWORDS, "ひみつのことば", boom)
     other = resident(23)
-    first = line.text(r.id, "boom", r.token())
+    first = line.text(r.id, "ひみつのことば", r.token())
     second = line.follow(other.id, other.token())
     assert line.post(client, line.payload(first, second)).status_code == 200
     assert "問題が起きました" in r.texts(r.news())
+    assert "RuntimeError" in caplog.text and "ひみつのことば" not in caplog.text
     assert "友だち追加" in other.texts(other.news())
     with app.extensions["machikoe"].sessions() as s:
         assert (
