@@ -66,6 +66,16 @@ def _queued_writers() -> type[sqlite3.Connection]:
     return QueuedWriters
 
 
+def _explain_missing_tables(engine: Engine) -> None:
+    """Say plainly what an operator should do when the schema is not there yet."""
+
+    @event.listens_for(engine, "handle_error")
+    def _missing(ctx) -> None:
+        message = str(ctx.original_exception)
+        if "no such table" in message or "UndefinedTable" in type(ctx.original_exception).__name__:
+            log.error("the database is not migrated: run `flask --app wsgi db upgrade` first")
+
+
 def make_engine(url: str, **kwargs) -> Engine:
     """Create the engine for a database URL, tuned for SQLite or PostgreSQL."""
     if url.startswith("sqlite"):
@@ -93,12 +103,15 @@ def make_engine(url: str, **kwargs) -> Engine:
                 dbapi_conn.give_writer_lock()
                 raise
 
+        _explain_missing_tables(engine)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    _explain_missing_tables(engine)
+    return engine
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -260,3 +260,15 @@ def test_residents_words_never_reach_the_logs(app, resident, caplog):
     assert caplog.records, "the webhook should log something (ids, types, request ids)"
     for secret in ("ひみつの相談ごと", "役場の前の道がこわいです"):
         assert secret not in caplog.text
+
+
+def test_healthz_says_when_the_database_needs_migrating(tmp_path, settings, caplog):
+    from bot.state import build_state
+
+    empty = settings.but(database_url=f"sqlite:///{tmp_path / 'empty.db'}")
+    client = create_app(state=build_state(empty)).test_client()
+    response = client.get("/healthz")
+    assert response.status_code == 503 and response.json["status"] == "error"
+    with pytest.raises(Exception, match="no such table"):
+        client.application.extensions["machikoe"].sessions().scalar(select(Resident))
+    assert "run `flask --app wsgi db upgrade` first" in caplog.text
