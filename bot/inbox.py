@@ -13,7 +13,7 @@ import traceback
 from datetime import UTC, datetime, timedelta
 
 from linebot.v3.webhooks import Event, FollowEvent
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, lazyload
@@ -32,6 +32,22 @@ log = logging.getLogger(__name__)
 EVENTS = WebhookEvent.__table__
 RECOVER_AFTER = timedelta(seconds=30)
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+
+# The hot path's statements, built once (a reused statement skips construction and caching).
+_CLAIM = (
+    update(EVENTS)
+    .where(EVENTS.c.event_id == bindparam("claim_id"), EVENTS.c.status == "pending")
+    .values(status="done", processed_at=bindparam("claimed_at"), payload=None)
+)
+# lock the resident's row (serialising their events across workers), note them seen, load them
+_SEEN = (
+    update(Resident)
+    .where(Resident.line_user_id == bindparam("seen_user"))
+    .values(last_seen_at=bindparam("seen_at"))
+    .returning(Resident)
+    .options(lazyload(Resident.topics))  # loaded if a handler asks, not every event
+    .execution_options(populate_existing=True)
+)
 
 
 def parse_event(raw: dict) -> Event | None:
@@ -140,11 +156,7 @@ def process(
         with transaction(state.sessions) as s:
             claimed = (
                 s.connection()
-                .execute(
-                    update(EVENTS)
-                    .where(EVENTS.c.event_id == event_id, EVENTS.c.status == "pending")
-                    .values(status="done", processed_at=state.now(), payload=None)
-                )
+                .execute(_CLAIM, {"claim_id": event_id, "claimed_at": state.now()})
                 .rowcount
             )
             if not claimed:
@@ -193,16 +205,7 @@ def _decide(state: AppState, s: Session, event: Event, extras: dict) -> Outcome:
     resident = None
     now = state.now()
     if user_id:
-        # One statement: lock the resident's row (serialising their events across workers),
-        # note they were seen, and load them.
-        resident = s.scalars(
-            update(Resident)
-            .where(Resident.line_user_id == user_id)
-            .values(last_seen_at=now)
-            .returning(Resident)
-            .options(lazyload(Resident.topics))  # loaded if a handler asks, not every event
-            .execution_options(populate_existing=True)
-        ).one_or_none()
+        resident = s.scalars(_SEEN, {"seen_user": user_id, "seen_at": now}).one_or_none()
     if (
         resident is None
         and user_id

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from linebot.v3.messaging import Message
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from db.models import Conversation
 from handlers.context import Ctx
@@ -125,15 +125,17 @@ def nav(ctx: Ctx, conv: Conversation, *, back: bool = True, skip: bool = False) 
     return out
 
 
+# Built once: every text event asks this (a reused statement skips construction and caching).
+_ACTIVE = select(Conversation).where(
+    Conversation.resident_id == bindparam("resident_id"), Conversation.status == "active"
+)
+
+
 def active(ctx: Ctx) -> Conversation | None:
     """The resident's active conversation, if any."""
     if ctx.resident is None:
         return None
-    return ctx.session.scalar(
-        select(Conversation).where(
-            Conversation.resident_id == ctx.resident.id, Conversation.status == "active"
-        )
-    )
+    return ctx.session.scalar(_ACTIVE, {"resident_id": ctx.resident.id})
 
 
 def find(ctx: Ctx, flow: str) -> Conversation | None:
