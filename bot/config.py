@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -41,7 +41,6 @@ class Settings:
     max_body_bytes: int = 1_000_000
     line_timeout: tuple[float, float] = (2.0, 5.0)
     public_base_url: str = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL: links residents open
-    extra: dict = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -146,7 +145,5 @@ def load_settings(env: dict | None = None) -> Settings:
         digest_emails=emails,
         town_tz=tz,
         demo_mode=demo,
-        public_base_url=_url(
-            env, "PUBLIC_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"
-        ),
+        public_base_url=_url(env, "PUBLIC_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -32,7 +32,6 @@ class Town:
     topics: tuple[str, ...] = ()
     privacy_url: str = ""
     contact: str = ""
-    extra: dict = field(default_factory=dict)
 
 
 def load_town(session: Session) -> Town:

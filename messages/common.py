@@ -6,7 +6,6 @@ from collections.abc import Iterable
 from functools import cache
 
 from linebot.v3.messaging import (
-    Message,
     MessageAction,
     PostbackAction,
     QuickReply,
@@ -74,11 +73,3 @@ def _menu_bar(lang: str) -> QuickReply:
 def with_menu(lang: str, body: str) -> TextMessage:
     """A text followed by the menu as quick replies."""
     return TextMessage(text=body, quickReply=_menu_bar(lang))
-
-
-def attach_quick(messages: list[Message], actions: Iterable) -> list[Message]:
-    """Put quick replies on the last message (LINE shows only that one's)."""
-    if messages:
-        last = messages[-1]
-        last.quick_reply = quick(actions)
-    return messages
