@@ -1,8 +1,11 @@
-"""Store webhook events, then process each once in its own transaction, then send.
+"""Store webhook events and process each exactly once in its own transaction, then send.
 
-Exactly-once: the event row is inserted under a unique webhookEventId before the
-webhook is acknowledged; processing claims the row (pending → done) in the same
-transaction as the event's effect, so a redelivery or a second worker finds it done.
+Exactly-once: every event's row is inserted under a unique webhookEventId before the
+webhook is acknowledged, in the same transaction as the event's effect, so a redelivery or
+a second worker finds it done. A webhook with one event (LINE's usual delivery in a 1:1
+chat) is inserted as done together with its effect: one transaction. A webhook with several
+events stores them all as pending first, then claims each (pending → done) with its effect,
+so if the worker dies half-way the rest are recovered by the inbox job.
 """
 
 from __future__ import annotations
@@ -34,6 +37,23 @@ RECOVER_AFTER = timedelta(seconds=30)
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
 
 # The hot path's statements, built once (a reused statement skips construction and caching).
+_ROW = (
+    "event_id",
+    "event_type",
+    "line_user_id",
+    "occurred_at",
+    "received_at",
+    "status",
+    "payload",
+    "processed_at",
+)
+_INSERT = {
+    name: insert(EVENTS)
+    .values({c: bindparam(c) for c in _ROW})
+    .on_conflict_do_nothing(index_elements=["event_id"])
+    .returning(EVENTS.c.event_id)
+    for name, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 _CLAIM = (
     update(EVENTS)
     .where(EVENTS.c.event_id == bindparam("claim_id"), EVENTS.c.status == "pending")
@@ -58,54 +78,68 @@ def parse_event(raw: dict) -> Event | None:
         return None
 
 
+def receive(state: AppState, raw_events: list) -> int:
+    """Store and process a webhook's events, each exactly once; returns how many were new."""
+    if len(raw_events) == 1:  # the usual case: the event is inserted with its effect
+        row = _row(state, raw_events[0])
+        if row is None:
+            return 0
+        return int(process(state, row["event_id"], insert=(raw_events[0], row)) != "duplicate")
+    fresh: dict = {}
+    event_ids = store(state, raw_events, fresh)
+    for event_id in event_ids:
+        process(state, event_id, stored=fresh.get(event_id))
+    return len(event_ids)
+
+
+def _row(state: AppState, raw) -> dict | None:
+    """The inbox row for one raw event (pending, with its payload), or None without an id."""
+    event_id = raw.get("webhookEventId") if isinstance(raw, dict) else None
+    if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
+        log.warning("event without a usable webhookEventId ignored")
+        return None
+    ts = raw.get("timestamp")
+    now = state.now()
+    occurred = (
+        datetime.fromtimestamp(ts / 1000, UTC)
+        if isinstance(ts, int | float) and 0 < ts < 1e14
+        else now
+    )
+    source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
+    user_id = source.get("userId") if isinstance(source.get("userId"), str) else None
+    return {
+        "event_id": event_id,
+        "event_type": str(raw.get("type", "?"))[:32],
+        "line_user_id": user_id[:64] if user_id else None,
+        "occurred_at": occurred,
+        "received_at": now,
+        "status": "pending",
+        "payload": json.dumps(raw, ensure_ascii=False),
+        "processed_at": None,
+    }
+
+
 def store(
     state: AppState, raw_events: list, fresh: dict[str, tuple[dict, datetime]] | None = None
 ) -> list[str]:
-    """Insert every event we can identify; returns the ids still to be processed.
+    """Insert every event we can identify as pending; returns the ids still to be processed.
 
     ``fresh``, when given, receives ``{event_id: (raw, received_at)}`` for the events this
-    call inserted, so :func:`process` need not read them back (one query and, on SQLite,
-    one write lock fewer per event).
+    call inserted, so :func:`process` need not read them back.
     """
-    rows = []
-    raws: dict[str, dict] = {}
+    rows, raws = [], {}
     for raw in raw_events:
-        event_id = raw.get("webhookEventId") if isinstance(raw, dict) else None
-        if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
-            log.warning("event without a usable webhookEventId ignored")
-            continue
-        ts = raw.get("timestamp")
-        occurred = (
-            datetime.fromtimestamp(ts / 1000, UTC)
-            if isinstance(ts, int | float) and 0 < ts < 1e14
-            else state.now()
-        )
-        raws.setdefault(event_id, raw)
-        source = raw.get("source") if isinstance(raw.get("source"), dict) else {}
-        user_id = source.get("userId") if isinstance(source.get("userId"), str) else None
-        rows.append(
-            {
-                "event_id": event_id,
-                "event_type": str(raw.get("type", "?"))[:32],
-                "line_user_id": user_id[:64] if user_id else None,
-                "occurred_at": occurred,
-                "received_at": state.now(),
-                "status": "pending",
-                "payload": json.dumps(raw, ensure_ascii=False),
-            }
-        )
+        row = _row(state, raw)
+        if row is not None:
+            rows.append(row)
+            raws.setdefault(row["event_id"], raw)
     if not rows:
         return []
     ids = [r["event_id"] for r in rows]
-    insert = pg_insert if state.engine.dialect.name == "postgresql" else sqlite_insert
     with state.engine.begin() as conn:  # Core: no ORM session on the hot path
-        stmt = (
-            insert(EVENTS)
-            .values(rows)
-            .on_conflict_do_nothing(index_elements=["event_id"])
-            .returning(EVENTS.c.event_id)
-        )
-        inserted = set(conn.execute(stmt).scalars())
+        inserted = set()
+        for row in rows:
+            inserted.update(conn.execute(_INSERT[state.engine.dialect.name], row).scalars())
         if fresh is not None:
             received = {r["event_id"]: r["received_at"] for r in reversed(rows)}
             fresh.update((i, (raws[i], received[i])) for i in inserted)
@@ -133,33 +167,34 @@ def process(
     *,
     late: bool = False,
     stored: tuple[dict, datetime] | None = None,
+    insert: tuple[dict, dict] | None = None,
 ) -> str:
-    """Process one stored event exactly once; returns what happened (for logs and tests).
+    """Process one event exactly once; returns what happened (for logs and tests).
 
-    ``stored`` is ``(raw, received_at)`` of an event :func:`store` has just inserted (its
-    ``fresh``); otherwise the event is read back. Either way the claim below decides.
+    ``insert`` is ``(raw, row)`` of an event not stored yet: its row goes in as done in the
+    same transaction as its effect. ``stored`` is ``(raw, received_at)`` of an event
+    :func:`store` has just inserted; otherwise the stored event is read back. Either way the
+    claim (the insert, or pending → done) decides whether this call has the effect.
     """
-    if stored is not None:
+    if insert is not None:
+        raw, row = insert
+        received_at = row["received_at"]
+    elif stored is not None:
         raw, received_at = stored
     else:
         with state.sessions() as s:
-            row = s.scalar(select(WebhookEvent).where(WebhookEvent.event_id == event_id))
-            if row is None or row.status != "pending" or row.payload is None:
+            found = s.scalar(select(WebhookEvent).where(WebhookEvent.event_id == event_id))
+            if found is None or found.status != "pending" or found.payload is None:
                 return "skipped"
-            raw = json.loads(row.payload)
-            received_at = row.received_at
+            raw = json.loads(found.payload)
+            received_at = found.received_at
     event = parse_event(raw)
     extras: dict = {}
     if isinstance(event, FollowEvent) and event.source.user_id and event.mode == "active":
         extras["language"] = state.gateway.profile_language(event.source.user_id)
     try:
         with transaction(state.sessions) as s:
-            claimed = (
-                s.connection()
-                .execute(_CLAIM, {"claim_id": event_id, "claimed_at": state.now()})
-                .rowcount
-            )
-            if not claimed:
+            if not _claim(state, s.connection(), event_id, row if insert else None):
                 return "duplicate"
             if event is None:
                 log.info(
@@ -188,7 +223,7 @@ def process(
             type(exc).__name__,
             where,
         )
-        _mark_failed(state, event_id)
+        _mark_failed(state, event_id, row if insert else None)
         _apologise(state, raw)
         return "failed"
     log.debug("event %s %s processed", event_id, event.type)
@@ -198,6 +233,16 @@ def process(
     for outbox_id in outcome.outbox_ids:
         outbox.deliver(state, outbox_id)
     return "done"
+
+
+def _claim(state: AppState, conn, event_id: str, row: dict | None) -> bool:
+    """Take the event for this transaction: insert it as done, or move it pending → done."""
+    now = state.now()
+    if row is not None:
+        done = {**row, "status": "done", "payload": None, "processed_at": now}
+        if conn.execute(_INSERT[state.engine.dialect.name], done).first() is not None:
+            return True  # new: stored together with its effect
+    return bool(conn.execute(_CLAIM, {"claim_id": event_id, "claimed_at": now}).rowcount)
 
 
 def _decide(state: AppState, s: Session, event: Event, extras: dict) -> Outcome:
@@ -225,12 +270,15 @@ def _decide(state: AppState, s: Session, event: Event, extras: dict) -> Outcome:
     return dispatch(ctx, event, extras)
 
 
-def _mark_failed(state: AppState, event_id: str) -> None:
-    with transaction(state.sessions) as s:
-        s.execute(
-            update(WebhookEvent)
-            .where(WebhookEvent.event_id == event_id, WebhookEvent.status == "pending")
-            .values(status="failed", processed_at=state.now(), error="handler error")
+def _mark_failed(state: AppState, event_id: str, row: dict | None) -> None:
+    """Record the event as failed (storing it now if it came in alone), without its words."""
+    with state.engine.begin() as conn:
+        if row is not None:  # its transaction rolled back: store it, then mark it
+            conn.execute(_INSERT[state.engine.dialect.name], {**row, "payload": None})
+        conn.execute(
+            update(EVENTS)
+            .where(EVENTS.c.event_id == event_id, EVENTS.c.status == "pending")
+            .values(status="failed", processed_at=state.now(), error="handler error", payload=None)
         )
 
 

@@ -14,6 +14,11 @@ log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
 
 
+def _ok():
+    """The acknowledgement LINE waits for."""
+    return current_app.response_class(b'{"ok":true}', 200, mimetype="application/json")
+
+
 def _refuse(status: int, message: str):
     log.warning("webhook refused: %s", message)
     return jsonify(error=message), status
@@ -44,9 +49,6 @@ def callback():
         return _refuse(400, "malformed JSON")
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         return _refuse(400, "no events list")
-    fresh: dict = {}
-    event_ids = inbox.store(state, payload["events"], fresh)
-    log.info("webhook: %d events, %d new", len(payload["events"]), len(event_ids))
-    for event_id in event_ids:
-        inbox.process(state, event_id, stored=fresh.get(event_id))
-    return jsonify(ok=True), 200
+    new = inbox.receive(state, payload["events"])
+    log.debug("webhook: %d events, %d new", len(payload["events"]), new)
+    return _ok()

@@ -119,6 +119,56 @@ def test_a_failing_handler_is_contained(app, client, fake_line, resident, monkey
         )
 
 
+def test_a_single_event_is_stored_with_its_effect_and_without_its_words(app, client, resident):
+    r = resident(40)
+    r.follow()
+    event = line.text(r.id, "駅前の街灯が暗いです", r.token())
+    assert line.post(client, line.payload(event)).status_code == 200
+    with app.extensions["machikoe"].sessions() as s:
+        row = s.scalar(select(WebhookEvent).where(WebhookEvent.event_id == event["webhookEventId"]))
+        assert (row.status, row.payload) == ("done", None)
+        assert row.processed_at is not None and row.line_user_id == r.id
+
+
+def test_a_failing_single_event_is_stored_as_failed_and_not_retried(
+    app, client, fake_line, resident, monkeypatch
+):
+    r = resident(41)
+    r.follow()
+    r.tap("同意しない")
+    calls = []
+
+    def boom(ctx, text):
+        calls.append(text)
+        raise RuntimeError("handler bug")
+
+    monkeypatch.setitem(chat.KEYWORDS, "ひみつのことば", boom)
+    event = line.text(r.id, "ひみつのことば", r.token())
+    assert line.post(client, line.payload(event)).status_code == 200
+    assert "問題が起きました" in r.texts(r.news())
+    redelivered = copy.deepcopy(event)
+    redelivered["deliveryContext"]["isRedelivery"] = True
+    assert line.post(client, line.payload(redelivered)).status_code == 200
+    assert len(calls) == 1 and r.news() == []  # a failed event is not tried again
+    with app.extensions["machikoe"].sessions() as s:
+        row = s.scalar(select(WebhookEvent).where(WebhookEvent.event_id == event["webhookEventId"]))
+        assert (row.status, row.payload, row.error) == ("failed", None, "handler error")
+
+
+def test_a_single_event_already_pending_is_claimed_once(app, client, fake_line, state):
+    """Stored as pending by an earlier delivery whose worker died, then redelivered alone."""
+    from bot import inbox
+
+    uid = line.user_id(42)
+    fake_line.profiles[uid] = {"userId": uid, "displayName": "x", "language": "ja"}
+    event = line.follow(uid, fake_line.issue_reply_token(uid))
+    assert inbox.store(state, [event]) == [event["webhookEventId"]]
+    assert line.post(client, line.payload(event)).status_code == 200
+    assert line.post(client, line.payload(event)).status_code == 200
+    assert fake_line.count("reply") == 1 and count(app, WebhookEvent) == 1
+    assert "友だち追加" in "".join(fake_line.texts_for(uid))
+
+
 def test_standby_events_send_nothing(app, client, fake_line):
     uid = line.user_id(24)
     event = line.follow(uid, None)
