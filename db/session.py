@@ -2,44 +2,91 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+import os
 import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 SQLITE_BUSY_SECONDS = 30
 
 
-def _queued_writers() -> type[sqlite3.Connection]:
-    """A sqlite3 connection class whose writers in this process queue on one lock.
+class _ProcessLock:
+    """An exclusive ``flock`` on a file beside the database, shared by every process using it.
+
+    Opened once per process (after a fork the child opens its own: a shared descriptor would
+    share the lock). Waiting polls every millisecond or so, up to a timeout.
+    """
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.fd: int | None = None
+        self.pid = 0
+
+    def acquire(self, timeout: float) -> bool:
+        if self.pid != os.getpid():
+            self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+        deadline = time.monotonic() + timeout
+        pause = 0.0002
+        while True:
+            try:
+                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return True
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    return False
+                time.sleep(pause)
+                pause = min(pause * 2, 0.002)
+
+    def release(self) -> None:
+        fcntl.flock(self.fd, fcntl.LOCK_UN)
+
+
+def _queued_writers(lock_path: str | None) -> type[sqlite3.Connection]:
+    """A sqlite3 connection class whose writers queue for their turn instead of polling.
 
     SQLite serialises writers itself, but a connection that finds the database locked polls
-    with sleeps of up to 100 ms. Here a thread waits on a lock taken at BEGIN and released
-    once COMMIT or ROLLBACK has finished, so it starts as soon as the writer before it is
-    done. Writers in other processes still meet SQLite's own lock and busy timeout.
+    with sleeps of up to 100 ms, so under load a writer can wait long after the database is
+    free. Here a writer takes, at BEGIN, a lock shared by the threads of this process, then
+    (for a database file) a file lock shared with other processes (gunicorn workers, the
+    clock, the CLI), and gives both back once COMMIT or ROLLBACK has finished. SQLite's own
+    lock and busy timeout stay underneath for anything that does not queue here.
     """
     lock = threading.Lock()
     owner: list[int | None] = [None]
+    across = _ProcessLock(lock_path) if lock_path else None
 
     class QueuedWriters(sqlite3.Connection):
         holds_writer_lock = False
+        holds_file_lock = False
 
         def take_writer_lock(self) -> None:
             me = threading.get_ident()
             if self.holds_writer_lock or owner[0] == me:
                 return  # a second connection in the same thread: SQLite decides, as before
-            if lock.acquire(timeout=SQLITE_BUSY_SECONDS):
-                owner[0] = me
-                self.holds_writer_lock = True
-            else:
+            if not lock.acquire(timeout=SQLITE_BUSY_SECONDS):
                 log.warning("no SQLite writer slot after %ss; trying anyway", SQLITE_BUSY_SECONDS)
+                return
+            owner[0] = me
+            self.holds_writer_lock = True
+            if across is not None:
+                self.holds_file_lock = across.acquire(SQLITE_BUSY_SECONDS)
+                if not self.holds_file_lock:
+                    log.warning(
+                        "SQLite writer lock file busy for %ss; trying anyway", SQLITE_BUSY_SECONDS
+                    )
 
         def give_writer_lock(self) -> None:
+            if self.holds_file_lock:
+                self.holds_file_lock = False
+                across.release()
             if self.holds_writer_lock:
                 self.holds_writer_lock = False
                 owner[0] = None
@@ -79,7 +126,10 @@ def _explain_missing_tables(engine: Engine) -> None:
 def make_engine(url: str, **kwargs) -> Engine:
     """Create the engine for a database URL, tuned for SQLite or PostgreSQL."""
     if url.startswith("sqlite"):
-        connect_args = {"timeout": SQLITE_BUSY_SECONDS, "factory": _queued_writers()}
+        database = make_url(url).database
+        on_disk = database and database != ":memory:" and not database.startswith("file:")
+        factory = _queued_writers(f"{database}-writer.lock" if on_disk else None)
+        connect_args = {"timeout": SQLITE_BUSY_SECONDS, "factory": factory}
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")

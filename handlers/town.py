@@ -34,12 +34,27 @@ class Town:
     contact: str = ""
 
 
+_DIGEST = select(ContentItem.digest).where(ContentItem.kind == "town")
+_LAST: list[tuple[str, Town]] = []  # this process's newest parsed town, with its digest
+
+
 def load_town(session: Session) -> Town:
-    """The applied town, or a neutral default before any town file is applied."""
-    item = session.scalar(select(ContentItem).where(ContentItem.kind == "town"))
-    if item is None:
+    """The applied town, or a neutral default before any town file is applied.
+
+    Only the digest is read each time; the town is parsed once per version per process.
+    """
+    digest = session.scalar(_DIGEST)
+    if digest is None:
         return Town()
-    d = item.data
+    last = _LAST[0] if _LAST else None
+    if last is None or last[0] != digest:  # the digest is of the data: a new version
+        item = session.scalar(select(ContentItem).where(ContentItem.kind == "town"))
+        last = (item.digest, _parse(item.data))
+        _LAST[:] = [last]
+    return last[1]
+
+
+def _parse(d: dict) -> Town:
     return Town(
         name=d["name"],
         districts=tuple(d.get("districts", ())),

@@ -31,6 +31,22 @@ def test_apply_twice_changes_nothing(app, runner, tmp_path):
     assert town(app).districts == ("東", "西")
 
 
+def test_a_changed_town_reaches_residents_at_once(app, runner, tmp_path, resident):
+    """The parsed town is cached per process by its digest: a new version is read at once."""
+    path = tmp_path / "town.yml"
+    path.write_text(GOOD_TOWN, encoding="utf-8")
+    assert runner.invoke(args=["content", "apply", str(path)]).exit_code == 0
+    assert town(app).districts == ("東", "西")
+    path.write_text(GOOD_TOWN.replace("[東, 西]", "[北, 南, 中央]"), encoding="utf-8")
+    assert runner.invoke(args=["content", "apply", str(path)]).exit_code == 0
+    assert town(app).districts == ("北", "南", "中央")
+    r = resident(60)
+    r.follow()
+    r.tap("同意する")
+    labels = set(r.buttons(r.tap("スキップ")))  # skip the age band: the districts come
+    assert {"北", "南", "中央"} <= labels and "東" not in labels
+
+
 def test_errors_name_file_line_and_field(app, runner, tmp_path):
     path = tmp_path / "bad.yml"
     path.write_text("kind: town\nname: 町\ndistricts: [東, 東]\ncolour: blue\n", encoding="utf-8")
