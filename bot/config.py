@@ -108,14 +108,14 @@ def load_settings(env: dict | None = None) -> Settings:
     if not database_url:
         INSTANCE.mkdir(exist_ok=True)
         database_url = f"sqlite:///{INSTANCE / 'machikoe.db'}"
-    elif database_url.startswith("postgres://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgres://") :]
-    elif database_url.startswith("postgresql://"):
-        database_url = "postgresql+psycopg://" + database_url[len("postgresql://") :]
-    if not database_url.startswith(("sqlite", "postgresql")):
-        scheme = database_url.split(":")[0]
+    for scheme in ("postgres://", "postgresql://", "postgresql+psycopg2://"):
+        if database_url.startswith(scheme):  # the installed driver: psycopg2
+            database_url = "postgresql+psycopg2://" + database_url[len(scheme) :]
+    scheme = database_url.split(":")[0]
+    if scheme not in {"sqlite", "postgresql+psycopg2"}:
         raise SettingsError(
-            f"DATABASE_URL: only SQLite and PostgreSQL are supported, not {scheme!r}"
+            f"DATABASE_URL: SQLite (sqlite:///path) or PostgreSQL (postgresql://…) only, "
+            f"not {scheme!r}"
         )
     secret_key = env.get("SECRET_KEY", "").strip()
     if not secret_key:

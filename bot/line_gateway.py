@@ -128,7 +128,7 @@ class LineGateway:
             log.warning("reply failed: %s", type(exc).__name__)
             return SendResult("failed", None, type(exc).__name__)
         rid = _header(resp.headers, "x-line-request-id")
-        log.info("reply sent status=%s request_id=%s", resp.status_code, rid)
+        log.debug("reply sent status=%s request_id=%s", resp.status_code, rid)
         return SendResult("sent", rid)
 
     # --- push and multicast ------------------------------------------------------------

@@ -29,7 +29,7 @@ class PgServer:
     def __init__(self) -> None:
         self.dir = Path(tempfile.mkdtemp(prefix="machikoe-pg-"))
         self.port = _free_port()
-        self.url = f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+        self.url = f"postgresql+psycopg2://postgres@127.0.0.1:{self.port}/postgres"
         self._as_user: list[str] = []
 
     def _run(self, *args: str) -> None:

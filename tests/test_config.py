@@ -29,7 +29,7 @@ def test_production_settings():
     )
     assert not s.demo_mode and not s.simulator_enabled
     assert s.line_api_base_url == "https://api.line.me"
-    assert s.database_url == "postgresql+psycopg://u:p@db/machikoe"
+    assert s.database_url == "postgresql+psycopg2://u:p@db/machikoe"
     assert s.digest_emails == ("a@x.jp", "b@x.jp")
 
 
@@ -43,6 +43,7 @@ def test_production_settings():
         ({"SMTP_URL": "http://mail"}, "SMTP_URL"),
         ({"DIGEST_EMAILS": "nobody"}, "DIGEST_EMAILS"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"DATABASE_URL": "postgresql+asyncpg://x/db"}, "DATABASE_URL"),
         ({"LINE_API_BASE_URL": "ftp://x"}, "LINE_API_BASE_URL"),
     ],
 )
