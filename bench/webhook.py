@@ -579,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"p50 {run['p50'] * 1000:6.1f} ms p99 {run['p99'] * 1000:7.1f} ms "
                     f"failed {run['failed']} refused {run['replies_refused']} "
                     f"violations {run['violations']} server {run['server_cpu']:.2f} "
-                    f"driver {run['driver_cpu']:.2f} cores",
+                    f"driver {run['driver_cpu']:.2f} cores, machine {run['machine_busy']:.0%} busy",
                     flush=True,
                 )
     finally:

@@ -25,7 +25,7 @@ from bot import outbox
 from bot.router import dispatch
 from bot.state import AppState
 from db.models import Resident, WebhookEvent
-from db.session import transaction
+from db.session import once_more_if_disconnected, transaction
 from handlers.context import Ctx, Outcome
 from handlers.pushes import queue
 from messages import common
@@ -134,23 +134,10 @@ def store(
             raws.setdefault(row["event_id"], raw)
     if not rows:
         return []
-    ids = [r["event_id"] for r in rows]
-    with state.engine.begin() as conn:  # Core: no ORM session on the hot path
-        inserted = set()
-        for row in rows:
-            inserted.update(conn.execute(_INSERT[state.engine.dialect.name], row).scalars())
-        if fresh is not None:
-            received = {r["event_id"]: r["received_at"] for r in reversed(rows)}
-            fresh.update((i, (raws[i], received[i])) for i in inserted)
-        pending = set(inserted)
-        if not inserted.issuperset(ids):  # seen before: still pending if a worker died
-            pending |= set(
-                conn.execute(
-                    select(EVENTS.c.event_id).where(
-                        EVENTS.c.event_id.in_(ids), EVENTS.c.status == "pending"
-                    )
-                ).scalars()
-            )
+    inserted, pending = once_more_if_disconnected(lambda: _insert_pending(state, rows))
+    if fresh is not None:
+        received = {r["event_id"]: r["received_at"] for r in reversed(rows)}
+        fresh.update((i, (raws[i], received[i])) for i in inserted)
     seen: set[str] = set()
     ordered = []
     for row in sorted(rows, key=lambda r: r["occurred_at"]):
@@ -158,6 +145,25 @@ def store(
             seen.add(row["event_id"])
             ordered.append(row["event_id"])
     return ordered
+
+
+def _insert_pending(state: AppState, rows: list[dict]) -> tuple[set[str], set[str]]:
+    """Insert the rows; returns (ids inserted now, ids pending — new or left by a dead worker)."""
+    with state.engine.begin() as conn:  # Core: no ORM session on the hot path
+        inserted = set()
+        for row in rows:
+            inserted.update(conn.execute(_INSERT[state.engine.dialect.name], row).scalars())
+        pending = set(inserted)
+        if len(inserted) < len({r["event_id"] for r in rows}):  # some seen before
+            pending |= set(
+                conn.execute(
+                    select(EVENTS.c.event_id).where(
+                        EVENTS.c.event_id.in_([r["event_id"] for r in rows]),
+                        EVENTS.c.status == "pending",
+                    )
+                ).scalars()
+            )
+    return inserted, pending
 
 
 def process(
@@ -175,6 +181,7 @@ def process(
     :func:`store` has just inserted; otherwise the stored event is read back. Either way the
     claim (the insert, or pending → done) decides whether this call has the effect.
     """
+    row = None
     if insert is not None:
         raw, row = insert
         received_at = row["received_at"]
@@ -192,26 +199,9 @@ def process(
     if isinstance(event, FollowEvent) and event.source.user_id and event.mode == "active":
         extras["language"] = state.gateway.profile_language(event.source.user_id)
     try:
-        with transaction(state.sessions) as s:
-            if not _claim(state, s.connection(), event_id, row if insert else None):
-                return "duplicate"
-            if event is None:
-                log.info(
-                    "event %s unreadable (type %s): acknowledged, no effect",
-                    event_id,
-                    str(raw.get("type"))[:32],
-                )
-                return "unreadable"
-            outcome = _decide(state, s, event, extras)
-            if event.mode != "active" and outcome.replies:
-                outcome = Outcome()  # standby: another module owns the chat
-            if late and outcome.replies:
-                user_id = getattr(event.source, "user_id", None)
-                if user_id:
-                    outcome.outbox_ids.append(
-                        queue(s, user_id, outcome.replies, "late-reply", ("event", event_id))
-                    )
-                outcome.replies = []
+        result = once_more_if_disconnected(
+            lambda: _effect(state, event_id, raw, event, row, extras, late)
+        )
     except Exception as exc:
         # where it failed, but not the exception's message: it may quote what a resident said
         where = "".join(traceback.format_tb(exc.__traceback__)[-3:])
@@ -222,9 +212,12 @@ def process(
             type(exc).__name__,
             where,
         )
-        _mark_failed(state, event_id, row if insert else None)
+        _mark_failed(state, event_id, row)
         _apologise(state, raw)
         return "failed"
+    if isinstance(result, str):
+        return result
+    outcome = result
     log.debug("event %s %s processed", event_id, event.type)
     token = getattr(event, "reply_token", None)
     if outcome.replies and token and state.now() - received_at < REPLY_TOKEN_LIFETIME:
@@ -232,6 +225,39 @@ def process(
     for outbox_id in outcome.outbox_ids:
         outbox.deliver(state, outbox_id)
     return "done"
+
+
+def _effect(
+    state: AppState,
+    event_id: str,
+    raw: dict,
+    event: Event | None,
+    row: dict | None,
+    extras: dict,
+    late: bool,
+) -> Outcome | str:
+    """The event's one transaction: claim it, decide, queue; a str says why nothing was done."""
+    with transaction(state.sessions) as s:
+        if not _claim(state, s.connection(), event_id, row):
+            return "duplicate"
+        if event is None:
+            log.info(
+                "event %s unreadable (type %s): acknowledged, no effect",
+                event_id,
+                str(raw.get("type"))[:32],
+            )
+            return "unreadable"
+        outcome = _decide(state, s, event, extras)
+        if event.mode != "active" and outcome.replies:
+            outcome = Outcome()  # standby: another module owns the chat
+        if late and outcome.replies:
+            user_id = getattr(event.source, "user_id", None)
+            if user_id:
+                outcome.outbox_ids.append(
+                    queue(s, user_id, outcome.replies, "late-reply", ("event", event_id))
+                )
+            outcome.replies = []
+        return outcome
 
 
 def _claim(state: AppState, conn, event_id: str, row: dict | None) -> bool:

@@ -8,13 +8,16 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
 from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 SQLITE_BUSY_SECONDS = 30
 
 
@@ -155,7 +158,9 @@ def make_engine(url: str, **kwargs) -> Engine:
 
         _explain_missing_tables(engine)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
+    # No ping before every checkout (a round trip per transaction): a connection found dead
+    # invalidates the whole pool, and the webhook runs its transaction once more.
+    kwargs.setdefault("pool_recycle", 3600)
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
@@ -167,6 +172,21 @@ def make_engine(url: str, **kwargs) -> Engine:
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     """A session factory whose sessions keep loaded objects usable after commit."""
     return sessionmaker(engine, expire_on_commit=False)
+
+
+def once_more_if_disconnected(fn: Callable[[], T]) -> T:
+    """Run ``fn`` (a whole transaction); if its connection was dead, run it once more.
+
+    After a database restart, pooled connections are dead. SQLAlchemy notices on first use
+    and discards every pooled connection, so the second run gets a fresh one.
+    """
+    try:
+        return fn()
+    except DBAPIError as exc:
+        if not exc.connection_invalidated:
+            raise
+        log.warning("database connection lost; running the transaction again")
+        return fn()
 
 
 @contextmanager

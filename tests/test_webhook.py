@@ -8,7 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from bot import create_app
 from bot.state import build_state
@@ -167,6 +167,32 @@ def test_a_single_event_already_pending_is_claimed_once(app, client, fake_line, 
     assert line.post(client, line.payload(event)).status_code == 200
     assert fake_line.count("reply") == 1 and count(app, WebhookEvent) == 1
     assert "友だち追加" in "".join(fake_line.texts_for(uid))
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # a server restart
+def test_events_survive_a_database_restart(app, client, resident, db_url, caplog):
+    """Pooled connections die with a restart; the event's transaction runs again, once."""
+    from sqlalchemy import create_engine
+
+    r = resident(43)
+    r.follow()
+    engine = app.extensions["machikoe"].engine
+    with engine.connect() as conn:  # make sure the pool holds a connection, then kill it
+        pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+    killer = create_engine(db_url)
+    with killer.begin() as conn:
+        assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    killer.dispose()
+    event = line.text(r.id, "ヘルプ", r.token())
+    with caplog.at_level("WARNING"):
+        assert line.post(client, line.payload(event)).status_code == 200
+    assert "connection lost" in caplog.text  # the dead connection was really met
+    assert "できること" in r.texts(r.news())
+    with app.extensions["machikoe"].sessions() as s:
+        status = s.scalar(
+            select(WebhookEvent.status).where(WebhookEvent.event_id == event["webhookEventId"])
+        )
+    assert status == "done"
 
 
 def test_standby_events_send_nothing(app, client, fake_line):
