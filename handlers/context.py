@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from linebot.v3.messaging import Message
 from sqlalchemy.orm import Session
 
-from db.models import Resident
+from db.models import Conversation, Resident
 from handlers.town import Town, load_town
 
 if TYPE_CHECKING:  # settings are built by bot/; handlers only read them
@@ -25,6 +25,7 @@ class Ctx:
     now: datetime
     settings: Settings
     lang: str = "ja"
+    conversations: dict[str, Conversation] | None = field(default=None, repr=False)
     _town: Town | None = field(default=None, repr=False)
 
     @property

@@ -125,38 +125,35 @@ def nav(ctx: Ctx, conv: Conversation, *, back: bool = True, skip: bool = False) 
     return out
 
 
-# Built once: every text event asks this (a reused statement skips construction and caching).
-_ACTIVE = select(Conversation).where(
-    Conversation.resident_id == bindparam("resident_id"), Conversation.status == "active"
-)
+# Built once: most events ask it (a reused statement skips construction and caching).
+_MINE = select(Conversation).where(Conversation.resident_id == bindparam("resident_id"))
+
+
+def conversations(ctx: Ctx) -> dict[str, Conversation]:
+    """The resident's conversations by flow, read once per event (their row is locked)."""
+    if ctx.conversations is None:
+        rows = ctx.session.scalars(_MINE, {"resident_id": ctx.resident.id})
+        ctx.conversations = {conv.flow: conv for conv in rows}
+    return ctx.conversations
 
 
 def active(ctx: Ctx) -> Conversation | None:
     """The resident's active conversation, if any."""
     if ctx.resident is None:
         return None
-    return ctx.session.scalar(_ACTIVE, {"resident_id": ctx.resident.id})
+    return next((c for c in conversations(ctx).values() if c.status == "active"), None)
 
 
 def find(ctx: Ctx, flow: str) -> Conversation | None:
     """The resident's conversation in a flow, whatever its status."""
-    return ctx.session.scalar(
-        select(Conversation).where(
-            Conversation.resident_id == ctx.resident.id, Conversation.flow == flow
-        )
-    )
+    return conversations(ctx).get(flow)
 
 
 def _pause_others(ctx: Ctx, keep: str) -> None:
-    for conv in ctx.session.scalars(
-        select(Conversation).where(
-            Conversation.resident_id == ctx.resident.id,
-            Conversation.status == "active",
-            Conversation.flow != keep,
-        )
-    ):
-        conv.status = "paused"
-        conv.updated_at = ctx.now
+    for conv in conversations(ctx).values():
+        if conv.status == "active" and conv.flow != keep:
+            conv.status = "paused"
+            conv.updated_at = ctx.now
 
 
 def _ask(ctx: Ctx, conv: Conversation) -> list[Message]:
@@ -175,6 +172,7 @@ def start(ctx: Ctx, flow_name: str, args: dict | None = None) -> list[Message]:
             resident_id=ctx.resident.id, flow=flow_name, state="", data={}, history=[], step=0
         )
         ctx.session.add(conv)
+        conversations(ctx)[flow_name] = conv
     conv.status = "active"
     conv.data = {}
     conv.history = []

@@ -131,7 +131,7 @@ def forget(ctx: Ctx) -> None:
         s.expunge(conv)  # removed by the cascade below; the engine's last touch must not flush
     s.execute(delete(Resident).where(Resident.id == r.id))
     s.expunge(r)
-    ctx.resident = None
+    ctx.resident, ctx.conversations = None, {}
 
 
 engine.register(
