@@ -21,34 +21,42 @@ T = TypeVar("T")
 SQLITE_BUSY_SECONDS = 30
 
 
+_HELD_FILE_LOCKS = threading.local()  # .paths: the lock files this thread holds
+
+
 class _ProcessLock:
     """An exclusive ``flock`` on a file beside the database, shared by every process using it.
 
     Opened once per process (after a fork the child opens its own: a shared descriptor would
-    share the lock). Waiting polls every millisecond or so, up to a timeout.
+    share the lock). A waiter sleeps in the kernel and wakes as soon as the holder lets go;
+    the lock goes with a process that dies.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
-        self.fd: int | None = None
+        self.fd = -1
         self.pid = 0
 
-    def acquire(self, timeout: float) -> bool:
+    def acquire(self) -> bool:
+        """Take the lock; False (not taken) if this thread holds it through another engine."""
+        held = _HELD_FILE_LOCKS.__dict__.setdefault("paths", set())
+        if self.path in held:
+            return False  # waiting would be waiting on ourselves: SQLite decides, as before
         if self.pid != os.getpid():
             self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-        deadline = time.monotonic() + timeout
-        pause = 0.0002
-        while True:
-            try:
-                fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                return True
-            except BlockingIOError:
-                if time.monotonic() > deadline:
-                    return False
-                time.sleep(pause)
-                pause = min(pause * 2, 0.002)
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            started = time.monotonic()
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+            waited = time.monotonic() - started
+            if waited > SQLITE_BUSY_SECONDS:
+                log.warning("waited %.0f s for the SQLite writer lock", waited)
+        held.add(self.path)
+        return True
 
     def release(self) -> None:
+        _HELD_FILE_LOCKS.paths.discard(self.path)
         fcntl.flock(self.fd, fcntl.LOCK_UN)
 
 
@@ -80,11 +88,7 @@ def _queued_writers(lock_path: str | None) -> type[sqlite3.Connection]:
             owner[0] = me
             self.holds_writer_lock = True
             if across is not None:
-                self.holds_file_lock = across.acquire(SQLITE_BUSY_SECONDS)
-                if not self.holds_file_lock:
-                    log.warning(
-                        "SQLite writer lock file busy for %ss; trying anyway", SQLITE_BUSY_SECONDS
-                    )
+                self.holds_file_lock = across.acquire()
 
         def give_writer_lock(self) -> None:
             if self.holds_file_lock:
