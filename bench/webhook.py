@@ -49,7 +49,8 @@ from tests import line  # noqa: E402
 
 SECRET = "bench-channel-secret-0123456789abcdef"
 TOKEN = "bench-access-token"
-GUNICORN = ["--workers", "2", "--threads", "4", "--timeout", "30"]  # the Procfile's web process
+# the Procfile's web process
+GUNICORN = ["--workers", "2", "--threads", "4", "--reuse-port", "--timeout", "30"]
 TOWN = ROOT / "content" / "demo" / "town.yml"
 DOC = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results"
@@ -520,7 +521,7 @@ def main(argv: list[str] | None = None) -> int:
         help="also serve another copy of the tree on SQLite (before/after comparisons)",
     )
     parser.add_argument(
-        "--gunicorn", help="other gunicorn settings for every target, e.g. '--workers 3 --threads 2'"
+        "--gunicorn", help="other gunicorn settings for every target, e.g. '--workers 3'"
     )
     parser.add_argument("--only", choices=["ours-sqlite", "ours-pg", "echo"], action="append")
     args = parser.parse_args(argv)

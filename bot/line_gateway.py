@@ -60,6 +60,10 @@ class SendResult:
         return self.status in {"sent", "duplicate"}
 
 
+# We read the status and headers, never the body of a success: the SDK need not parse it.
+_STATUS_ONLY = {"_preload_content": False}
+
+
 def _header(headers, name: str) -> str | None:
     if not headers:
         return None
@@ -119,7 +123,9 @@ class LineGateway:
             reply_token=reply_token, messages=[_Fitted(m) for m in fitted]
         )
         try:
-            resp = self.api.reply_message_with_http_info(request, _request_timeout=self.timeout)
+            resp = self.api.reply_message_with_http_info(
+                request, _request_timeout=self.timeout, **_STATUS_ONLY
+            )
         except ApiException as exc:
             rid = _header(exc.headers, "x-line-request-id")
             log.warning("reply failed status=%s request_id=%s", exc.status, rid)
@@ -166,7 +172,9 @@ class LineGateway:
         delay = self.backoff
         for attempt in range(1, self.attempts + 1):
             try:
-                resp = call(request, x_line_retry_key=key, _request_timeout=self.timeout)
+                resp = call(
+                    request, x_line_retry_key=key, _request_timeout=self.timeout, **_STATUS_ONLY
+                )
             except ApiException as exc:
                 rid = _header(exc.headers, "x-line-request-id")
                 body = exc.body or ""
