@@ -21,7 +21,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.demo_mode,
     )
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
     app.extensions["machikoe"] = state or build_state(settings)
 

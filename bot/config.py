@@ -41,6 +41,7 @@ class Settings:
     max_body_bytes: int = 1_000_000
     line_timeout: tuple[float, float] = (2.0, 5.0)
     public_base_url: str = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL: links residents open
+    log_level: str = "INFO"  # LOG_LEVEL: DEBUG also logs every webhook and reply sent
 
     @property
     def tz(self) -> ZoneInfo:
@@ -50,6 +51,16 @@ class Settings:
     def but(self, **changes) -> Settings:
         """A copy with some fields changed (tests use this)."""
         return replace(self, **changes)
+
+
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+def _log_level(env: dict) -> str:
+    level = env.get("LOG_LEVEL", "INFO").strip().upper() or "INFO"
+    if level not in LOG_LEVELS:
+        raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
+    return level
 
 
 def _flag(env: dict, name: str, default: bool) -> bool:
@@ -146,4 +157,5 @@ def load_settings(env: dict | None = None) -> Settings:
         town_tz=tz,
         demo_mode=demo,
         public_base_url=_url(env, "PUBLIC_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
+        log_level=_log_level(env),
     )

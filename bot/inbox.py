@@ -80,7 +80,7 @@ def parse_event(raw: dict) -> Event | None:
 def receive(state: AppState, raw_events: list) -> int:
     """Store and process a webhook's events, each exactly once; returns how many were new."""
     if len(raw_events) == 1:  # the usual case: the event is inserted with its effect
-        row = _row(state, raw_events[0])
+        row = _row(state, raw_events[0], payload=False)  # stored done: its words are not kept
         if row is None:
             return 0
         return int(process(state, row["event_id"], insert=(raw_events[0], row)) != "duplicate")
@@ -91,7 +91,7 @@ def receive(state: AppState, raw_events: list) -> int:
     return len(event_ids)
 
 
-def _row(state: AppState, raw) -> dict | None:
+def _row(state: AppState, raw, payload: bool = True) -> dict | None:
     """The inbox row for one raw event (pending, with its payload), or None without an id."""
     event_id = raw.get("webhookEventId") if isinstance(raw, dict) else None
     if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
@@ -113,7 +113,7 @@ def _row(state: AppState, raw) -> dict | None:
         "occurred_at": occurred,
         "received_at": now,
         "status": "pending",
-        "payload": json.dumps(raw, ensure_ascii=False),
+        "payload": json.dumps(raw, ensure_ascii=False) if payload else None,
         "processed_at": None,
     }
 

@@ -25,12 +25,14 @@ def test_production_settings():
             "DATABASE_URL": "postgres://u:p@db/machikoe",
             "DIGEST_EMAILS": "a@x.jp, b@x.jp",
             "SMTP_URL": "smtp://u:p@mail:25",
+            "LOG_LEVEL": "debug",
         }
     )
     assert not s.demo_mode and not s.simulator_enabled
     assert s.line_api_base_url == "https://api.line.me"
     assert s.database_url == "postgresql+psycopg2://u:p@db/machikoe"
     assert s.digest_emails == ("a@x.jp", "b@x.jp")
+    assert s.log_level == "DEBUG" and load_settings({}).log_level == "INFO"
 
 
 @pytest.mark.parametrize(
@@ -43,6 +45,7 @@ def test_production_settings():
         ({"SMTP_URL": "http://mail"}, "SMTP_URL"),
         ({"DIGEST_EMAILS": "nobody"}, "DIGEST_EMAILS"),
         ({"DATABASE_URL": "mysql://x"}, "DATABASE_URL"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL"),
         ({"DATABASE_URL": "postgresql+asyncpg://x/db"}, "DATABASE_URL"),
         ({"LINE_API_BASE_URL": "ftp://x"}, "LINE_API_BASE_URL"),
     ],
