@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import time
@@ -64,6 +65,12 @@ class SendResult:
 _STATUS_ONLY = {"_preload_content": False}
 
 
+def _unchecked(method):
+    """An SDK call without pydantic re-checking its request: ours is built and fitted already."""
+    raw = getattr(method, "raw_function", None)  # pydantic's validate_arguments keeps it
+    return functools.partial(raw, method.__self__) if raw else method
+
+
 def _header(headers, name: str) -> str | None:
     if not headers:
         return None
@@ -123,7 +130,7 @@ class LineGateway:
             reply_token=reply_token, messages=[_Fitted(m) for m in fitted]
         )
         try:
-            resp = self.api.reply_message_with_http_info(
+            resp = _unchecked(self.api.reply_message_with_http_info)(
                 request, _request_timeout=self.timeout, **_STATUS_ONLY
             )
         except ApiException as exc:
@@ -146,7 +153,9 @@ class LineGateway:
             chunk_key = key if i == 0 else retry_key(key, i)
             request = PushMessageRequest.construct(to=user_id, messages=[_Fitted(m) for m in chunk])
             results.append(
-                self._send("push", self.api.push_message_with_http_info, request, chunk_key)
+                self._send(
+                    "push", _unchecked(self.api.push_message_with_http_info), request, chunk_key
+                )
             )
             if not results[-1].ok:
                 break
@@ -166,7 +175,7 @@ class LineGateway:
         request = MulticastRequest.construct(
             to=list(user_ids), messages=[_Fitted(m) for m in fitted]
         )
-        return self._send("multicast", self.api.multicast_with_http_info, request, key)
+        return self._send("multicast", _unchecked(self.api.multicast_with_http_info), request, key)
 
     def _send(self, endpoint: str, call, request, key: str) -> SendResult:
         delay = self.backoff
