@@ -15,9 +15,6 @@ from linebot.v3.messaging import (
     Configuration,
     MessagingApi,
     MessagingApiBlob,
-    MulticastRequest,
-    PushMessageRequest,
-    ReplyMessageRequest,
     RichMenuRequest,
 )
 from linebot.v3.messaging.models.message import Message
@@ -30,20 +27,26 @@ log = logging.getLogger(__name__)
 MONTHLY_LIMIT = "monthly limit"
 
 
-class _Fitted:
-    """A message already fitted to LINE's limits, as a dict: the SDK serialises it as is.
+class _Json:
+    """A request body already in LINE's JSON shape (its messages fitted): sent as it is."""
 
-    The SDK models re-validate every nested field on each conversion; messages built by
-    messages/ were validated once when built, so the request skips doing it again.
+    __slots__ = ("body",)
+
+    def __init__(self, body: dict) -> None:
+        self.body = body
+
+
+class _ApiClient(ApiClient):
+    """The SDK's client; a body we built as LINE's JSON is not converted a second time.
+
+    Messages are SDK models when built, and fitted to LINE's limits as JSON once
+    (messages/limits.py). The SDK would otherwise re-validate and re-walk every nested field.
     """
 
-    __slots__ = ("message",)
-
-    def __init__(self, message: dict) -> None:
-        self.message = message
-
-    def to_dict(self) -> dict:
-        return self.message
+    def sanitize_for_serialization(self, obj):
+        if isinstance(obj, _Json):
+            return obj.body
+        return super().sanitize_for_serialization(obj)
 
 
 @dataclass(frozen=True)
@@ -66,9 +69,12 @@ _STATUS_ONLY = {"_preload_content": False}
 
 
 def _unchecked(method):
-    """An SDK call without pydantic re-checking its request: ours is built and fitted already."""
-    raw = getattr(method, "raw_function", None)  # pydantic's validate_arguments keeps it
-    return functools.partial(raw, method.__self__) if raw else method
+    """An SDK call without pydantic checking its arguments: our request body is LINE's JSON.
+
+    The SDK's methods are wrapped by pydantic's ``validate_arguments``, which keeps the plain
+    function as ``raw_function``.
+    """
+    return functools.partial(method.raw_function, method.__self__)
 
 
 def _header(headers, name: str) -> str | None:
@@ -110,7 +116,7 @@ class LineGateway:
             config.retries = urllib3.Retry(
                 total=2, connect=2, read=0, status=0, other=0, redirect=0
             )
-            self._api = MessagingApi(ApiClient(config))
+            self._api = MessagingApi(_ApiClient(config))
             self._pid = os.getpid()
         return self._api
 
@@ -126,9 +132,7 @@ class LineGateway:
         fitted = limits.squeeze(limits.fit(messages))
         if not fitted:
             return SendResult("sent")
-        request = ReplyMessageRequest.construct(
-            reply_token=reply_token, messages=[_Fitted(m) for m in fitted]
-        )
+        request = _Json({"replyToken": reply_token, "messages": fitted})
         try:
             resp = _unchecked(self.api.reply_message_with_http_info)(
                 request, _request_timeout=self.timeout, **_STATUS_ONLY
@@ -151,7 +155,7 @@ class LineGateway:
         results = []
         for i, chunk in enumerate(limits.batches(limits.fit(messages))):
             chunk_key = key if i == 0 else retry_key(key, i)
-            request = PushMessageRequest.construct(to=user_id, messages=[_Fitted(m) for m in chunk])
+            request = _Json({"to": user_id, "messages": chunk})
             results.append(
                 self._send(
                     "push", _unchecked(self.api.push_message_with_http_info), request, chunk_key
@@ -170,11 +174,8 @@ class LineGateway:
         fitted = limits.fit(messages)
         if len(fitted) > limits.MAX_MESSAGES:
             raise ValueError("a multicast carries at most 5 messages; split the announcement")
-        # Built without re-validating 500 ids one by one (checked above): the SDK's per-item
-        # validation dominated fan-out CPU.
-        request = MulticastRequest.construct(
-            to=list(user_ids), messages=[_Fitted(m) for m in fitted]
-        )
+        # Not re-validated by the SDK 500 ids at a time (checked above): that dominated fan-out.
+        request = _Json({"to": list(user_ids), "messages": fitted})
         return self._send("multicast", _unchecked(self.api.multicast_with_http_info), request, key)
 
     def _send(self, endpoint: str, call, request, key: str) -> SendResult:
