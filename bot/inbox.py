@@ -92,7 +92,7 @@ def receive(state: AppState, raw_events: list) -> int:
 
 
 def _row(state: AppState, raw, payload: bool = True) -> dict | None:
-    """The inbox row for one raw event (pending, with its payload), or None without an id."""
+    """The inbox row for one raw event (pending; its payload unless told not), or None."""
     event_id = raw.get("webhookEventId") if isinstance(raw, dict) else None
     if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
         log.warning("event without a usable webhookEventId ignored")
