@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, utcnow
@@ -56,7 +56,15 @@ class WebhookEvent(Base):
     """The inbox: one row per LINE webhookEventId, stored before it is acknowledged."""
 
     __tablename__ = "webhook_events"
-    __table_args__ = (Index("ix_webhook_events_status_received", "status", "received_at"),)
+    # Only pending rows are ever looked up by time (recovery); done rows stay out of the index.
+    __table_args__ = (
+        Index(
+            "ix_webhook_events_pending",
+            "received_at",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     event_id: Mapped[str] = mapped_column(String(64), unique=True)
