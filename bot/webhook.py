@@ -1,4 +1,4 @@
-"""POST /callback: verify, parse, store, then process each event on its own."""
+"""POST /callback: verify and parse; each event is then stored with its effect (bot/inbox)."""
 
 from __future__ import annotations
 
@@ -12,11 +12,6 @@ from bot import inbox
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
-
-
-def _ok():
-    """The acknowledgement LINE waits for."""
-    return current_app.response_class(b'{"ok":true}', 200, mimetype="application/json")
 
 
 def _refuse(status: int, message: str):
@@ -51,4 +46,4 @@ def callback():
         return _refuse(400, "no events list")
     new = inbox.receive(state, payload["events"])
     log.debug("webhook: %d events, %d new", len(payload["events"]), new)
-    return _ok()
+    return jsonify(ok=True), 200
