@@ -66,6 +66,7 @@ FREE_TEXT = [
     "ありがとうございました",
     "👍",
 ]
+TAPPABLE = {"message", "postback"}  # what the load generator taps
 STALE_TAP = "v=1&a=pick&f=onboarding&n=1&x=30代"  # an old button still visible in the chat
 
 
@@ -189,18 +190,6 @@ def prepare_database(env: dict[str, str], cwd: Path) -> None:
 # --- load --------------------------------------------------------------------------------
 
 
-def _actions(node):
-    """Tappable actions (message or postback) anywhere inside a message."""
-    if isinstance(node, dict):
-        if node.get("type") in {"message", "postback"} and "label" in node:
-            yield node
-        for value in node.values():
-            yield from _actions(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _actions(value)
-
-
 @dataclass
 class Person:
     """A resident as the load generator sees them."""
@@ -285,7 +274,7 @@ class Client(threading.Thread):
             self.samples.append(Sample(start, time.perf_counter(), status, kind))
             batches = self.fake.batches_for(person.uid)
             last = batches[-1].messages if batches else []
-            person.buttons = list(_actions(last[-1:])) if last else []
+            person.buttons = list(line.actions(last[-1:], TAPPABLE)) if last else []
         if self.conn is not None:
             self.conn.close()
 

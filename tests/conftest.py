@@ -163,22 +163,6 @@ def runner(app):
 # --- residents that talk -------------------------------------------------------------------
 
 
-def _actions(node):
-    """Every action object inside a message (quick replies, Flex buttons, templates)."""
-    if isinstance(node, dict):
-        if (
-            "type" in node
-            and "label" in node
-            and node.get("type") in {"postback", "message", "uri", "datetimepicker"}
-        ):
-            yield node
-        for value in node.values():
-            yield from _actions(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _actions(value)
-
-
 class Resident:
     """A pretend resident who follows, types and taps, and reads what the bot sent."""
 
@@ -225,7 +209,7 @@ class Resident:
         """label/displayText → action, for the buttons in the given (or last) messages."""
         found: dict[str, dict] = {}
         for message in reversed(messages if messages is not None else self.inbox[-5:]):
-            for action in _actions(message):
+            for action in line.actions(message):
                 found.setdefault(action["label"], action)
                 if action.get("displayText"):
                     found.setdefault(action["displayText"], action)

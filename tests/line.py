@@ -115,3 +115,18 @@ def post(client, body: bytes, secret: str = SECRET, signature: str | None = None
             "x-line-signature": sign(body, secret) if signature is None else signature,
         },
     )
+
+
+ACTION_TYPES = frozenset({"postback", "message", "uri", "datetimepicker"})
+
+
+def actions(node, types=ACTION_TYPES):
+    """Every action object of these types inside a message (quick replies, Flex, templates)."""
+    if isinstance(node, dict):
+        if node.get("type") in types and "label" in node:
+            yield node
+        for value in node.values():
+            yield from actions(value, types)
+    elif isinstance(node, list):
+        for value in node:
+            yield from actions(value, types)
