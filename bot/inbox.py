@@ -149,17 +149,17 @@ def store(
 
 def _insert_pending(state: AppState, rows: list[dict]) -> tuple[set[str], set[str]]:
     """Insert the rows; returns (ids inserted now, ids pending — new or left by a dead worker)."""
+    ids = {r["event_id"] for r in rows}
     with state.engine.begin() as conn:  # Core: no ORM session on the hot path
         inserted = set()
         for row in rows:
             inserted.update(conn.execute(_INSERT[state.engine.dialect.name], row).scalars())
         pending = set(inserted)
-        if len(inserted) < len({r["event_id"] for r in rows}):  # some seen before
+        if inserted != ids:  # some seen before: still pending if a worker died
             pending |= set(
                 conn.execute(
                     select(EVENTS.c.event_id).where(
-                        EVENTS.c.event_id.in_([r["event_id"] for r in rows]),
-                        EVENTS.c.status == "pending",
+                        EVENTS.c.event_id.in_(ids), EVENTS.c.status == "pending"
                     )
                 ).scalars()
             )
