@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 import subprocess
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from db.session import make_engine
@@ -68,6 +70,10 @@ def _database(tmp_path: Path) -> str:
 def test_a_writer_in_another_process_waits_its_turn(tmp_path):
     url = _database(tmp_path)
     child = _holder(url, 0.8)
+    lock_file = os.open(tmp_path / "w.db-writer.lock", os.O_RDWR)
+    with pytest.raises(BlockingIOError):  # the holder has the file lock, not only SQLite's
+        fcntl.flock(lock_file, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.close(lock_file)
     waited = _write(url, "parent")  # no "database is locked": it queues behind the child
     assert child.wait(timeout=30) == 0
     assert waited > 0.5
