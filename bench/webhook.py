@@ -5,7 +5,10 @@
 
 For each configuration — ``ours-sqlite`` (``wsgi:app`` on a fresh migrated SQLite file with
 the demo town), ``ours-pg`` (the same on a throwaway PostgreSQL, when its binaries are
-installed) and ``echo`` (``bench/echo_bot.py``: verify, parse, reply) — gunicorn is started
+installed), ``floor-sqlite`` and ``floor-pg`` (``bench/floor_bot.py``: only the
+webhook's guarantees — the event's id stored with its effect, the resident's row locked —
+and a reply with the menu, no handlers) and ``echo`` (``bench/echo_bot.py``: verify, parse,
+reply) — gunicorn is started
 with the same settings (``--workers 2 --threads 4``, loopback, free port). All of them talk
 to one fake Messaging API (``bot.simulator.line_api``) that validates every request and
 issues the reply tokens. The fake is served from *this* process, and the load generator
@@ -18,7 +21,7 @@ buttons of the reply the resident just got (a stale postback when there is none)
 is ``--warmup`` seconds (discarded) then ``--duration`` seconds measured; configurations
 alternate in rotating order for ``--reps`` rounds. We report medians over rounds of
 throughput (acknowledged requests/s) and of each round's p50/p99 acknowledgement latency,
-and the ratio ours/echo. Everything stays on 127.0.0.1.
+and the ratio to echo. Everything stays on 127.0.0.1.
 """
 
 from __future__ import annotations
@@ -54,6 +57,7 @@ GUNICORN = ["--workers", "2", "--threads", "4", "--reuse-port", "--timeout", "30
 TOWN = ROOT / "content" / "demo" / "town.yml"
 DOC = ROOT / "docs" / "performance.md"
 RESULTS = ROOT / "bench" / "results"
+CONFIGURATIONS = ["ours-sqlite", "ours-pg", "floor-sqlite", "floor-pg", "echo"]
 TARGET_RATIO = 0.7
 TARGET_P99 = 1.0
 
@@ -384,13 +388,19 @@ def cpu_model() -> str:
 
 
 def verdict(summary: dict[str, dict]) -> list[str]:
-    """Target checks for each of our configurations."""
+    """Target checks for each of our configurations; the floors for reference."""
     echo = summary.get("echo", {}).get("rps")
     lines = []
     for name, s in summary.items():
         if name == "echo" or not echo:
             continue
         ratio = s["rps"] / echo
+        if name.startswith("floor-"):
+            lines.append(
+                f"- {name}: {ratio:.2f} × echo throughput, p99 {s['p99'] * 1000:.0f} ms: "
+                "the guarantees alone, no handlers (for reference, not a target)"
+            )
+            continue
         ok = ratio >= TARGET_RATIO and s["p99"] < TARGET_P99
         lines.append(
             f"- {name}: {ratio:.2f} × echo throughput (target ≥ {TARGET_RATIO}), "
@@ -431,10 +441,13 @@ def section(summary: dict[str, dict], runs: list[dict], args, started: datetime)
             "",
             "`POST /callback` acknowledgement under concurrent load, our app beside the simplest",
             "echo bot (`bench/echo_bot.py`: verify the signature, parse with `WebhookParser`,",
-            "reply with the SDK), both under the same gunicorn settings "
-            f"(`{' '.join(GUNICORN)}`), against the fake Messaging API, in the same run.",
+            "reply with the SDK) and the floor (`bench/floor_bot.py`: per event, only the",
+            "webhook's guarantees — its id stored with its effect in one transaction, the",
+            "resident's row locked — then a reply with the menu; no handlers), all under the same",
+            f"gunicorn settings (`{' '.join(GUNICORN)}`), against the fake Messaging API (which",
+            "keeps connections alive, as LINE does), in the same run.",
             "",
-            "Rerun: `.venv/bin/python bench/webhook.py` (about 3 minutes; `--help` for options).",
+            "Rerun: `.venv/bin/python bench/webhook.py` (about 5 minutes; `--help` for options).",
             "",
             f"- Date: {started:%Y-%m-%d %H:%M} UTC",
             f"- Machine: {os.cpu_count()} cores ({cpu_model()}), Python "
@@ -497,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--duration", type=float, default=10.0, help="measured seconds per run")
     parser.add_argument("--warmup", type=float, default=2.0, help="discarded seconds per run")
     parser.add_argument("--reps", type=int, default=4, help="rounds (each runs every target)")
-    parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL variant")
+    parser.add_argument("--no-pg", action="store_true", help="skip the PostgreSQL variants")
+    parser.add_argument("--no-floor", action="store_true", help="skip the floor bot")
     parser.add_argument("--no-doc", action="store_true", help="do not update performance.md")
     parser.add_argument("--quick", action="store_true", help="2 rounds of 3 s, docs untouched")
     parser.add_argument(
@@ -512,7 +526,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--gunicorn", help="other gunicorn settings for every target, e.g. '--workers 3'"
     )
-    parser.add_argument("--only", choices=["ours-sqlite", "ours-pg", "echo"], action="append")
+    parser.add_argument("--only", choices=CONFIGURATIONS, action="append")
     args = parser.parse_args(argv)
     if args.quick:
         args.duration, args.warmup, args.reps, args.no_doc = 3.0, 1.0, 2, True
@@ -528,26 +542,31 @@ def main(argv: list[str] | None = None) -> int:
     targets: list[Target] = []
     pg = None
     try:
-        wanted = args.only or ["ours-sqlite", "ours-pg", "echo"]
-        if "ours-sqlite" in wanted:
-            env = app_env(base, server.url, f"sqlite:///{work / 'bench.db'}")
-            prepare_database(env, args.app_root)
-            targets.append(
-                Target("ours-sqlite", "wsgi:app", env, work / "ours-sqlite.log", args.app_root)
-            )
-        if "ours-pg" in wanted and not args.no_pg:
+        wanted = args.only or [
+            name for name in CONFIGURATIONS if not (args.no_floor and name.startswith("floor-"))
+        ]
+        if args.no_pg:
+            wanted = [name for name in wanted if not name.endswith("-pg")]
+        if any(name.endswith("-pg") for name in wanted):
             from tests.pg import PgServer
 
             try:
                 pg = PgServer().start()
             except Exception as exc:
-                print(f"PostgreSQL variant skipped: {exc}", file=sys.stderr)
-            else:
-                env = app_env(base, server.url, pg.url)
-                prepare_database(env, args.app_root)
-                targets.append(
-                    Target("ours-pg", "wsgi:app", env, work / "ours-pg.log", args.app_root)
-                )
+                print(f"PostgreSQL variants skipped: {exc}", file=sys.stderr)
+                wanted = [name for name in wanted if not name.endswith("-pg")]
+        for name, app, root in (
+            ("ours", "wsgi:app", args.app_root),
+            ("floor", "bench.floor_bot:app", ROOT),
+        ):
+            for kind in ("sqlite", "pg"):
+                if f"{name}-{kind}" not in wanted:
+                    continue
+                url = pg.database(name) if kind == "pg" else f"sqlite:///{work / name}.db"
+                env = app_env(base, server.url, url)
+                prepare_database(env, root)
+                log = work / f"{name}-{kind}.log"
+                targets.append(Target(f"{name}-{kind}", app, env, log, root))
         for spec in args.variant or []:
             name, _, path = spec.partition("=")
             env = app_env(base, server.url, f"sqlite:///{work / (name + '.db')}")

@@ -11,6 +11,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from sqlalchemy import create_engine
+
 
 def _bin(name: str) -> str | None:
     found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
@@ -57,6 +59,18 @@ class PgServer:
                     return self
             time.sleep(0.1)
         raise RuntimeError("PostgreSQL did not start")
+
+    def database(self, name: str) -> str:
+        """The URL of a new, empty database ``name`` on this server."""
+        if not name.isidentifier():
+            raise ValueError(f"not a database name: {name!r}")
+        engine = create_engine(self.url, isolation_level="AUTOCOMMIT")
+        try:
+            with engine.connect() as conn:
+                conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        finally:
+            engine.dispose()
+        return self.url.rsplit("/", 1)[0] + "/" + name
 
     def stop(self) -> None:
         """Stop the server and remove its files."""

@@ -6,6 +6,7 @@ import copy
 import threading
 import time
 import uuid
+from http.client import HTTPConnection
 
 import pytest
 import requests
@@ -532,6 +533,35 @@ def test_auth_required_and_request_id_everywhere(fake, http, server):
     body = {"to": USER, "messages": [text()]}
     ok = http("POST", "/v2/bot/message/push", body, {"Authorization": "Bearer right"})
     assert ok.status_code == 200
+
+
+def test_connections_are_kept_alive_like_line(fake, server):
+    """Like api.line.me, one connection carries many requests (clients pool them)."""
+    host, port = server.url.removeprefix("http://").split(":")
+    conn = HTTPConnection(host, int(port), timeout=5)
+    try:
+        sockets = []
+        for _ in range(3):
+            conn.request("GET", "/v2/bot/info", headers=HEADERS)
+            response = conn.getresponse()
+            response.read()
+            assert response.status == 200
+            assert response.getheader("Connection", "").lower() != "close"
+            sockets.append(conn.sock)
+        assert sockets[0] is not None and sockets.count(sockets[0]) == 3
+    finally:
+        conn.close()
+
+
+def test_a_stopped_server_frees_its_port_and_can_start_again():
+    srv = FakeLineServer().start()
+    first = srv.url
+    assert requests.get(first + "/v2/bot/info", headers=HEADERS, timeout=5).status_code == 200
+    srv.stop()
+    with pytest.raises(requests.ConnectionError):
+        requests.get(first + "/v2/bot/info", headers=HEADERS, timeout=5)
+    with srv:
+        assert requests.get(srv.url + "/v2/bot/info", headers=HEADERS, timeout=5).ok
 
 
 def test_unknown_paths_and_methods(fake, http):

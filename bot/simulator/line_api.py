@@ -8,7 +8,8 @@ rate-limits with token buckets, and can inject faults. Everything it accepted
 is recorded for inspection (thread-safe).
 
 :class:`FakeLineServer` serves a fake on ``127.0.0.1`` on a free port in a
-daemon thread, for tests and benchmarks::
+daemon thread, for tests and benchmarks. Like LINE, it keeps connections alive
+(HTTP/1.1, waitress), so clients reuse them as they would in production::
 
     with FakeLineServer() as server:
         config = Configuration(host=server.url, access_token="x")
@@ -31,9 +32,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http import HTTPStatus
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from bot.simulator.line_validate import (
@@ -1185,11 +1185,10 @@ def message_text(message: dict[str, Any]) -> str:
     return f"[{message.get('type')}]"
 
 
-class _QuietHandler(WSGIRequestHandler):
-    """Request handler that does not log every request to stderr."""
+if TYPE_CHECKING:
+    from waitress.server import BaseWSGIServer
 
-    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
-        """Skip per-request access logging."""
+_THREADS = 24
 
 
 class FakeLineServer:
@@ -1201,32 +1200,41 @@ class FakeLineServer:
         self.port = port
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
+        self._stopping = False
 
     @property
     def url(self) -> str:
         """Base URL without a trailing slash, e.g. ``http://127.0.0.1:54321``."""
         if self._server is None:
             raise RuntimeError("FakeLineServer is not started")
-        return f"http://{self.host}:{self._server.server_port}"
+        return f"http://{self.host}:{self._server.effective_port}"
 
     def _app(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         # Looked up per request, so ``server.fake`` can be swapped between tests.
         return self.fake(environ, start_response)
 
+    def _run(self) -> None:
+        try:
+            self._server.run()
+        except (OSError, ValueError):
+            if not self._stopping:  # the loop may trip over a channel closed by stop()
+                raise
+
     def start(self) -> FakeLineServer:
         """Bind and start serving; returns ``self``."""
         if self._server is not None:
             return self
+        from waitress.server import create_server  # tests and benchmarks only (dev requirement)
+
+        # quiet: "task queue depth" under load, "unhandled close event" on stop
+        logging.getLogger("waitress").setLevel(logging.ERROR)
         self.fake._wake.clear()
-        self._server = make_server(
-            self.host, self.port, self._app, threaded=True, request_handler=_QuietHandler
+        self._stopping = False
+        # Threads for the concurrent senders and for requests held by injected timeouts.
+        self._server = create_server(
+            self._app, host=self.host, port=self.port, threads=_THREADS, ident="fake-line-api"
         )
-        self._thread = threading.Thread(
-            target=self._server.serve_forever,
-            kwargs={"poll_interval": 0.1},
-            name="fake-line-api",
-            daemon=True,
-        )
+        self._thread = threading.Thread(target=self._run, name="fake-line-api", daemon=True)
         self._thread.start()
         return self
 
@@ -1235,8 +1243,11 @@ class FakeLineServer:
         if self._server is None:
             return
         self.fake.close()
-        self._server.shutdown()
-        self._server.server_close()
+        server, self._stopping = self._server, True
+        server.task_dispatcher.shutdown(timeout=5)
+        while server._map:  # closing every channel and the listener ends the loop
+            for channel in list(server._map.values()):
+                channel.handle_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
         self._server = None
