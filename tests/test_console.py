@@ -6,10 +6,11 @@ Helpers here (`make_staff`, `Console`) are shared by the other tests/test_consol
 from __future__ import annotations
 
 import re
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from db.models import AuditLog
 from db.session import transaction
@@ -471,3 +472,34 @@ def test_counting_helpers_use_sql(app):
         counts = staff_accounts.friend_counts(s)
         assert counts == {"total": 0, "friends": 0, "blocked": 0, "agreed": 0, "profiled": 0}
         assert s.scalar(select(func.count()).select_from(Staff)) == 0
+
+
+def _kill_pooled_connections(app, db_url) -> int:
+    """Terminate every connection the app's pool holds, as a database restart would."""
+    engine = app.extensions["machikoe"].engine
+    with ExitStack() as stack:
+        held = [stack.enter_context(engine.connect()) for _ in range(engine.pool.checkedin())]
+        pids = [conn.execute(text("SELECT pg_backend_pid()")).scalar() for conn in held]
+    killer = create_engine(db_url)
+    with killer.begin() as conn:
+        for pid in pids:
+            assert conn.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar()
+    killer.dispose()
+    return len(pids)
+
+
+@pytest.mark.parametrize("db_url", ["postgresql"], indirect=True)  # a server restart
+def test_console_pages_survive_a_database_restart(app, db_url, caplog):
+    """A page read meets the dead connection and is read again; a change is not repeated."""
+    console = as_role(app, "admin")
+    assert _kill_pooled_connections(app, db_url) >= 1
+    with caplog.at_level("WARNING"):
+        page = console.get("/admin/")
+    assert page.status_code == 200 and "ダッシュボード" in page.get_data(as_text=True)
+    assert "reading /admin/ again" in caplog.text  # the dead connection was really met
+
+    assert _kill_pooled_connections(app, db_url) >= 1
+    refused = console.post("/admin/logout")
+    assert refused.status_code == 503
+    assert "データベースに接続し直しました" in refused.get_data(as_text=True)
+    assert console.get("/admin/").status_code == 200  # still signed in: nothing was done

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 import secrets
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,9 @@ from flask import (
     session,
     url_for,
 )
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+from werkzeug.exceptions import ServiceUnavailable
 
 from bot.state import AppState
 from db.session import transaction
@@ -42,6 +45,7 @@ bp = Blueprint(
     static_url_path="/static",
 )
 
+log = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {"console.login", "console.static"}
 ANY_ROLE_POST = {"console.login", "console.logout"}
@@ -221,6 +225,10 @@ ERRORS = {
     403: ("権限がありません", "この操作には編集者または管理者の権限が必要です。"),
     404: ("見つかりません", "ページまたはデータが見つかりません。"),
     413: ("ファイルが大きすぎます", "1 MB までのファイルにしてください。"),
+    503: (
+        "データベースに接続し直しました",
+        "変更が保存されていない可能性があります。ページを開き直して確かめてください。",
+    ),
 }
 
 
@@ -232,6 +240,25 @@ def _error(exc):
 
 for _code in ERRORS:
     bp.register_error_handler(_code, _error)
+
+
+@bp.errorhandler(DBAPIError)
+def _connection_lost(exc: DBAPIError):
+    """A pooled connection died with a database restart: a page is read once more.
+
+    SQLAlchemy has already emptied the pool, so the second try gets a fresh connection. A
+    change (POST) is not repeated: staff are asked to reload the page and check.
+    """
+    if not exc.connection_invalidated:
+        raise exc
+    stale = g.pop("console_db", None)
+    if stale is not None:
+        stale.close()
+    if request.method not in SAFE_METHODS:
+        log.warning("database connection lost during %s; nothing was changed", request.path)
+        return _error(ServiceUnavailable())
+    log.warning("database connection lost; reading %s again", request.path)
+    return current_app.preprocess_request() or current_app.dispatch_request()
 
 
 # --- showing things -------------------------------------------------------------------------
