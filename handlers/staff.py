@@ -128,19 +128,7 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     if staff.locked_until is not None and staff.locked_until > now:
         return Login("locked", locked_until=staff.locked_until)
     if not check_password_hash(staff.password_hash, password or ""):
-        session.execute(
-            update(Staff)
-            .where(Staff.id == staff.id)
-            .values(failed_logins=Staff.failed_logins + 1)
-            .execution_options(synchronize_session=False)
-        )
-        session.refresh(staff)
-        if staff.failed_logins >= MAX_FAILED_LOGINS:
-            staff.locked_until = now + LOCK_FOR
-            staff.failed_logins = 0
-            audit(session, staff.email, "staff.locked", staff.email, {"minutes": 15}, at=now)
-            return Login("locked", locked_until=staff.locked_until)
-        return Login("invalid")
+        return _failed(session, staff, now)
     if not staff.active:
         return Login("inactive")
     staff.failed_logins = 0
@@ -148,6 +136,23 @@ def authenticate(session: Session, email: str, password: str, now: datetime) -> 
     staff.last_login_at = now
     audit(session, staff.email, "staff.login", staff.email, at=now)
     return Login("ok", staff)
+
+
+def _failed(session: Session, staff: Staff, now: datetime) -> Login:
+    """Count a wrong password; too many in a row lock the account for a while."""
+    session.execute(
+        update(Staff)
+        .where(Staff.id == staff.id)
+        .values(failed_logins=Staff.failed_logins + 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(staff)
+    if staff.failed_logins >= MAX_FAILED_LOGINS:
+        staff.locked_until = now + LOCK_FOR
+        staff.failed_logins = 0
+        audit(session, staff.email, "staff.locked", staff.email, {"minutes": 15}, at=now)
+        return Login("locked", locked_until=staff.locked_until)
+    return Login("invalid")
 
 
 def _active_admins(session: Session) -> int:
@@ -196,6 +201,27 @@ def set_password(
     staff.failed_logins, staff.locked_until = 0, None
     audit(session, actor, "staff.password", staff.email, at=now)
     return staff
+
+
+def change_own_password(
+    session: Session, staff_id: int, current: str, new: str, now: datetime
+) -> Login:
+    """A signed-in member's own change: the current password first (wrong ones count).
+
+    Returns the outcome: ``ok`` (changed), ``invalid`` (wrong current password) or
+    ``locked``; a new password the policy refuses raises StaffError and changes nothing.
+    """
+    staff = _must(session, staff_id)
+    if staff.locked_until is not None and staff.locked_until > now:
+        return Login("locked", locked_until=staff.locked_until)
+    if not check_password_hash(staff.password_hash, current or ""):
+        return _failed(session, staff, now)
+    if check_password_hash(staff.password_hash, new or ""):
+        raise StaffError("新しいパスワードは、今のパスワードと違うものにしてください")
+    staff.password_hash = hash_password(new)
+    staff.failed_logins = 0
+    audit(session, staff.email, "staff.password.own", staff.email, at=now)
+    return Login("ok", staff)
 
 
 def _must(session: Session, staff_id: int) -> Staff:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import create_engine, func, select, text
 
+from bot.console.base import ANY_ROLE_POST
 from db.models import AuditLog
 from db.session import transaction
 from db.staff import AppSetting, Staff
@@ -308,7 +309,7 @@ def test_a_viewer_can_change_nothing(app):
     before = len(audit_rows(app))
     rules = console_post_rules(app)
     for endpoint, url in rules:
-        if endpoint in {"console.login", "console.logout"}:
+        if endpoint in ANY_ROLE_POST:  # signing in and out, one's own password
             continue
         response = viewer.post(url, {"email": "x@example.jp", "role": "admin", "text": "x"})
         assert response.status_code == 403, endpoint
@@ -503,3 +504,58 @@ def test_console_pages_survive_a_database_restart(app, db_url, caplog):
     assert refused.status_code == 503
     assert "データベースに接続し直しました" in refused.get_data(as_text=True)
     assert console.get("/admin/").status_code == 200  # still signed in: nothing was done
+
+
+def test_staff_change_their_own_password(app):
+    make_staff(app, "kikaku@example.jp", "viewer")
+    console = Console(app, app.test_client())
+    assert console.login("kikaku@example.jp").status_code == 302
+    other = Console(app, app.test_client())  # the same member in another browser
+    assert other.login("kikaku@example.jp").status_code == 302
+    page = console.get("/admin/account")
+    assert page.status_code == 200 and "パスワードの変更" in page.get_data(as_text=True)
+    assert 'href="/admin/account"' in console.get("/admin/").get_data(as_text=True)
+
+    new = "a-new-and-longer-secret"
+
+    def change(current: str, new_password: str, confirm: str | None = None) -> str:
+        response = console.post(
+            "/admin/account/password",
+            {
+                "current_password": current,
+                "new_password": new_password,
+                "confirm_password": new_password if confirm is None else confirm,
+            },
+            follow_redirects=True,
+        )
+        assert response.status_code == 200
+        return response.get_data(as_text=True)
+
+    assert "今のパスワードが違います" in change("not-the-password", new)
+    assert "確認用と一致しません" in change(PASSWORD, new, confirm=new + "x")
+    assert "10文字以上" in change(PASSWORD, "short")
+    assert "今のパスワードと違うもの" in change(PASSWORD, PASSWORD)
+    assert Console(app, app.test_client()).login("kikaku@example.jp").status_code == 302
+
+    assert "パスワードを変更しました" in change(PASSWORD, new)
+    assert console.get("/admin/").status_code == 200  # this browser stays signed in
+    assert other.get("/admin/").status_code == 302  # the other one is signed out
+    assert Console(app, app.test_client()).login("kikaku@example.jp").status_code == 401
+    assert Console(app, app.test_client()).login("kikaku@example.jp", new).status_code == 302
+    assert [row.target for row in audit_rows(app, "staff.password.own")] == ["kikaku@example.jp"]
+
+
+def test_guessing_the_current_password_locks_the_account(app):
+    make_staff(app, "kikaku@example.jp", "editor")
+    console = Console(app, app.test_client())
+    assert console.login("kikaku@example.jp").status_code == 302
+    console.get("/admin/account")  # the signed-in session's CSRF token
+    body = {"new_password": "x" * 12, "confirm_password": "x" * 12}
+    for _ in range(staff_accounts.MAX_FAILED_LOGINS - 1):
+        wrong = console.post("/admin/account/password", {**body, "current_password": "guess"})
+        assert wrong.headers["Location"].endswith("/admin/account")
+    locked = console.post("/admin/account/password", {**body, "current_password": "guess"})
+    assert locked.headers["Location"].endswith("/admin/login")
+    assert console.get("/admin/").status_code == 302  # signed out
+    assert console.login("kikaku@example.jp").status_code == 401  # locked, even with it right
+    assert audit_rows(app, "staff.locked")

@@ -179,4 +179,12 @@ def test_a_viewer_sees_no_forms_in_the_browser(app, live, browser):
     assert page.locator("textarea[name=text]").count() == 0
     page.goto(f"{live}/admin/staff")
     assert "権限がありません" in page.inner_text("main")
+
+    page.click("text=viewer@town.example.jp")  # their own account: any role may change it
+    page.wait_for_url(f"{live}/admin/account")
+    page.fill("input[name=current_password]", PASSWORD)
+    page.fill("input[name=new_password]", "a-new-and-longer-secret")
+    page.fill("input[name=confirm_password]", "a-new-and-longer-secret")
+    page.click("main button[type=submit]")
+    assert "パスワードを変更しました" in page.locator("p.flash.ok").inner_text()
     page.close()

@@ -6,7 +6,18 @@ from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 
-from bot.console.base import bp, db, jst, now, page_args, require, sign_in, sign_out, write
+from bot.console.base import (
+    bp,
+    db,
+    jst,
+    me,
+    now,
+    page_args,
+    require,
+    sign_in,
+    sign_out,
+    write,
+)
 from handlers import staff as staff_accounts
 
 LOGIN_MESSAGES = {
@@ -72,3 +83,40 @@ def audit():
         pages=max(1, -(-total // limit)),
         action=action or "",
     )
+
+
+@bp.get("/account")
+def account():
+    """The signed-in member's own account: change the password."""
+    return render_template("console/account.html")
+
+
+@bp.post("/account/password")
+def account_password():
+    """Change one's own password (any role); other browsers signed in as this member sign out."""
+    form = request.form
+    new = form.get("new_password", "")[:200]
+    if new != form.get("confirm_password", "")[:200]:
+        flash("新しいパスワードが確認用と一致しません。", "error")
+        return redirect(url_for("console.account"))
+    try:
+        with write() as s:
+            result = staff_accounts.change_own_password(
+                s, me().id, form.get("current_password", "")[:200], new, now()
+            )
+    except staff_accounts.StaffError as exc:
+        flash(f"{exc}。", "error")
+        return redirect(url_for("console.account"))
+    if result.status == "locked":
+        sign_out()
+        flash(
+            "パスワードの入力に続けて失敗したため、一時的にログインできません。"
+            f"{jst(result.locked_until)} 以降にお試しください。"
+        )
+        return redirect(url_for("console.login"))
+    if not result.ok:
+        flash("今のパスワードが違います。", "error")
+        return redirect(url_for("console.account"))
+    sign_in(result.staff)  # this browser stays signed in with the new password
+    flash("パスワードを変更しました。", "ok")
+    return redirect(url_for("console.account"))

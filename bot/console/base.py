@@ -48,7 +48,7 @@ bp = Blueprint(
 log = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {"console.login", "console.static"}
-ANY_ROLE_POST = {"console.login", "console.logout"}
+ANY_ROLE_POST = {"console.login", "console.logout", "console.account_password"}
 IDLE_LIMIT = timedelta(hours=8)
 WEEKDAYS = "月火水木金土日"
 CSRF_FIELD = "csrf_token"
