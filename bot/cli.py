@@ -149,5 +149,7 @@ def register(app: Flask) -> None:
     app.cli.add_command(broadcast_cli)
     app.cli.add_command(scheduler_command)
     from bot.cli_events import events_cli
+    from bot.cli_opinions import opinions_cli
 
     app.cli.add_command(events_cli)
+    app.cli.add_command(opinions_cli)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO
 
 from db import events as db_events
+from db import opinions as db_opinions
 
 # one neutralising rule for every export: the survey exporter's (formulas, and control
 # characters xlsx cannot hold)
@@ -114,3 +115,22 @@ def export_attendees(session, event_id: str, path: str | Path, fmt: str, tz=None
         for a in db_events.attendees(session, event_id)
     )
     return export(path, fmt, ATTENDEE_HEADER, rows, sheet=event_id, tz=tz)
+
+
+OPINION_HEADER = ("receipt_no", "received_at", "kind", "consultation_id", "section", "body")
+
+
+def export_opinions(session, path: str | Path, fmt: str, kind: str = "all", tz=None) -> int:
+    """Opinions and public comments (oldest first) to a file; no LINE user ids."""
+    rows = (
+        (
+            o.receipt_no,
+            o.created_at,
+            "comment" if o.consultation_id else "opinion",
+            o.consultation_id,
+            o.section,
+            o.body,
+        )
+        for o in db_opinions.streamed(session, kind)
+    )
+    return export(path, fmt, OPINION_HEADER, rows, sheet="opinions", tz=tz)

@@ -159,6 +159,13 @@ def test_a_planning_officer_works_in_the_browser(
     assert "予約済み" in page.inner_text("main")
     shot(page, artifacts, "console-dashboard", docs=True)
 
+    page.click("nav >> text=ご意見")
+    page.wait_for_url(f"{live}/admin/opinions")
+    assert "ご意見・パブリックコメント" in page.inner_text("main h1")
+    page.select_option("select[name=kind]", "comment")
+    page.click("main form button[type=submit]")
+    page.wait_for_url(f"{live}/admin/opinions?kind=comment")
+
     page.click("text=ログアウト")
     page.wait_for_url(f"{live}/admin/login")
     assert not errors, errors

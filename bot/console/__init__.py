@@ -10,6 +10,7 @@ from bot.console import (  # noqa: F401  (attach routes)
     auth,
     dashboard,
     events,
+    opinions,
     settings,
     staff,
     surveys,
