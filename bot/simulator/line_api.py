@@ -1189,6 +1189,7 @@ if TYPE_CHECKING:
     from waitress.server import BaseWSGIServer
 
 _THREADS = 24
+_CONNECTIONS = 2000
 
 
 class FakeLineServer:
@@ -1230,9 +1231,15 @@ class FakeLineServer:
         logging.getLogger("waitress").setLevel(logging.ERROR)
         self.fake._wake.clear()
         self._stopping = False
-        # Threads for the concurrent senders and for requests held by injected timeouts.
+        # Threads for the concurrent senders and for requests held by injected timeouts;
+        # room for the idle pooled connections of the many apps a test session creates.
         self._server = create_server(
-            self._app, host=self.host, port=self.port, threads=_THREADS, ident="fake-line-api"
+            self._app,
+            host=self.host,
+            port=self.port,
+            threads=_THREADS,
+            connection_limit=_CONNECTIONS,
+            ident="fake-line-api",
         )
         self._thread = threading.Thread(target=self._run, name="fake-line-api", daemon=True)
         self._thread.start()
