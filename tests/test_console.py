@@ -559,3 +559,17 @@ def test_guessing_the_current_password_locks_the_account(app):
     assert console.get("/admin/").status_code == 302  # signed out
     assert console.login("kikaku@example.jp").status_code == 401  # locked, even with it right
     assert audit_rows(app, "staff.locked")
+
+
+def test_long_lists_page_and_keep_their_filter(app):
+    admin = as_role(app, "admin")
+    state = app.extensions["machikoe"]
+    with transaction(state.sessions) as s:
+        for n in range(60):
+            staff_accounts.audit(s, "test", "test.paging", f"row {n}")
+    first = admin.get("/admin/audit?action=test.paging").get_data(as_text=True)
+    assert "1 / 2" in first and "row 59" in first and "row 0<" not in first
+    assert "/admin/audit?page=2&amp;action=test.paging" in first and "← 新しい" not in first
+    second = admin.get("/admin/audit?page=2&action=test.paging").get_data(as_text=True)
+    assert "2 / 2" in second and "row 0" in second and "row 59" not in second
+    assert "/admin/audit?page=1&amp;action=test.paging" in second and "古い →" not in second

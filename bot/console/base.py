@@ -9,12 +9,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import io
 import logging
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import wraps
+from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -24,6 +27,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_file,
     session,
     url_for,
 )
@@ -259,6 +263,27 @@ def _connection_lost(exc: DBAPIError):
         return _error(ServiceUnavailable())
     log.warning("database connection lost; reading %s again", request.path)
     return current_app.preprocess_request() or current_app.dispatch_request()
+
+
+# --- downloads ------------------------------------------------------------------------------
+
+MIME = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
+
+
+def send_export(
+    fmt: str, name: str, write_file: Callable[[Path], object], action: str, target: str
+):
+    """An export as a download: written to a temporary file, audited, sent as an attachment."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"export.{fmt}"
+        write_file(path)
+        data = path.read_bytes()
+    with write() as s:
+        staff_accounts.audit(s, actor(), action, target, {"format": fmt})
+    return send_file(io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=name)
 
 
 # --- showing things -------------------------------------------------------------------------

@@ -6,16 +6,13 @@ Counts come from db/events.py (the same functions `events list` and `events chec
 
 from __future__ import annotations
 
-import io
-import tempfile
 from datetime import datetime
-from pathlib import Path
 
-from flask import abort, flash, redirect, render_template, request, send_file, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from bot.console import uploads
-from bot.console.base import actor, bp, db, now, state, write
+from bot.console.base import actor, bp, db, now, send_export, state, write
 from db import events as db_events
 from db.events import Event
 from handlers import event_content, exports
@@ -137,22 +134,12 @@ def event_attendees(event_id: str, fmt: str):
     if db_events.get_event(session, event_id) is None:
         abort(404)
     tz = state().settings.tz
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"attendees.{fmt}"
-        exports.export_attendees(session, event_id, path, fmt, tz=tz)
-        data = path.read_bytes()
-    with write() as s:
-        staff_accounts.audit(s, actor(), "events.export", event_id, {"format": fmt})
-    mime = (
-        "text/csv; charset=utf-8"
-        if fmt == "csv"
-        else "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    )
-    return send_file(
-        io.BytesIO(data),
-        mimetype=mime,
-        as_attachment=True,
-        download_name=f"{event_id}-attendees.{fmt}",
+    return send_export(
+        fmt,
+        f"{event_id}-attendees.{fmt}",
+        lambda path: exports.export_attendees(session, event_id, path, fmt, tz=tz),
+        "events.export",
+        event_id,
     )
 
 

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import io
-import tempfile
-from pathlib import Path
+from flask import abort, render_template, request
 
-from flask import abort, render_template, request, send_file
-
-from bot.console.base import actor, bp, db, page_args, state, write
+from bot.console.base import MIME, bp, db, page_args, send_export, state
 from db import opinions as db_opinions
 from handlers import exports, plan_content
-from handlers import staff as staff_accounts
 from messages.plan import local
 
 KIND_NAMES = {"all": "すべて", "opinion": "ご意見", "comment": "パブリックコメント"}
-MIME = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def _kind() -> str:
@@ -54,12 +45,11 @@ def opinions_export(fmt: str):
     if fmt not in MIME:
         abort(404)
     kind = _kind()
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"opinions.{fmt}"
-        exports.export_opinions(db(), path, fmt, kind, tz=state().settings.tz)
-        data = path.read_bytes()
-    with write() as s:
-        staff_accounts.audit(s, actor(), "opinions.export", kind, {"format": fmt})
-    return send_file(
-        io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=f"opinions.{fmt}"
+    tz = state().settings.tz
+    return send_export(
+        fmt,
+        f"opinions.{fmt}",
+        lambda path: exports.export_opinions(db(), path, fmt, kind, tz=tz),
+        "opinions.export",
+        kind,
     )

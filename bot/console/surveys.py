@@ -23,7 +23,7 @@ from flask import (
 )
 
 from bot.console import uploads
-from bot.console.base import actor, bp, db, now, state, write
+from bot.console.base import MIME, actor, bp, db, now, state, write
 from db import surveys as store
 from handlers import charts, population
 from handlers import staff as staff_accounts
@@ -37,10 +37,6 @@ DIM_TITLES = {"age_band": "年代", "district": "地区", "residency": "かか�
 RESIDENCY = {"resident": "町内在住", "commuter": "町内に通勤・通学", "outside": "町外在住"}
 TYPE_NAMES = {"single": "単一選択", "multi": "複数選択", "scale": "段階評価", "text": "自由記述"}
 ANSWERS_PER_PAGE = 100
-MIME = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
 
 
 def status_of(row: dict, moment: datetime) -> str:
