@@ -20,7 +20,7 @@ from linebot.v3.webhook import SignatureValidator
 from sqlalchemy import insert
 
 from bot.config import load_settings
-from bot.inbox import _INSERT, _SEEN, RESIDENTS, parse_event
+from bot.inbox import _INSERT, _SEEN, RESIDENTS, _row, parse_event
 from bot.line_gateway import LineGateway
 from db.session import make_engine
 from messages import common
@@ -36,16 +36,10 @@ app = Flask(__name__)
 
 def _effect(raw: dict, user_id: str | None, now: datetime) -> str | None:
     """Store the event as done, note its resident seen; their language (None: seen before)."""
-    row = {
-        "event_id": raw["webhookEventId"],
-        "event_type": raw["type"],
-        "line_user_id": user_id,
-        "occurred_at": datetime.fromtimestamp(raw["timestamp"] / 1000, UTC),
-        "received_at": now,
-        "status": "done",
-        "payload": None,
-        "processed_at": now,
-    }
+    row = _row(raw, now, payload=False)
+    if row is None:
+        return None
+    row.update(status="done", processed_at=now)
     with engine.begin() as conn:
         if conn.execute(store_event, row).first() is None:
             return None  # a redelivery: its effect is already stored

@@ -80,7 +80,7 @@ def parse_event(raw: dict) -> Event | None:
 def receive(state: AppState, raw_events: list) -> int:
     """Store and process a webhook's events, each exactly once; returns how many were new."""
     if len(raw_events) == 1:  # the usual case: the event is inserted with its effect
-        row = _row(state, raw_events[0], payload=False)  # stored done: its words are not kept
+        row = _row(raw_events[0], state.now(), payload=False)  # stored done: words not kept
         if row is None:
             return 0
         return int(process(state, row["event_id"], insert=(raw_events[0], row)) != "duplicate")
@@ -91,14 +91,16 @@ def receive(state: AppState, raw_events: list) -> int:
     return len(event_ids)
 
 
-def _row(state: AppState, raw, payload: bool = True) -> dict | None:
-    """The inbox row for one raw event (pending; its payload unless told not), or None."""
+def _row(raw, now: datetime, payload: bool = True) -> dict | None:
+    """The inbox row for one raw event received now (pending; its payload unless told not).
+
+    None when the event has no usable webhookEventId.
+    """
     event_id = raw.get("webhookEventId") if isinstance(raw, dict) else None
     if not isinstance(event_id, str) or not 0 < len(event_id) <= 64:
         log.warning("event without a usable webhookEventId ignored")
         return None
     ts = raw.get("timestamp")
-    now = state.now()
     occurred = (
         datetime.fromtimestamp(ts / 1000, UTC)
         if isinstance(ts, int | float) and 0 < ts < 1e14
@@ -128,7 +130,7 @@ def store(
     """
     rows, raws = [], {}
     for raw in raw_events:
-        row = _row(state, raw)
+        row = _row(raw, state.now())
         if row is not None:
             rows.append(row)
             raws.setdefault(row["event_id"], raw)
