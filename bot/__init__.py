@@ -28,9 +28,9 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     app.extensions["machikoe"] = state or build_state(settings)
 
     import handlers.flows  # noqa: F401  (registers every flow and keyword)
-    from bot import calendar, cli, console, health, webhook
+    from bot import calendar, cli, console, health, web_survey, webhook
 
-    for blueprint in (webhook.bp, health.bp, calendar.bp, console.bp):
+    for blueprint in (webhook.bp, health.bp, calendar.bp, console.bp, web_survey.bp):
         app.register_blueprint(blueprint)
     if settings.simulator_enabled:
         from bot.simulator import views as simulator

@@ -42,29 +42,51 @@ def db_revision(message: str) -> None:
 content_cli = AppGroup("content", help="Content files (YAML).")
 
 
-def apply_content(paths, actor: str = "cli") -> dict[str, int]:
-    """Validate every file, then apply all of them in one transaction."""
+def echo_problems(problems) -> None:
+    """Each problem as file:line: field: message, then its plain sentence for staff."""
+    for problem in problems:
+        click.echo(problem, err=True)
+        plain = getattr(problem, "plain", "")
+        if plain and plain != str(problem):
+            click.echo(f"    → {plain}", err=True)
+
+
+def apply_content(paths, actor: str = "cli", warnings: list | None = None) -> dict[str, int]:
+    """Validate every file, then apply all of them in one transaction.
+
+    `warnings`, when given, receives 「英語の訳がありません: file: item」 for each text
+    without English (only when some resident reads English).
+    """
+    from handlers import translations
+
     state = _state()
     files = content.collect(paths)
     with transaction(state.sessions) as s:
         docs = content.load_documents(files, s)
-        return content.apply(s, docs, actor)
+        counts = content.apply(s, docs, actor)
+        if warnings is not None and translations.english_residents(s):
+            for doc in docs:
+                missing = translations.missing_english(doc.data)
+                warnings += [translations.sentence([f"{doc.path}: {item}"]) for item in missing]
+        return counts
 
 
 @content_cli.command("apply")
 @click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
 def content_apply(paths: tuple[Path, ...]) -> None:
     """Validate and upsert YAML content files or folders, all or nothing."""
+    warnings: list[str] = []
     try:
-        counts = apply_content(paths)
+        counts = apply_content(paths, warnings=warnings)
     except content.ContentError as exc:
-        for problem in exc.problems:
-            click.echo(problem, err=True)
+        echo_problems(exc.problems)
         click.echo(f"nothing applied: {len(exc.problems)} problem(s)", err=True)
         sys.exit(1)
     click.echo(
         "applied: {created} created, {updated} updated, {unchanged} unchanged".format(**counts)
     )
+    for warning in warnings:  # applied all the same: English residents read the Japanese
+        click.echo(warning, err=True)
 
 
 @click.command("demo")
@@ -74,8 +96,7 @@ def demo() -> None:
     try:
         counts = apply_content([DEMO_CONTENT], actor="demo")
     except content.ContentError as exc:
-        for problem in exc.problems:
-            click.echo(problem, err=True)
+        echo_problems(exc.problems)
         sys.exit(1)
     click.echo(
         "demo content: {created} created, {updated} updated, {unchanged} unchanged".format(**counts)
@@ -133,6 +154,10 @@ def jobs_run(name: str) -> None:
 
 def register(app: Flask) -> None:
     """Attach every command group to the app."""
+    from bot import (
+        cli_survey_invitations,  # noqa: F401 (adds `surveys invitations`)
+        cli_survey_workbook,  # noqa: F401 (adds `surveys template`, `import`)
+    )
     from bot.cli_staff import staff_cli
     from bot.cli_surveys import surveys_cli
 
@@ -153,3 +178,4 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(events_cli)
     app.cli.add_command(opinions_cli)
+    from bot import cli_survey_answers  # noqa: F401 (adds `surveys import-answers`)

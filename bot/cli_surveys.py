@@ -12,10 +12,21 @@ from flask.cli import AppGroup
 
 from db import surveys as store
 from handlers.survey_export import FORMATS, ExportError, export
-from handlers.survey_results import list_surveys, survey_results
+from handlers.survey_results import CHANNEL_NAMES, CHANNELS, list_surveys, survey_results
 
 surveys_cli = AppGroup("surveys", help="Surveys: list, results, exports.")
-DIM_TITLES = {"age_band": "年代", "district": "地区", "residency": "かかわり"}
+DIM_TITLES = {
+    "age_band": "年代",
+    "district": "地区",
+    "residency": "かかわり",
+    "channel": "回答方法",
+}
+CHANNEL_OPTION = click.option(
+    "--channel",
+    type=click.Choice(CHANNELS),
+    default=None,
+    help="Only the responses that came in this way (line, web or paper).",
+)
 RESIDENCY = {"resident": "町内在住", "commuter": "通勤・通学", "outside": "町外在住"}
 
 
@@ -79,22 +90,30 @@ def _bar(share: float | None, width: int = 20) -> str:
 @click.argument("survey_id")
 @click.option(
     "--by",
-    type=click.Choice(store.DIMENSIONS),
+    type=click.Choice(store.ALL_DIMENSIONS),
     multiple=True,
-    help="Cross-tab dimensions (default: all three).",
+    help="Cross-tab dimensions (default: all four: age_band, district, residency, channel).",
 )
-def surveys_results(survey_id: str, by: tuple[str, ...]) -> None:
+@CHANNEL_OPTION
+def surveys_results(survey_id: str, by: tuple[str, ...], channel: str | None) -> None:
     """Counts and shares, scale statistics, frequent words and cross-tabs of one survey."""
     state = _state()
+    dims = tuple(dict.fromkeys(by)) or store.ALL_DIMENSIONS
     with state.sessions() as s:
         if store.get_survey(s, survey_id) is None:
             _unknown(survey_id, s)
-        res = survey_results(s, survey_id)
+        res = survey_results(s, survey_id, by=dims, channel=channel)
     sv = res["survey"]
     click.echo(
         f"{sv['title']} ({sv['id']}, 版{sv['version']}, {'匿名' if sv['anonymous'] else '記名'})"
     )
+    if channel is not None:
+        click.echo(f"絞り込み: 回答方法 {CHANNEL_NAMES[channel]} のみ")
     click.echo(f"回答数: {res['responses']}")
+    click.echo(
+        "回答方法別: "
+        + " ・ ".join(f"{CHANNEL_NAMES[ch]} {n}" for ch, n in res["channels"].items())
+    )
     labels: dict[str, dict[str, str]] = {}
     for i, q in enumerate(res["questions"], 1):
         click.echo("")
@@ -114,7 +133,7 @@ def surveys_results(survey_id: str, by: tuple[str, ...]) -> None:
             words = "、".join(f"{w}({n})" for w, n in q.get("words", [])) or "-"
             click.echo(f"  頻出語: {words}")
     questions = {q["id"]: (i, q) for i, q in enumerate(res["questions"], 1)}
-    for dim in by or store.DIMENSIONS:
+    for dim in dims:
         click.echo("")
         note = "（5人未満のセルは <5）" if sv["anonymous"] else ""
         click.echo(f"== クロス集計: {DIM_TITLES[dim]}別{note}")
@@ -122,9 +141,7 @@ def surveys_results(survey_id: str, by: tuple[str, ...]) -> None:
             i, q = questions[qid]
             values = [c["value"] for c in q["choices"]]
             heads = [labels[qid].get(v, v) for v in values]
-            names = {
-                g: (RESIDENCY.get(g, g) if dim == "residency" else g) or "未回答" for g in groups
-            }
+            names = {g: _group(dim, g) for g in groups}
             first = max([_width(n) for n in names.values()] + [8])
             cols = [max(_width(h), 10) for h in heads]
             click.echo(f"Q{i} {q['text']}")
@@ -156,11 +173,20 @@ def surveys_results(survey_id: str, by: tuple[str, ...]) -> None:
                 )
 
 
+def _group(dim: str, group: str) -> str:
+    if dim == "residency":
+        return RESIDENCY.get(group, group) or "未回答"
+    if dim == "channel":
+        return CHANNEL_NAMES.get(group, group)
+    return group or "未回答"
+
+
 @surveys_cli.command("export")
 @click.argument("survey_id")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
-def surveys_export(survey_id: str, fmt: str, output: Path) -> None:
+@CHANNEL_OPTION
+def surveys_export(survey_id: str, fmt: str, output: Path, channel: str | None) -> None:
     """One row per response: CSV (UTF-8 with BOM) or .xlsx (responses + summary sheets)."""
     state = _state()
     with state.sessions() as s:
@@ -169,7 +195,7 @@ def surveys_export(survey_id: str, fmt: str, output: Path) -> None:
         partial = output.with_name(output.name + ".part")
         try:
             with partial.open("wb") as f:
-                count = export(s, survey_id, fmt, f)
+                count = export(s, survey_id, fmt, f, channel)
         except (ExportError, OSError) as exc:
             partial.unlink(missing_ok=True)
             click.echo(f"export failed: {exc}", err=True)

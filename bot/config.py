@@ -42,6 +42,7 @@ class Settings:
     line_timeout: tuple[float, float] = (2.0, 5.0)
     public_base_url: str = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL: links residents open
     log_level: str = "INFO"  # LOG_LEVEL: DEBUG also logs every webhook and reply sent
+    line_add_friend_url: str | None = None  # LINE_ADD_FRIEND_URL: printed on invitation letters
 
     @property
     def tz(self) -> ZoneInfo:
@@ -158,4 +159,9 @@ def load_settings(env: dict | None = None) -> Settings:
         demo_mode=demo,
         public_base_url=_url(env, "PUBLIC_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
         log_level=_log_level(env),
+        line_add_friend_url=(
+            _url(env, "LINE_ADD_FRIEND_URL", "https://lin.ee/…")
+            if env.get("LINE_ADD_FRIEND_URL", "").strip()
+            else None
+        ),
     )

@@ -151,5 +151,6 @@ from db import (  # noqa: E402, F401
     events,
     opinions,
     staff,
+    survey_channels,
     surveys,
 )

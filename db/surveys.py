@@ -37,9 +37,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.base import Base, utcnow
+from db.survey_channels import CHANNELS
 
 CHOICE_TYPES = ("single", "multi", "scale")
-DIMENSIONS = ("age_band", "district", "residency")
+DIMENSIONS = ("age_band", "district", "residency")  # the respondent's profile
+CHANNEL = "channel"  # how the response came in: line / web / paper
+ALL_DIMENSIONS = (*DIMENSIONS, CHANNEL)  # every cross-tab the console, CLI and exports show
 SUPPRESS_BELOW = 5
 SUPPRESSED = "<5"
 # random 62-bit ids: on SQLite an INTEGER PRIMARY KEY (the rowid), so joins are fast
@@ -107,6 +110,7 @@ class SurveyResponse(Base):
     age_band: Mapped[str | None] = mapped_column(String(32))
     district: Mapped[str | None] = mapped_column(String(64))
     residency: Mapped[str | None] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(8), default="line", server_default="line")
 
 
 class SurveyAnswer(Base):
@@ -202,6 +206,12 @@ def has_responses(session: Session, survey_id: str) -> bool:
     return bool(session.scalar(select(exists().where(SurveyResponse.survey_id == survey_id))))
 
 
+def response_count(session: Session, survey_id: str) -> int:
+    """How many responses a survey has."""
+    stmt = select(func.count()).select_from(SurveyResponse)
+    return session.scalar(stmt.where(SurveyResponse.survey_id == survey_id))
+
+
 def town_day(moment: datetime, tz: str = "Asia/Tokyo") -> date:
     """The calendar day of a moment in the town's time zone."""
     return moment.astimezone(ZoneInfo(tz)).date()
@@ -242,8 +252,9 @@ def submit(
     profile: dict,
     now: datetime,
     tz: str = "Asia/Tokyo",
+    channel: str = "line",
 ) -> int | None:
-    """Store a finished response; None (and nothing written) if the resident already answered.
+    """Store a resident's finished response; None (nothing written) if they already answered.
 
     `answers` maps question id → list of values (choice values, one number, or one text).
     """
@@ -253,18 +264,44 @@ def submit(
     if done.completed_on is not None:
         return None
     done.completed_on = day
+    return write_response(
+        session,
+        survey,
+        answers,
+        profile,
+        now,
+        tz,
+        channel=channel,
+        resident_id=None if survey.anonymous else resident_id,
+    )
+
+
+def write_response(
+    session: Session,
+    survey: Survey,
+    answers: dict[str, list],
+    profile: dict,
+    now: datetime,
+    tz: str = "Asia/Tokyo",
+    *,
+    channel: str,
+    resident_id: int | None = None,
+) -> int:
+    """Write one response and its answers (no completion record: web and paper have none)."""
+    day = town_day(now, tz)
     response_id = secrets.randbelow(2**62) + 1
     session.add(
         SurveyResponse(
             id=response_id,
             survey_id=survey.id,
             survey_version=survey.version,
-            resident_id=None if survey.anonymous else resident_id,
+            resident_id=resident_id,
             submitted_on=day,
             submitted_at=None if survey.anonymous else now,
             age_band=profile.get("age_band"),
             district=profile.get("district"),
             residency=profile.get("residency"),
+            channel=channel,
         )
     )
     session.flush()
@@ -297,33 +334,60 @@ def _share(n: int, total: int) -> float | None:
     return round(100.0 * n / total, 1) if total else None
 
 
-def question_counts(session: Session, survey_id: str) -> dict[tuple[str, str], int]:
-    """(question id, value) → number of answers, for every question."""
+def check_channel(channel: str | None) -> None:
+    """Refuse a channel filter that is not one of CHANNELS (None: every channel)."""
+    if channel is not None and channel not in CHANNELS:
+        raise ValueError(f"unknown channel {channel!r}; choose one of {', '.join(CHANNELS)}")
+
+
+def _only(stmt, channel: str | None):
+    """Restrict an answers query to one channel's responses (the join only when asked)."""
+    if channel is None:
+        return stmt
+    return stmt.join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id).where(
+        SurveyResponse.channel == channel
+    )
+
+
+def channel_counts(session: Session, survey_id: str, channel: str | None = None) -> dict[str, int]:
+    """Responses per channel, every channel listed (0 when none; only `channel` when given)."""
+    stmt = select(SurveyResponse.channel, func.count()).where(SurveyResponse.survey_id == survey_id)
+    if channel is not None:
+        stmt = stmt.where(SurveyResponse.channel == channel)
+    found = dict(session.execute(stmt.group_by(SurveyResponse.channel)).all())
+    return {ch: found.get(ch, 0) for ch in CHANNELS}
+
+
+def question_counts(
+    session: Session, survey_id: str, channel: str | None = None
+) -> dict[tuple[str, str], int]:
+    """(question id, value) → number of answers, for every question (of one channel if given)."""
+    stmt = select(SurveyAnswer.question_id, SurveyAnswer.value, func.count()).where(
+        SurveyAnswer.survey_id == survey_id
+    )
     rows = session.execute(
-        select(SurveyAnswer.question_id, SurveyAnswer.value, func.count())
-        .where(SurveyAnswer.survey_id == survey_id)
-        .group_by(SurveyAnswer.question_id, SurveyAnswer.value)
+        _only(stmt, channel).group_by(SurveyAnswer.question_id, SurveyAnswer.value)
     )
     return {(q, v): n for q, v, n in rows}
 
 
-def question_respondents(session: Session, survey_id: str) -> dict[str, int]:
+def question_respondents(
+    session: Session, survey_id: str, channel: str | None = None
+) -> dict[str, int]:
     """Question id → number of responses that answered it."""
-    rows = session.execute(
-        select(SurveyAnswer.question_id, func.count(SurveyAnswer.response_id.distinct()))
-        .where(SurveyAnswer.survey_id == survey_id)
-        .group_by(SurveyAnswer.question_id)
+    stmt = select(SurveyAnswer.question_id, func.count(SurveyAnswer.response_id.distinct())).where(
+        SurveyAnswer.survey_id == survey_id
     )
+    rows = session.execute(_only(stmt, channel).group_by(SurveyAnswer.question_id))
     return dict(rows.all())
 
 
-def scale_means(session: Session, survey_id: str) -> dict[str, float]:
+def scale_means(session: Session, survey_id: str, channel: str | None = None) -> dict[str, float]:
     """Question id → mean of the scale answers."""
-    rows = session.execute(
-        select(SurveyAnswer.question_id, func.avg(SurveyAnswer.number))
-        .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.number.is_not(None))
-        .group_by(SurveyAnswer.question_id)
+    stmt = select(SurveyAnswer.question_id, func.avg(SurveyAnswer.number)).where(
+        SurveyAnswer.survey_id == survey_id, SurveyAnswer.number.is_not(None)
     )
+    rows = session.execute(_only(stmt, channel).group_by(SurveyAnswer.question_id))
     return {q: float(m) for q, m in rows if m is not None}
 
 
@@ -347,57 +411,120 @@ def _median(distribution: dict[int, int]) -> float | None:
     return statistics.fmean([nth(total // 2 - 1), nth(total // 2)])
 
 
-def respondent_groups(session: Session, survey_id: str) -> dict[tuple, int]:
+def respondent_groups(
+    session: Session, survey_id: str, channel: str | None = None
+) -> dict[tuple, int]:
     """Responses per (age band, district), for comparing with the population."""
-    rows = session.execute(
-        select(SurveyResponse.age_band, SurveyResponse.district, func.count())
-        .where(SurveyResponse.survey_id == survey_id)
-        .group_by(SurveyResponse.age_band, SurveyResponse.district)
+    stmt = select(SurveyResponse.age_band, SurveyResponse.district, func.count()).where(
+        SurveyResponse.survey_id == survey_id
     )
+    if channel is not None:
+        stmt = stmt.where(SurveyResponse.channel == channel)
+    rows = session.execute(stmt.group_by(SurveyResponse.age_band, SurveyResponse.district))
     return {(band, district): count for band, district, count in rows}
 
 
+def respondent_groups_by_channel(session: Session, survey_id: str) -> dict[tuple, int]:
+    """Responses per (age band, district, channel): the coverage table's channel split."""
+    r = SurveyResponse
+    rows = session.execute(
+        select(r.age_band, r.district, r.channel, func.count())
+        .where(r.survey_id == survey_id)
+        .group_by(r.age_band, r.district, r.channel)
+    )
+    return {(band, district, ch): count for band, district, ch, count in rows}
+
+
 def crosstab_counts(
-    session: Session, survey_id: str, by: str, question_ids: list[str]
-) -> list[tuple[str | None, str, str, int, int]]:
+    session: Session,
+    survey_id: str,
+    by: str | tuple[str, ...],
+    question_ids: list[str],
+    channel: str | None = None,
+) -> list[tuple]:
     """(group, question id, value, count, first choices) in one GROUP BY over answers.
 
     `first choices` counts the answers at position 0: each respondent to a question has
     exactly one, so their sum over a question's values is its respondents (the denominator
-    for multiple choice) without a second, DISTINCT query.
+    for multiple choice) without a second, DISTINCT query. With a tuple of dimensions, `group`
+    is a tuple of their values (one statement for several cross-tabs).
     """
-    if by not in DIMENSIONS:
-        raise ValueError(f"cross-tab by {by!r}: choose one of {', '.join(DIMENSIONS)}")
-    group = getattr(SurveyResponse, by)
+    dims = (by,) if isinstance(by, str) else tuple(by)
+    for dim in dims:
+        if dim not in ALL_DIMENSIONS:
+            raise ValueError(f"cross-tab by {dim!r}: choose one of {', '.join(ALL_DIMENSIONS)}")
+    check_channel(channel)
+    groups = [getattr(SurveyResponse, dim) for dim in dims]
     first = func.sum(case((SurveyAnswer.position == 0, 1), else_=0))
-    return [
-        tuple(row)
-        for row in session.execute(
-            select(group, SurveyAnswer.question_id, SurveyAnswer.value, func.count(), first)
-            .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
-            .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.question_id.in_(question_ids))
-            .group_by(group, SurveyAnswer.question_id, SurveyAnswer.value)
-        )
-    ]
+    stmt = (
+        select(*groups, SurveyAnswer.question_id, SurveyAnswer.value, func.count(), first)
+        .join(SurveyResponse, SurveyResponse.id == SurveyAnswer.response_id)
+        .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.question_id.in_(question_ids))
+        .group_by(*groups, SurveyAnswer.question_id, SurveyAnswer.value)
+    )
+    if channel is not None:
+        stmt = stmt.where(SurveyResponse.channel == channel)
+    k = len(dims)
+    if isinstance(by, str):
+        return [tuple(row) for row in session.execute(stmt)]
+    return [(tuple(row[:k]), *row[k:]) for row in session.execute(stmt)]
 
 
-def crosstab(session: Session, survey: Survey, by: str) -> dict:
+def crosstab(session: Session, survey: Survey, by: str, channel: str | None = None) -> dict:
     """Counts and shares per group for every choice and scale question; small cells suppressed.
 
     Shares are of the group's respondents to that question. In anonymous surveys any cell
-    (and any group total) under 5 respondents is `"<5"` and has no share.
+    (and any group total) under 5 respondents is `"<5"` and has no share. `channel` restricts
+    every count to one channel's responses.
     """
     questions = [q for q in survey.questions if q["type"] in CHOICE_TYPES]
-    ids = [q["id"] for q in questions]
-    cells: dict[str, dict] = {qid: {} for qid in ids}
+    rows = crosstab_counts(session, survey.id, by, [q["id"] for q in questions], channel)
+    return _tabulate(survey, questions, by, rows)
+
+
+def crosstabs(
+    session: Session, survey: Survey, dims: tuple[str, ...], channel: str | None = None
+) -> dict[str, dict]:
+    """Several cross-tabs from one GROUP BY over all their dimensions (one pass over answers).
+
+    The statement groups by every dimension at once; each cross-tab then sums its own
+    dimension's rows. Same result as calling `crosstab` per dimension.
+    """
+    dims = tuple(dims)
+    if len(dims) < 2:
+        return {dim: crosstab(session, survey, dim, channel) for dim in dims}
+    questions = [q for q in survey.questions if q["type"] in CHOICE_TYPES]
+    rows = crosstab_counts(session, survey.id, dims, [q["id"] for q in questions], channel)
+    sums: list[dict[tuple, list[int]]] = [{} for _ in dims]
+    for groups, qid, value, n, first in rows:
+        for i, group in enumerate(groups):
+            acc = sums[i].setdefault((group, qid, value), [0, 0])
+            acc[0] += n
+            acc[1] += int(first or 0)
+    return {
+        dim: _tabulate(survey, questions, dim, [(*key, n, f) for key, (n, f) in sums[i].items()])
+        for i, dim in enumerate(dims)
+    }
+
+
+def _group_order(by: str):
+    """Groups in a stable order: channels as CHANNELS lists them, others sorted."""
+    if by == CHANNEL:
+        return lambda item: (CHANNELS.index(item[0]) if item[0] in CHANNELS else 99, item[0])
+    return lambda item: item[0]
+
+
+def _tabulate(survey: Survey, questions: list[dict], by: str, rows) -> dict:
+    """The cross-tab dict from (group, question id, value, count, first choices) rows."""
+    cells: dict[str, dict] = {q["id"]: {} for q in questions}
     totals: dict[tuple[str, str], int] = {}
-    for group, qid, value, n, first in crosstab_counts(session, survey.id, by, ids):
+    for group, qid, value, n, first in rows:
         cells[qid].setdefault(group or "", {})[value] = n
         totals[(qid, group or "")] = totals.get((qid, group or ""), 0) + int(first or 0)
     out: dict[str, dict] = {}
     for q in questions:
         groups = {}
-        for group, counts in sorted(cells[q["id"]].items()):
+        for group, counts in sorted(cells[q["id"]].items(), key=_group_order(by)):
             total = totals.get((q["id"], group)) or sum(counts.values())
             row = {"total": _cell(total, survey.anonymous), "cells": {}}
             for value in _values(q):
@@ -419,46 +546,64 @@ def _values(q: dict) -> list[str]:
     return [c["value"] for c in q["choices"]]
 
 
-def survey_results(session: Session, survey_id: str, by: tuple[str, ...] = DIMENSIONS) -> dict:
+def survey_results(
+    session: Session,
+    survey_id: str,
+    by: tuple[str, ...] = DIMENSIONS,
+    channel: str | None = None,
+) -> dict:
     """Everything the office reads: counts and shares, scale stats, cross-tabs, suppression.
 
-    Returns {"survey": {...}, "responses": n, "questions": [{id, type, text, answered,
-    choices: [{value, label, count, share}], mean, median, distribution, texts}],
-    "crosstabs": {dimension: {question id: {group: {total, cells}}}}, "suppressed_below": 5}.
+    Returns {"survey": {...}, "responses": n, "channels": {line, web, paper: n}, "channel":
+    the filter or None, "questions": [{id, type, text, answered, choices: [{value, label,
+    count, share}], mean, median, distribution, texts}], "crosstabs": {dimension: {question
+    id: {group: {total, cells}}}}, "suppressed_below": 5}. `by` may include "channel".
+
+    `channel` restricts every count to that channel's responses. A channel's results are a
+    group like a cross-tab's row, so in anonymous surveys they are suppressed the same way:
+    counts under 5 are "<5" without a share, and mean and median need 5 answers.
     """
+    check_channel(channel)
     survey = get_survey(session, survey_id)
     if survey is None:
         raise KeyError(survey_id)
-    total = session.scalar(
-        select(func.count())
-        .select_from(SurveyResponse)
-        .where(SurveyResponse.survey_id == survey_id)
-    )
-    counts = question_counts(session, survey_id)
-    answered = question_respondents(session, survey_id)
-    means = scale_means(session, survey_id)
+    channels = channel_counts(session, survey_id, channel)
+    total = sum(channels.values())
+    counts = question_counts(session, survey_id, channel)
+    answered = question_respondents(session, survey_id, channel)
+    means = scale_means(session, survey_id, channel)
+    small = survey.anonymous and channel is not None  # a group: suppress as a cross-tab row
     questions = []
     for q in survey.questions:
         n = answered.get(q["id"], 0)
-        item: dict = {"id": q["id"], "type": q["type"], "text": q["text"]["ja"], "answered": n}
+        hidden = small and n < SUPPRESS_BELOW
+        item: dict = {
+            "id": q["id"],
+            "type": q["type"],
+            "text": q["text"]["ja"],
+            "answered": SUPPRESSED if hidden else n,
+        }
         if q["type"] in CHOICE_TYPES:
             labels = {c["value"]: c["label"]["ja"] for c in q.get("choices", [])}
-            item["choices"] = [
-                {
-                    "value": v,
-                    "label": labels.get(v, v),
-                    "count": counts.get((q["id"], v), 0),
-                    "share": _share(counts.get((q["id"], v), 0), n),
-                }
-                for v in _values(q)
-            ]
+            item["choices"] = []
+            for v in _values(q):
+                k = counts.get((q["id"], v), 0)
+                cut = small and (hidden or k < SUPPRESS_BELOW)
+                item["choices"].append(
+                    {
+                        "value": v,
+                        "label": labels.get(v, v),
+                        "count": SUPPRESSED if cut else k,
+                        "share": None if cut else _share(k, n),
+                    }
+                )
         if q["type"] == "scale":
-            dist = {int(c["value"]): c["count"] for c in item["choices"]}
-            item["distribution"] = dist
-            item["mean"] = round(means[q["id"]], 2) if q["id"] in means else None
-            item["median"] = _median(dist)
+            dist = {int(v): counts.get((q["id"], v), 0) for v in _values(q)}
+            item["distribution"] = {v: _cell(k, True) for v, k in dist.items()} if small else dist
+            item["mean"] = round(means[q["id"]], 2) if q["id"] in means and not hidden else None
+            item["median"] = None if hidden else _median(dist)
         if q["type"] == "text":
-            item["texts"] = n
+            item["texts"] = item["answered"]
         questions.append(item)
     return {
         "survey": {
@@ -470,18 +615,35 @@ def survey_results(session: Session, survey_id: str, by: tuple[str, ...] = DIMEN
             "closes_at": survey.closes_at,
         },
         "responses": total,
+        "channels": channels,
+        "channel": channel,
+        "suppressed": small and total < SUPPRESS_BELOW,
         "questions": questions,
-        "crosstabs": {dim: crosstab(session, survey, dim) for dim in by},
+        "crosstabs": crosstabs(session, survey, tuple(by), channel),
         "suppressed_below": SUPPRESS_BELOW if survey.anonymous else None,
     }
 
 
 def responses_between(session: Session, survey_id: str, start: datetime, end: datetime) -> dict:
-    """Started and finished between start and end (finished by town day), and the total.
+    """Responses between start and end (by town day) and in total, per channel; LINE starts.
 
-    Returns {"started": n, "finished": n, "completion_rate": % or None, "total": n}.
+    Returns {"started": n, "finished": n, "total": n, "completion_rate": % or None,
+    "by_channel": {line, web, paper: {"week": n, "total": n}}}. `finished` and `total` count
+    responses of every channel; `started` and `completion_rate` (finished of started) are
+    LINE chat's, the only channel with a start on record.
     """
     first, last = town_day(start), town_day(end - timedelta(microseconds=1))
+    r = SurveyResponse
+    in_period = and_(r.submitted_on >= first, r.submitted_on <= last)
+    rows = session.execute(
+        select(r.channel, func.count(), func.count().filter(in_period))
+        .where(r.survey_id == survey_id)
+        .group_by(r.channel)
+    ).all()
+    found = {ch: (total, week) for ch, total, week in rows}
+    by_channel = {
+        ch: {"week": found.get(ch, (0, 0))[1], "total": found.get(ch, (0, 0))[0]} for ch in CHANNELS
+    }
     started = session.scalar(
         select(func.count())
         .select_from(SurveyCompletion)
@@ -491,49 +653,43 @@ def responses_between(session: Session, survey_id: str, start: datetime, end: da
             SurveyCompletion.started_at < end,
         )
     )
-    finished = session.scalar(
-        select(func.count())
-        .select_from(SurveyCompletion)
-        .where(
-            SurveyCompletion.survey_id == survey_id,
-            and_(SurveyCompletion.completed_on >= first, SurveyCompletion.completed_on <= last),
+    completed, ever_started = session.execute(
+        select(func.count(SurveyCompletion.completed_on), func.count()).where(
+            SurveyCompletion.survey_id == survey_id
         )
-    )
-    total = session.scalar(
-        select(func.count())
-        .select_from(SurveyCompletion)
-        .where(SurveyCompletion.survey_id == survey_id, SurveyCompletion.completed_on.is_not(None))
-    )
-    ever_started = session.scalar(
-        select(func.count())
-        .select_from(SurveyCompletion)
-        .where(SurveyCompletion.survey_id == survey_id)
-    )
+    ).one()
     return {
         "started": started,
-        "finished": finished,
-        "total": total,
-        "completion_rate": _share(total, ever_started),
+        "finished": sum(c["week"] for c in by_channel.values()),
+        "total": sum(c["total"] for c in by_channel.values()),
+        "completion_rate": _share(completed, ever_started),
+        "by_channel": by_channel,
     }
 
 
-def text_answers(session: Session, survey_id: str, question_id: str) -> Iterator[str]:
-    """The free-text answers to a question, streamed."""
-    yield from session.scalars(
-        select(SurveyAnswer.value)
-        .where(SurveyAnswer.survey_id == survey_id, SurveyAnswer.question_id == question_id)
-        .execution_options(yield_per=1000)
+def text_answers(
+    session: Session, survey_id: str, question_id: str, channel: str | None = None
+) -> Iterator[str]:
+    """The free-text answers to a question (of one channel if given), streamed."""
+    stmt = select(SurveyAnswer.value).where(
+        SurveyAnswer.survey_id == survey_id, SurveyAnswer.question_id == question_id
     )
+    yield from session.scalars(_only(stmt, channel).execution_options(yield_per=1000))
 
 
-def export_rows(session: Session, survey_id: str) -> Iterator[tuple[dict, dict]]:
-    """Each response ({id, submitted_on, resident_id, age_band, district, residency}) with its
-    answers ({question id: [values]}), streamed from one ordered query (server-side cursor)."""
+def export_rows(
+    session: Session, survey_id: str, channel: str | None = None
+) -> Iterator[tuple[dict, dict]]:
+    """Each response ({id, submitted_on, channel, resident_id, age_band, district, residency})
+    with its answers ({question id: [values]}), streamed from one ordered query (server-side
+    cursor); only one channel's responses when `channel` is given."""
+    check_channel(channel)
     r, a = SurveyResponse, SurveyAnswer
     stmt = (
         select(
             r.id,
             r.submitted_on,
+            r.channel,
             r.resident_id,
             r.age_band,
             r.district,
@@ -546,15 +702,63 @@ def export_rows(session: Session, survey_id: str) -> Iterator[tuple[dict, dict]]
         .order_by(r.submitted_on, r.id, a.question_id, a.position)
         .execution_options(yield_per=2000)
     )
-    keys = ("id", "submitted_on", "resident_id", "age_band", "district", "residency")
+    if channel is not None:
+        stmt = stmt.where(r.channel == channel)
+    keys = ("id", "submitted_on", "channel", "resident_id", "age_band", "district", "residency")
     current: dict | None = None
     answers: dict[str, list] = {}
     for row in session.execute(stmt):
         if current is None or row[0] != current["id"]:
             if current is not None:
                 yield current, answers
-            current, answers = dict(zip(keys, row[:6], strict=True)), {}
-        if row[6] is not None:
-            answers.setdefault(row[6], []).append(row[7])
+            current, answers = dict(zip(keys, row[:7], strict=True)), {}
+        if row[7] is not None:
+            answers.setdefault(row[7], []).append(row[8])
     if current is not None:
         yield current, answers
+
+
+def write_responses(session: Session, survey: Survey, items: list[dict]) -> int:
+    """Write many responses in two multi-row INSERTs (imports); random ids as write_response.
+
+    Each item: {answers, profile, day, at, channel}; `at` is kept for named surveys only.
+    """
+    from sqlalchemy import insert
+
+    responses, rows = [], []
+    kinds = {q["id"]: q["type"] for q in survey.questions}
+    for item in items:
+        response_id = secrets.randbelow(2**62) + 1
+        profile = item["profile"]
+        responses.append(
+            {
+                "id": response_id,
+                "survey_id": survey.id,
+                "survey_version": survey.version,
+                "resident_id": None,
+                "submitted_on": item["day"],
+                "submitted_at": None if survey.anonymous else item["at"],
+                "age_band": profile.get("age_band"),
+                "district": profile.get("district"),
+                "residency": profile.get("residency"),
+                "channel": item["channel"],
+            }
+        )
+        for question_id, values in item["answers"].items():
+            for position, value in enumerate(values):
+                rows.append(
+                    {
+                        "response_id": response_id,
+                        "question_id": question_id,
+                        "position": position,
+                        "survey_id": survey.id,
+                        "value": str(value),
+                        "number": int(value) if kinds[question_id] == "scale" else None,
+                    }
+                )
+    connection = session.connection()  # Core executemany: one statement per table
+    if responses:
+        connection.execute(insert(SurveyResponse.__table__), responses)
+    if rows:
+        connection.execute(insert(SurveyAnswer.__table__), rows)
+    return len(responses)

@@ -21,6 +21,34 @@ from sqlalchemy.orm import Session
 from db.models import AuditLog, ContentItem
 
 
+class Problem(str):
+    """One problem: `file:line: field: message` for developers, and `.plain` for staff.
+
+    `.plain` is a sentence in plain Japanese (`.plain_en` in English) that names the place
+    the way the staff member wrote it (the question by number and text, or the workbook's
+    sheet and row), the field in the form's own words, and what to do.
+    """
+
+    plain: str
+    plain_en: str
+    where: tuple
+    code: str
+
+    def __new__(cls, text: str, plain: str = "", plain_en: str = "", where=(), code: str = ""):
+        obj = super().__new__(cls, text)
+        obj.plain, obj.plain_en = plain or text, plain_en or plain or text
+        obj.where, obj.code = tuple(where), code
+        return obj
+
+
+def plain_problem(code: str, **values) -> Problem:
+    """A problem that belongs to no field (an upload's size, its encoding)."""
+    from messages import content_problems as words
+
+    ja, en = words.sentence("ja", code, values), words.sentence("en", code, values)
+    return Problem(ja, ja, en, (), code)
+
+
 class ContentError(Exception):
     """One or more problems, each naming file, line and field."""
 
@@ -31,11 +59,16 @@ class ContentError(Exception):
 
 @dataclass
 class Document:
-    """A parsed YAML document with the line of every field."""
+    """A parsed YAML document with the line of every field.
+
+    `place`, when set, names a field's place for staff (the workbook sets it to its sheets
+    and rows); otherwise the kind's own naming is used, with the line for files.
+    """
 
     path: str
     data: dict
     lines: dict[tuple, int]
+    place: Callable[[tuple, str], str] | None = None  # (where, lang) → place
 
     def line(self, where: Iterable) -> int:
         """The line of a field, or of the nearest parent that has one."""
@@ -44,11 +77,16 @@ class Document:
             key = key[:-1]
         return self.lines.get(key, 1)
 
-    def problem(self, where: Iterable, message: str) -> str:
-        """A message naming the file, the line and the field."""
-        where = list(where)
+    def problem(self, where: Iterable, message: str, code: str = "other", **values) -> Problem:
+        """A problem naming the file, the line and the field, with its plain sentence."""
+        from messages import content_problems as words
+
+        where = tuple(where)
         name = ".".join(str(p) for p in where) or "(document)"
-        return f"{self.path}:{self.line(where)}: {name}: {message}"
+        text = f"{self.path}:{self.line(where)}: {name}: {message}"
+        values.setdefault("detail", message)
+        plain = {lang: words.plain(lang, self, where, code, values) for lang in ("ja", "en")}
+        return Problem(text, plain["ja"], plain["en"], where, code)
 
 
 @dataclass
@@ -87,16 +125,34 @@ _Loader.yaml_implicit_resolvers = {
 }
 
 
+def _file_problem(text: str, code: str, line: int, detail: str = "", **values) -> Problem:
+    """A problem of the file as a whole (syntax), placed by its line."""
+    from messages import content_problems as words
+
+    plain = {
+        lang: words.at_line(lang, line, words.sentence(lang, code, {"detail": detail, **values}))
+        for lang in ("ja", "en")
+    }
+    return Problem(text, plain["ja"], plain["en"], (), code)
+
+
 def _walk(node: yaml.Node, loader: _Loader, path: tuple, lines: dict) -> object:
     lines[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
         out = {}
         for key_node, value_node in node.value:
             key = loader.construct_object(key_node)
+            line = key_node.start_mark.line + 1
             if not isinstance(key, str | int):
-                raise ContentError([f"line {key_node.start_mark.line + 1}: keys must be text"])
+                raise ContentError([_file_problem(f"{line}: keys must be text", "key_text", line)])
             if key in out:
-                raise ContentError([f"line {key_node.start_mark.line + 1}: {key}: duplicate key"])
+                raise ContentError(
+                    [
+                        _file_problem(
+                            f"{line}: {key}: duplicate key", "duplicate_key", line, name=key
+                        )
+                    ]
+                )
             out[key] = _walk(value_node, loader, (*path, key), lines)
         return out
     if isinstance(node, yaml.SequenceNode):
@@ -112,20 +168,25 @@ def parse(text: str, path: str) -> Document:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
+        detail = getattr(exc, "problem", None) or str(exc)
         raise ContentError(
-            [f"{path}:{line}: not valid YAML ({getattr(exc, 'problem', exc)})"]
+            [_file_problem(f"{path}:{line}: not valid YAML ({detail})", "yaml", line, detail)]
         ) from exc
     finally:
         loader.dispose()
     if node is None:
-        raise ContentError([f"{path}:1: the file is empty"])
+        raise ContentError([_file_problem(f"{path}:1: the file is empty", "empty", 1)])
     lines: dict[tuple, int] = {}
     try:
         data = _walk(node, _Loader(""), (), lines)
     except ContentError as exc:
-        raise ContentError([f"{path}:{p}" for p in exc.problems]) from exc
+        raise ContentError(
+            [Problem(f"{path}:{p}", p.plain, p.plain_en, code=p.code) for p in exc.problems]
+        ) from exc
     if not isinstance(data, dict):
-        raise ContentError([f"{path}:1: expected a mapping with `kind` first"])
+        raise ContentError(
+            [_file_problem(f"{path}:1: expected a mapping with `kind` first", "not_mapping", 1)]
+        )
     return Document(path=path, data=data, lines=lines)
 
 
@@ -161,7 +222,9 @@ def check_times(*names: str) -> Callable[[Document, Session], list[str]]:
 
     def check(doc: Document, _session: Session) -> list[str]:
         return [
-            doc.problem([n], "expected a time with an offset, e.g. 2026-06-01T00:00:00+09:00")
+            doc.problem(
+                [n], "expected a time with an offset, e.g. 2026-06-01T00:00:00+09:00", "time"
+            )
             for n in names
             if n in doc.data and parse_time(str(doc.data[n])) is None
         ]
@@ -170,13 +233,21 @@ def check_times(*names: str) -> Callable[[Document, Session], list[str]]:
 
 
 def unique(doc: Document, where: list, values: list, what: str) -> list[str]:
-    """Problems for repeated values in a list."""
+    """Problems for repeated values in a list (`what` names them: `choice`, `district`…)."""
     seen: set = set()
     out = []
     for i, v in enumerate(values):
         marker = json.dumps(v, sort_keys=True, ensure_ascii=False)
         if marker in seen:
-            out.append(doc.problem([*where, i], f"{what} {v!r} appears twice"))
+            out.append(
+                doc.problem(
+                    [*where, i],
+                    f"{what} {v!r} appears twice",
+                    "duplicate",
+                    what=what.replace(" ", "_"),
+                    value=v,
+                )
+            )
         seen.add(marker)
     return out
 
@@ -189,11 +260,20 @@ def validate(doc: Document, session: Session) -> list[str]:
     kind_name = doc.data.get("kind")
     if kind_name not in KINDS:
         known = ", ".join(sorted(KINDS))
-        return [doc.problem(["kind"], f"unknown kind {kind_name!r}; expected one of: {known}")]
+        return [
+            doc.problem(
+                ["kind"],
+                f"unknown kind {kind_name!r}; expected one of: {known}",
+                "unknown_kind",
+                value=kind_name,
+                allowed=known,
+            )
+        ]
     kind = KINDS[kind_name]
     problems = []
     for err in sorted(Draft202012Validator(kind.schema).iter_errors(doc.data), key=str):
-        problems.append(doc.problem(err.absolute_path, _message(err)))
+        where, code, values = _schema_problem(err)
+        problems.append(doc.problem(where, _message(err), code, **values))
     if problems:
         return problems
     for check in kind.checks:
@@ -209,6 +289,45 @@ def _message(err) -> str:
     if err.validator == "oneOf" and err.schema is TEXT:
         return "expected text, or a mapping {ja: …, en: …}"
     return err.message
+
+
+_TYPE_CODES = {"integer": "type.integer", "number": "type.integer", "boolean": "type.boolean"}
+_TYPE_CODES |= {"string": "type.string", "array": "type.array", "object": "type.object"}
+
+
+def _schema_problem(err) -> tuple[tuple, str, dict]:
+    """(where, code, values) of a JSON-schema error, for the plain sentence."""
+    where = tuple(err.absolute_path)
+    v, limit, instance = err.validator, err.validator_value, err.instance
+    if v == "required":
+        absent = [p for p in limit if p not in (instance or {})] or list(limit)
+        # one error per missing property: its message names it ("'title' is a required …")
+        missing = next((p for p in absent if err.message.startswith(repr(p))), absent[0])
+        return (*where, missing), "required", {}
+    if v == "additionalProperties":
+        extra = sorted(set(instance) - set(err.schema.get("properties", {})))
+        return where, "unknown_field", {"name": "、".join(map(str, extra))}
+    if v == "enum":
+        return where, "enum", {"value": instance, "allowed": list(limit)}
+    if v == "type":
+        kind = limit if isinstance(limit, str) else limit[0]
+        return where, _TYPE_CODES.get(kind, "type.object"), {}
+    if v == "minLength" and instance and err.schema is DATETIME:
+        return where, "time", {}
+    if v == "minLength" or v == "minProperties":
+        return where, "required", {}
+    if v == "maxLength":
+        return where, "too_long", {"n": limit}
+    if v == "pattern":
+        return where, "url" if limit.startswith("^http") else "id_pattern", {"value": instance}
+    if v in ("minItems", "maxItems", "minimum", "maximum"):
+        code = {"minItems": "min_items", "maxItems": "max_items"}.get(v, v)
+        return where, code, {"n": limit}
+    if v == "oneOf":
+        return where, "required" if instance in ("", None) else "text", {}
+    if v == "const":
+        return where, "kind", {"expected": limit, "value": instance}
+    return where, "other", {}
 
 
 def digest(data: dict) -> str:
@@ -241,7 +360,7 @@ def load_documents(files: list[Path], session: Session) -> list[Document]:
         try:
             doc = parse(f.read_text(encoding="utf-8"), str(f))
         except UnicodeDecodeError:
-            problems.append(f"{f}:1: not UTF-8 text")
+            problems.append(_file_problem(f"{f}:1: not UTF-8 text", "not_utf8", 1))
             continue
         except ContentError as exc:
             problems.extend(exc.problems)
@@ -254,7 +373,15 @@ def load_documents(files: list[Path], session: Session) -> list[Document]:
         if doc.data.get("kind") in KINDS:
             ident = (doc.data["kind"], KINDS[doc.data["kind"]].key(doc.data))
             if ident in seen:
-                problems.append(doc.problem(["id"], f"also defined in {seen[ident]}"))
+                problems.append(
+                    doc.problem(
+                        ["id"],
+                        f"also defined in {seen[ident]}",
+                        "defined_twice",
+                        value=ident[1],
+                        where=seen[ident],
+                    )
+                )
             seen[ident] = doc.path
     if problems:
         raise ContentError(problems)
@@ -304,6 +431,23 @@ def apply(session: Session, docs: list[Document], actor: str = "cli") -> dict[st
 
 # --- kind: town ---------------------------------------------------------------------
 
+
+def _town_item(longest: int) -> dict:
+    """A town list item: `大谷` or `{ja: 大谷, en: Otani}` (the Japanese is what is stored)."""
+    text = {"type": "string", "minLength": 1, "maxLength": longest}
+    return {
+        "oneOf": [
+            text,
+            {
+                "type": "object",
+                "properties": {"ja": text, "en": {**text, "minLength": 0}},
+                "required": ["ja"],
+                "additionalProperties": False,
+            },
+        ]
+    }
+
+
 TOWN_SCHEMA = {
     "type": "object",
     "required": ["kind", "name", "districts"],
@@ -311,16 +455,9 @@ TOWN_SCHEMA = {
     "properties": {
         "kind": {"const": "town"},
         "name": {"type": "string", "minLength": 1, "maxLength": 40},
-        "districts": {
-            "type": "array",
-            "items": {"type": "string", "minLength": 1, "maxLength": 40},
-        },
-        "age_bands": {
-            "type": "array",
-            "minItems": 2,
-            "items": {"type": "string", "minLength": 1, "maxLength": 20},
-        },
-        "topics": {"type": "array", "items": {"type": "string", "minLength": 1, "maxLength": 18}},
+        "districts": {"type": "array", "items": _town_item(40)},
+        "age_bands": {"type": "array", "minItems": 2, "items": _town_item(20)},
+        "topics": {"type": "array", "items": _town_item(18)},
         "privacy_url": URL,
         "contact": {"type": "string", "maxLength": 200},
     },
@@ -329,9 +466,13 @@ TOWN_SCHEMA = {
 
 def _town_checks(doc: Document, _session: Session) -> list[str]:
     d = doc.data
-    problems = unique(doc, ["districts"], d.get("districts", []), "district")
-    problems += unique(doc, ["age_bands"], d.get("age_bands", []), "age band")
-    problems += unique(doc, ["topics"], d.get("topics", []), "topic")
+
+    def ja(field: str) -> list:
+        return [v["ja"] if isinstance(v, dict) else v for v in d.get(field, [])]
+
+    problems = unique(doc, ["districts"], ja("districts"), "district")
+    problems += unique(doc, ["age_bands"], ja("age_bands"), "age band")
+    problems += unique(doc, ["topics"], ja("topics"), "topic")
     return problems
 
 

@@ -498,6 +498,11 @@ def surveys(inp: Inputs) -> Section | list[Section]:
             f"今週の回答: {n(counts['finished'])}件（回答開始 {n(counts['started'])}件）",
             f"累計の回答: {n(counts['total'])}件"
             + (f"　完了率: {rate}%（開始した人のうち最後まで回答）" if rate is not None else ""),
+            "回答方法別: "
+            + "、".join(
+                f"{results.CHANNEL_NAMES[ch]} 今週{n(c['week'])}件（累計{n(c['total'])}件）"
+                for ch, c in counts["by_channel"].items()
+            ),
         ]
         heads = [h for q in res["questions"] if (h := _headline(q))]
         if heads:

@@ -72,25 +72,47 @@ def _checks(doc: Document, session: Session) -> list[str]:
         return problems
     starts, ends = parse_time(d["starts_at"]), parse_time(d["ends_at"])
     if ends <= starts:
-        problems.append(doc.problem(["ends_at"], "must be after starts_at"))
+        problems.append(
+            doc.problem(["ends_at"], "must be after starts_at", "after", other="starts_at")
+        )
     if "signup_closes_at" in d and parse_time(d["signup_closes_at"]) > starts:
-        problems.append(doc.problem(["signup_closes_at"], "must not be after starts_at"))
+        problems.append(
+            doc.problem(
+                ["signup_closes_at"], "must not be after starts_at", "not_after", other="starts_at"
+            )
+        )
     fmt = d["format"]
     wanted, given = _modes(fmt), set(d["capacity"])
     for missing in sorted(wanted - given):
         problems.append(
-            doc.problem(["capacity"], f"a {fmt} event needs capacity.{missing} (e.g. 30)")
+            doc.problem(
+                ["capacity", missing],
+                f"a {fmt} event needs capacity.{missing} (e.g. 30)",
+                "capacity_missing",
+                mode=missing,
+            )
         )
     for extra in sorted(given - wanted):
         problems.append(
-            doc.problem(["capacity", extra], f"a {fmt} event has no {extra} seats; remove it")
+            doc.problem(
+                ["capacity", extra],
+                f"a {fmt} event has no {extra} seats; remove it",
+                "capacity_extra",
+                mode=extra,
+            )
         )
     if fmt in {"online", "hybrid"} and not d.get("online_url"):
-        problems.append(doc.problem(["online_url"], f"is required for a {fmt} event"))
+        problems.append(
+            doc.problem(["online_url"], f"is required for a {fmt} event", "online_url_needed")
+        )
     if fmt == "onsite" and d.get("online_url"):
-        problems.append(doc.problem(["online_url"], "only online or hybrid events have one"))
+        problems.append(
+            doc.problem(
+                ["online_url"], "only online or hybrid events have one", "online_url_unused"
+            )
+        )
     if fmt in {"onsite", "hybrid"} and not d.get("venue"):
-        problems.append(doc.problem(["venue"], f"is required for a {fmt} event"))
+        problems.append(doc.problem(["venue"], f"is required for a {fmt} event", "venue_needed"))
     if problems:
         return problems
     # changing an event that people signed up for: never below what is already taken
@@ -101,13 +123,22 @@ def _checks(doc: Document, session: Session) -> list[str]:
             taken = counts.get((d["id"], mode), 0)
             if mode not in wanted and taken:
                 problems.append(
-                    doc.problem(["format"], f"{taken} people are signed up {mode}; keep that mode")
+                    doc.problem(
+                        ["format"],
+                        f"{taken} people are signed up {mode}; keep that mode",
+                        "mode_taken",
+                        mode=mode,
+                        n=taken,
+                    )
                 )
             elif mode in wanted and d["capacity"][mode] < taken:
                 problems.append(
                     doc.problem(
                         ["capacity", mode],
                         f"{taken} people are already confirmed; capacity cannot be lower",
+                        "capacity_taken",
+                        mode=mode,
+                        n=taken,
                     )
                 )
     return problems

@@ -13,4 +13,5 @@ from handlers import (  # noqa: F401
     rsvp,
     staff_link,
     survey,
+    survey_code,
 )

@@ -15,7 +15,7 @@ from sqlalchemy import delete, func, select, update
 from db.broadcasts import BroadcastDelivery
 from db.models import Conversation, Outbox, Resident, WebhookEvent
 from db.opinions import Opinion
-from handlers import chat, engine
+from handlers import chat, engine, onboarding
 from handlers.context import Ctx, Outcome
 from handlers.engine import Flow, Input, State, Step
 from messages import common
@@ -54,10 +54,10 @@ def summary(ctx: Ctx) -> str:
             t(
                 ctx.lang,
                 "profile.show",
-                age=r.age_band or unset,
-                district=r.district or unset,
+                age=ctx.town.label("age_band", r.age_band, ctx.lang) if r.age_band else unset,
+                district=ctx.town.label("district", r.district, ctx.lang) if r.district else unset,
                 residency=residency,
-                topics="、".join(r.topic_names) or t(ctx.lang, "none"),
+                topics=onboarding.topic_list(ctx, r.topic_names),
             )
         )
     lines.extend(line for fn in SECTIONS if (line := fn(ctx)))

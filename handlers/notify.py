@@ -15,7 +15,7 @@ from sqlalchemy import delete, select
 
 from db.broadcasts import STOP_ALL, NotifyOptOut
 from db.models import Conversation, ResidentTopic
-from handlers import chat, engine
+from handlers import chat, engine, onboarding
 from handlers.context import Ctx, Outcome
 from handlers.engine import Flow, Input, State, Step
 from messages import common
@@ -45,8 +45,8 @@ def _status(ctx: Ctx, off: set[str]) -> str:
 def _ask(ctx: Ctx, conv: Conversation) -> list[Message]:
     off = stopped(ctx)
     toggles = [
-        engine.button(conv, ("" if topic in off else "✓ ") + topic, "toggle", str(i))
-        for i, topic in enumerate(ctx.town.topics)
+        engine.button(conv, ("" if topic in off else "✓ ") + label, "toggle", str(i))
+        for i, (topic, label) in enumerate(ctx.town.options("topic", ctx.lang))
     ]
     all_key = "label.notify_resume_all" if STOP_ALL in off else "label.notify_stop_all"
     extra = [
@@ -80,8 +80,8 @@ def _answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     topics = list(ctx.town.topics)
     off = stopped(ctx)
     if inp.action == "done" or inp.text in every("label.done"):
-        receiving = [x for x in topics if x not in off] or [t(ctx.lang, "none")]
-        body = t(ctx.lang, "notify.saved", topics="、".join(receiving), status=_status(ctx, off))
+        receiving = onboarding.topic_list(ctx, [x for x in topics if x not in off])
+        body = t(ctx.lang, "notify.saved", topics=receiving, status=_status(ctx, off))
         return Step(None, [common.with_menu(ctx.lang, body)])
     if inp.action == "all" or inp.text in every("label.notify_stop_all") | every(
         "label.notify_resume_all"
@@ -93,14 +93,15 @@ def _answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     picked = None
     if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(topics):
         picked = topics[int(inp.value)]
-    elif inp.text and inp.text.removeprefix("✓").strip() in topics:
-        picked = inp.text.removeprefix("✓").strip()
+    elif inp.text:
+        picked = ctx.town.find("topic", inp.text.removeprefix("✓"))
     if picked is None:
         return Step(S.SETTINGS, [common.text(t(ctx.lang, "notify.choose"))], stay=True)
     receive = picked in off
     _set(ctx, picked, receive=receive)
     said = "notify.toggled_on" if receive else "notify.toggled_off"
-    return Step(S.SETTINGS, [common.text(t(ctx.lang, said, topic=picked))], stay=True)
+    topic = ctx.town.label("topic", picked, ctx.lang)
+    return Step(S.SETTINGS, [common.text(t(ctx.lang, said, topic=topic))], stay=True)
 
 
 FLOW = engine.register(

@@ -121,13 +121,19 @@ def forget_profile(ctx: Ctx) -> None:
 
 def _options(ctx: Ctx, state: S) -> list[tuple[str, str]]:
     """(stored value, label) for a profile question."""
-    if state == S.AGE:
-        return [(b, b) for b in ctx.town.age_bands]
-    if state == S.DISTRICT:
-        return [(d, d) for d in ctx.town.districts]
+    if state in TOWN_LIST:
+        return ctx.town.options(TOWN_LIST[state], ctx.lang)
     return [(r, t(ctx.lang, f"residency.{r}")) for r in RESIDENCIES]
 
 
+def _typed(ctx: Ctx, state: S, text: str, options: list[tuple[str, str]]) -> str | None:
+    """The stored value for a typed answer (a town list understands Japanese and English)."""
+    if state in TOWN_LIST:
+        return ctx.town.find(TOWN_LIST[state], text)
+    return next((v for v, label in options if text in {label, v}), None)
+
+
+TOWN_LIST = {S.AGE: "age_band", S.DISTRICT: "district"}  # questions asked from the town file
 FIELD = {S.AGE: "age_band", S.DISTRICT: "district", S.RESIDENCY: "residency"}
 PROMPT = {
     S.AGE: "onboarding.ask_age",
@@ -154,7 +160,7 @@ def _single(state: S) -> State:
         if inp.action == "pick" and inp.value.isdigit() and int(inp.value) < len(options):
             chosen = options[int(inp.value)][0]
         elif inp.text:
-            chosen = next((v for v, label in options if inp.text in {label, v}), None)
+            chosen = _typed(ctx, state, inp.text, options)
         if chosen is None:
             return Step(
                 state, [common.text(t(ctx.lang, "onboarding.choose_from_buttons"))], stay=True
@@ -191,11 +197,11 @@ def _chosen(conv: Conversation, ctx: Ctx) -> list[str]:
 def _ask_topics(ctx: Ctx, conv: Conversation) -> list[Message]:
     chosen = _chosen(conv, ctx)
     toggles = [
-        engine.button(conv, ("✓ " if topic in chosen else "") + topic, "toggle", str(i))
-        for i, topic in enumerate(ctx.town.topics)
+        engine.button(conv, ("✓ " if topic in chosen else "") + label, "toggle", str(i))
+        for i, (topic, label) in enumerate(ctx.town.options("topic", ctx.lang))
     ]
     done = engine.button(conv, t(ctx.lang, "label.done"), "done")
-    body = t(ctx.lang, "onboarding.ask_topics", chosen="、".join(chosen) or t(ctx.lang, "none"))
+    body = t(ctx.lang, "onboarding.ask_topics", chosen=topic_list(ctx, chosen))
     return question(body, toggles, [done, *engine.nav(ctx, conv, skip=True)])
 
 
@@ -209,8 +215,8 @@ def _answer_topics(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     picked = None
     if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(topics):
         picked = topics[int(inp.value)]
-    elif inp.text and inp.text.removeprefix("✓ ") in topics:
-        picked = inp.text.removeprefix("✓ ")
+    elif inp.text:
+        picked = ctx.town.find("topic", inp.text.removeprefix("✓"))
     if picked is None:
         return Step(
             S.TOPICS, [common.text(t(ctx.lang, "onboarding.choose_from_buttons"))], stay=True
@@ -218,6 +224,12 @@ def _answer_topics(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     chosen = [c for c in chosen if c != picked] if picked in chosen else [*chosen, picked]
     engine.update(conv, topics=[c for c in topics if c in chosen])
     return Step(S.TOPICS, stay=True)
+
+
+def topic_list(ctx: Ctx, topics: list[str]) -> str:
+    """Topics as the resident reads them, joined (なし / none when there are none)."""
+    labels = ctx.town.labels("topic", topics, ctx.lang)
+    return t(ctx.lang, "list_sep").join(labels) or t(ctx.lang, "none")
 
 
 def _save_topics(ctx: Ctx, chosen: list[str]) -> None:
@@ -258,10 +270,10 @@ def show_profile(ctx: Ctx) -> Outcome:
     body = t(
         ctx.lang,
         "profile.show",
-        age=r.age_band or unset,
-        district=r.district or unset,
+        age=ctx.town.label("age_band", r.age_band, ctx.lang) if r.age_band else unset,
+        district=ctx.town.label("district", r.district, ctx.lang) if r.district else unset,
         residency=t(ctx.lang, f"residency.{r.residency}") if r.residency else unset,
-        topics="、".join(r.topic_names) or t(ctx.lang, "none"),
+        topics=topic_list(ctx, r.topic_names),
     )
     change = common.button(t(ctx.lang, "label.change"), Postback(action="profile_edit"))
     return Outcome().add(common.text(body, [change, *common.menu_actions(ctx.lang)]))

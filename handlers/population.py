@@ -2,12 +2,14 @@
 
 Coverage compares who took part (LINE friends with a profile, or a survey's respondents) with
 who lives in the town, per age band and per district, and names the under-covered groups.
+A survey's coverage can be of one answer channel's respondents, and splits each group by
+channel (`survey_coverage`).
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -148,6 +150,7 @@ class GroupRate:
     group: str
     population: int
     count: int
+    by_channel: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def rate(self) -> float:
@@ -164,6 +167,8 @@ class Coverage:
     total_count: int
     rows: list[GroupRate] = field(default_factory=list)
     unknown: int = 0  # participants without a band or district on file
+    channels: dict[str, int] = field(default_factory=dict)  # respondents per answer channel
+    channel: str | None = None  # the channel the counts are restricted to, if any
 
     @property
     def rate(self) -> float:
@@ -218,3 +223,34 @@ def coverage(
     total_pop = sum(pop_band.get(b, 0) for b in bands)
     total = sum(by_band.values())
     return Coverage(what, total_pop, total, rows, unknown)
+
+
+def survey_coverage(
+    population: Population,
+    counts: dict[tuple[str | None, str | None, str], int],
+    town: Town,
+    what: str,
+    skip_bands: tuple[str, ...] = (),
+    channel: str | None = None,
+) -> Coverage:
+    """A survey's coverage from respondents per (band, district, channel), with each group's
+    split by channel; `channel` restricts the counts (and rates) to that channel."""
+    pairs: dict[tuple[str | None, str | None], int] = {}
+    split: dict[tuple[str, str], dict[str, int]] = {}
+    channels: dict[str, int] = {}
+    bands = [b for b in town.age_bands if b not in skip_bands]
+    for (band, district, ch), n in counts.items():
+        if channel is not None and ch != channel:
+            continue
+        pairs[(band, district)] = pairs.get((band, district), 0) + n
+        if band in skip_bands:  # as coverage() leaves them out
+            continue
+        if band in bands:  # as Coverage.total_count counts them
+            channels[ch] = channels.get(ch, 0) + n
+        for key in (("age", band), ("district", district)):
+            if key[1] in (bands if key[0] == "age" else town.districts):
+                split.setdefault(key, {})[ch] = split.get(key, {}).get(ch, 0) + n
+    cov = coverage(population, pairs, town, what, skip_bands)
+    cov.rows = [replace(r, by_channel=split.get((r.axis, r.group), {})) for r in cov.rows]
+    cov.channels, cov.channel = channels, channel
+    return cov

@@ -12,15 +12,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
-import unicodedata
 from enum import StrEnum
 
 from linebot.v3.messaging import Message
 
+from db import survey_channels as channels
 from db import surveys as store
 from db.models import Conversation
 from db.surveys import Survey
 from handlers import chat, engine, onboarding, survey_content  # noqa: F401 (registers the kind)
+from handlers import survey_rules as rules
 from handlers.context import Ctx, Outcome
 from handlers.engine import Flow, Input, State, Step
 from messages import common
@@ -40,23 +41,10 @@ class S(StrEnum):
     RESIDENCY = "residency"
 
 
-def _norm(text: str | None) -> str:
-    return unicodedata.normalize("NFKC", text or "").strip()
+_norm = rules.norm
 
 
 # --- eligibility ---------------------------------------------------------------------------
-
-
-def band_max_age(band: str) -> int | None:
-    """The oldest age in an age band (`15歳以下` → 15, `20代` → 29); None when open-ended."""
-    numbers = [int(n) for n in re.findall(r"\d+", unicodedata.normalize("NFKC", band))]
-    if not numbers or "以上" in band or "over" in band.lower() or band.endswith("+"):
-        return None
-    if "未満" in band:
-        return numbers[0] - 1
-    if "代" in band or band.endswith("s"):
-        return numbers[0] + 9
-    return max(numbers)
 
 
 def profile(ctx: Ctx, conv: Conversation | None = None) -> dict:
@@ -70,27 +58,23 @@ def profile(ctx: Ctx, conv: Conversation | None = None) -> dict:
 
 def ineligible(ctx: Ctx, survey: Survey, known: dict) -> Message | None:
     """The polite refusal when what we know rules the resident out; None otherwise."""
-    rules = survey.definition.get("eligibility") or {}
+    reason = rules.ineligible_reason(survey.definition, known)
+    if reason is None:
+        return None
     title = msg.local(survey.definition["title"], ctx.lang)
-    min_age = rules.get("min_age")
-    if min_age and known.get("age_band"):
-        oldest = band_max_age(known["age_band"])
-        if oldest is not None and oldest < min_age:
-            return msg.closing(ctx.lang, "survey.ineligible_age", title=title, min_age=min_age)
-    allowed = rules.get("residency")
-    if allowed and known.get("residency") and known["residency"] not in allowed:
-        who = t(ctx.lang, "survey.or").join(t(ctx.lang, f"survey.who.{r}") for r in allowed)
-        return msg.closing(ctx.lang, "survey.ineligible_residency", title=title, who=who)
-    return None
+    eligibility = survey.definition.get("eligibility") or {}
+    if reason == "age":
+        return msg.closing(
+            ctx.lang, "survey.ineligible_age", title=title, min_age=eligibility["min_age"]
+        )
+    allowed = eligibility["residency"]
+    who = t(ctx.lang, "survey.or").join(t(ctx.lang, f"survey.who.{r}") for r in allowed)
+    return msg.closing(ctx.lang, "survey.ineligible_residency", title=title, who=who)
 
 
 def _needs(survey: Survey, known: dict) -> S | None:
-    rules = survey.definition.get("eligibility") or {}
-    if rules.get("min_age") and not known.get("age_band"):
-        return S.AGE
-    if rules.get("residency") and not known.get("residency"):
-        return S.RESIDENCY
-    return None
+    need = rules.needs(survey.definition, known)
+    return {"age_band": S.AGE, "residency": S.RESIDENCY}.get(need or "")
 
 
 # --- questions -------------------------------------------------------------------------------
@@ -101,19 +85,9 @@ def state_of(q: dict) -> str:
     return (TEXT_PREFIX if q["type"] == "text" else CHOICE_PREFIX) + q["id"]
 
 
-def visible(q: dict, answers: dict) -> bool:
-    """A question shows when every show_if condition matches an earlier answer."""
-    return all(
-        set(answers.get(ref) or []) & set(values)
-        for ref, values in (q.get("show_if") or {}).items()
-    )
-
-
 def next_question(survey: Survey, answers: dict, after: str | None) -> dict | None:
     """The first visible question after the one with id `after` (or the first of all)."""
-    qs = survey.questions
-    start = 0 if after is None else next(i for i, q in enumerate(qs) if q["id"] == after) + 1
-    return next((q for q in qs[start:] if visible(q, answers)), None)
+    return rules.next_question(survey.questions, answers, after)
 
 
 def _survey(ctx: Ctx, conv: Conversation) -> Survey | None:
@@ -160,11 +134,9 @@ def _finish(ctx: Ctx, conv: Conversation, survey: Survey) -> Step:
     if conv.data.get("preview"):
         return _end(conv, [msg.closing(ctx.lang, "survey.preview_done")])
     answers = _answers(conv)
-    kept = {
-        q["id"]: answers[q["id"]]
-        for q in survey.questions
-        if answers.get(q["id"]) and visible(q, answers) and _valid(q, answers[q["id"]])
-    }
+    kept = rules.kept_answers(survey.questions, answers)
+    if not _use_code(ctx, conv, survey):
+        return _end(conv, [msg.closing(ctx.lang, "survey.code.used_meanwhile")])
     rid = store.submit(
         ctx.session,
         survey,
@@ -180,14 +152,21 @@ def _finish(ctx: Ctx, conv: Conversation, survey: Survey) -> Step:
     return _end(conv, [msg.closing(ctx.lang, "survey.thanks")])
 
 
-def _valid(q: dict, values: list) -> bool:
-    """An answer still fits the (possibly updated) question."""
-    if q["type"] in ("single", "multi"):
-        real = {c["value"] for c in q["choices"]}
-        return set(values) <= real and (q["type"] == "multi" or len(values) == 1)
-    if q["type"] == "scale":
-        return len(values) == 1 and q["min"] <= int(values[0]) <= q["max"]
-    return len(values) == 1 and len(str(values[0])) <= q["max_length"]
+def _use_code(ctx: Ctx, conv: Conversation, survey: Survey) -> bool:
+    """Use the letter's code this answer came with (handlers/survey_code.py), if any.
+
+    False when it was used meanwhile (the answer is then refused); a resident who already
+    answered leaves it unused (submit refuses them).
+    """
+    code_hash = conv.data.get("code_hash")
+    if not code_hash or survey.id in store.completed_ids(ctx.session, ctx.resident.id):
+        return True
+    row = channels.invitation(ctx.session, code_hash, lock=True)
+    return (
+        row is not None
+        and row.survey_id == survey.id
+        and channels.use_invitation(ctx.session, code_hash)
+    )
 
 
 def _open_for(ctx: Ctx, conv: Conversation, survey: Survey | None) -> bool:
@@ -225,7 +204,13 @@ def _ask_question(ctx: Ctx, conv: Conversation) -> list[Message]:
     q = _question(survey, conv) if survey else None
     if q is None:
         return [common.text(t(ctx.lang, "survey.gone"))]
-    lang = ctx.lang
+    return question_messages(survey, q, conv, ctx.lang, _nav(ctx, conv, q))
+
+
+def question_messages(
+    survey: Survey, q: dict, conv: Conversation, lang: str, nav: list
+) -> list[Message]:
+    """The messages that ask one question (the chat and the console preview both use this)."""
     text = msg.local(q["text"], lang)
     optional = "" if q.get("required", True) else t(lang, "survey.optional")
     progress = _progress(survey, q)
@@ -235,7 +220,7 @@ def _ask_question(ctx: Ctx, conv: Conversation) -> list[Message]:
             engine.button(conv, msg.local(c["label"], lang), "pick", str(i))
             for i, c in enumerate(q["choices"])
         ]
-        return msg.choice_question(body, buttons, _nav(ctx, conv, q))
+        return msg.choice_question(body, buttons, nav)
     if q["type"] == "multi":
         chosen = _picked(conv, q)
         labels = {c["value"]: msg.local(c["label"], lang) for c in q["choices"]}
@@ -253,7 +238,7 @@ def _ask_question(ctx: Ctx, conv: Conversation) -> list[Message]:
             for i, c in enumerate(q["choices"])
         ]
         done = engine.button(conv, t(lang, "label.done"), "done")
-        return msg.choice_question(body, toggles, [done, *_nav(ctx, conv, q)])
+        return msg.choice_question(body, toggles, [done, *nav])
     if q["type"] == "scale":
         ends = "  ".join(
             f"{k}: {msg.local(v, lang)}"
@@ -264,9 +249,9 @@ def _ask_question(ctx: Ctx, conv: Conversation) -> list[Message]:
         numbers = [
             engine.button(conv, str(n), "pick", str(n)) for n in range(q["min"], q["max"] + 1)
         ]
-        return msg.scale_question(body, numbers, _nav(ctx, conv, q))
+        return msg.scale_question(body, numbers, nav)
     body = msg.heading(progress, text, t(lang, "survey.hint_text", max=q["max_length"]), optional)
-    return msg.text_question(body, _nav(ctx, conv, q))
+    return msg.text_question(body, nav)
 
 
 def _picked(conv: Conversation, q: dict) -> list[str]:
@@ -381,7 +366,7 @@ _ANSWER = {"single": _single, "multi": _multi, "scale": _scale, "text": _text}
 
 def _profile_options(ctx: Ctx, state: S) -> list[tuple[str, str]]:
     if state == S.AGE:
-        return [(b, b) for b in ctx.town.age_bands]
+        return ctx.town.options("age_band", ctx.lang)
     return [(r, t(ctx.lang, f"residency.{r}")) for r in onboarding.RESIDENCIES]
 
 
@@ -407,6 +392,8 @@ def _profile_state(state: S) -> State:
             chosen = options[int(inp.value)][0]
         elif inp.text:
             chosen = next((v for v, label in options if _norm(inp.text) in {v, label}), None)
+            if chosen is None and state == S.AGE:  # typed in Japanese or English
+                chosen = ctx.town.find("age_band", inp.text)
         if chosen is None:
             return _retry(conv, ctx, "survey.choose_from_buttons")
         engine.update(conv, profile={**(conv.data.get("profile") or {}), field: chosen})
@@ -423,6 +410,19 @@ def _profile_state(state: S) -> State:
 # --- the flow ---------------------------------------------------------------------------------
 
 
+def intro_text(survey: Survey, lang: str) -> str:
+    """The first words of a survey: title, length, privacy and how to pause."""
+    privacy = t(lang, "survey.anonymous_note" if survey.anonymous else "survey.named_note")
+    return t(
+        lang,
+        "survey.intro",
+        title=msg.local(survey.definition["title"], lang),
+        count=len(survey.questions),
+        minutes=survey.definition["minutes"],
+        privacy=privacy + "\n" + t(lang, "survey.pause_note"),
+    )
+
+
 def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
     survey = store.get_survey(ctx.session, args["survey"])
     restore = args.get("restore") or {}
@@ -435,17 +435,9 @@ def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
         picked={},
         parked=args.get("parked") or {},
         preview=bool(args.get("preview")),
+        code_hash=restore.get("code_hash"),
     )
-    title = msg.local(survey.definition["title"], ctx.lang)
-    privacy = t(ctx.lang, "survey.anonymous_note" if survey.anonymous else "survey.named_note")
-    intro = t(
-        ctx.lang,
-        "survey.intro",
-        title=title,
-        count=len(survey.questions),
-        minutes=survey.definition["minutes"],
-        privacy=privacy + "\n" + t(ctx.lang, "survey.pause_note"),
-    )
+    intro = intro_text(survey, ctx.lang)
     if restore.get("state") and STATES.get(restore["state"]) is not None:
         conv.history = list(restore.get("history") or [])
         return Step(restore["state"])
@@ -593,6 +585,7 @@ def open_survey(ctx: Ctx, survey_id: str) -> list[Message]:
             "profile": conv.data.get("profile") or {},
             "state": conv.state,
             "history": list(conv.history),
+            "code_hash": conv.data.get("code_hash"),
         }
     restore = parked.pop(survey.id, None)
     store.record_start(ctx.session, ctx.resident.id, survey.id, ctx.now)

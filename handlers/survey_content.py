@@ -120,10 +120,21 @@ def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) ->
     kind = q["type"]
     for name, types in ONLY.items():
         if name in q and kind not in types:
-            problems.append(doc.problem([*where, name], f"only for {' / '.join(types)} questions"))
+            problems.append(
+                doc.problem(
+                    [*where, name],
+                    f"only for {' / '.join(types)} questions",
+                    "only_for",
+                    types=list(types),
+                )
+            )
     if kind in ("single", "multi"):
         if "choices" not in q:
-            problems.append(doc.problem(where, f"a {kind} question needs choices"))
+            problems.append(
+                doc.problem(
+                    [*where, "choices"], f"a {kind} question needs choices", "needs_choices"
+                )
+            )
         else:
             choices = [norm_choice(c) for c in q["choices"]]
             problems += content.unique(
@@ -134,32 +145,62 @@ def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) ->
             )
             if q.get("max_choices", 0) > len(choices):
                 problems.append(
-                    doc.problem([*where, "max_choices"], f"is more than the {len(choices)} choices")
+                    doc.problem(
+                        [*where, "max_choices"],
+                        f"is more than the {len(choices)} choices",
+                        "more_than_choices",
+                        value=q["max_choices"],
+                        n=len(choices),
+                    )
                 )
     if kind == "scale":
         if "min" not in q or "max" not in q:
-            problems.append(doc.problem(where, "a scale question needs min and max"))
+            problems.append(
+                doc.problem(
+                    [*where, "min" if "min" not in q else "max"],
+                    "a scale question needs min and max",
+                    "scale_range",
+                )
+            )
         elif q["min"] >= q["max"]:
-            problems.append(doc.problem([*where, "max"], "must be greater than min"))
+            problems.append(
+                doc.problem([*where, "max"], "must be greater than min", "max_over_min")
+            )
         elif q["max"] - q["min"] > SCALE_MAX_STEPS:
             problems.append(
-                doc.problem([*where, "max"], f"at most {SCALE_MAX_STEPS + 1} points (e.g. 0–10)")
+                doc.problem(
+                    [*where, "max"],
+                    f"at most {SCALE_MAX_STEPS + 1} points (e.g. 0–10)",
+                    "scale_points",
+                    n=SCALE_MAX_STEPS + 1,
+                )
             )
         else:
             for key in q.get("labels", {}):
                 if not str(key).lstrip("-").isdigit() or not q["min"] <= int(key) <= q["max"]:
                     problems.append(
-                        doc.problem([*where, "labels", key], "is not a point between min and max")
+                        doc.problem(
+                            [*where, "labels", key],
+                            "is not a point between min and max",
+                            "label_point",
+                            value=key,
+                        )
                     )
     for ref, values in (q.get("show_if") or {}).items():
         target = earlier.get(ref)
         if target is None:
-            problems.append(doc.problem([*where, "show_if", ref], "must name an earlier question"))
+            problems.append(
+                doc.problem(
+                    [*where, "show_if", ref], "must name an earlier question", "show_if_earlier"
+                )
+            )
             continue
         if target["type"] not in ("single", "multi"):
             problems.append(
                 doc.problem(
-                    [*where, "show_if", ref], "must name a single or multiple choice question"
+                    [*where, "show_if", ref],
+                    "must name a single or multiple choice question",
+                    "show_if_choice_question",
                 )
             )
             continue
@@ -170,7 +211,11 @@ def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) ->
             if value not in real:
                 problems.append(
                     doc.problem(
-                        [*where, "show_if", ref, j], f"{value!r} is not a choice of {ref!r}"
+                        [*where, "show_if", ref, j],
+                        f"{value!r} is not a choice of {ref!r}",
+                        "show_if_choice",
+                        ref=ref,
+                        value=value,
                     )
                 )
     return problems
@@ -186,7 +231,9 @@ def check_survey(doc: Document, _session: Session) -> list[str]:
         earlier.setdefault(q["id"], q)
     opens, closes = parse_time(str(d["opens_at"])), parse_time(str(d["closes_at"]))
     if opens and closes and closes <= opens:
-        problems.append(doc.problem(["closes_at"], "must be after opens_at"))
+        problems.append(
+            doc.problem(["closes_at"], "must be after opens_at", "after", other="opens_at")
+        )
     return problems
 
 
@@ -231,22 +278,25 @@ def definition(data: dict) -> dict:
     }
 
 
-def incompatible(old: dict, new: dict) -> list[tuple[str, str]]:
-    """(question id, why) for changes that would make stored answers mean something else."""
+def incompatible(old: dict, new: dict) -> list[tuple[str, str, str, dict]]:
+    """(question id, why, code, values) for changes that would change stored answers' meaning."""
     out = []
     new_by_id = {q["id"]: q for q in new["questions"]}
     for q in old["questions"]:
         n = new_by_id.get(q["id"])
         if n is None:
-            out.append((q["id"], "was removed"))
+            out.append((q["id"], "was removed", "removed", {"question": q["text"]["ja"]}))
         elif n["type"] != q["type"]:
-            out.append((q["id"], f"changed type from {q['type']} to {n['type']}"))
+            why = f"changed type from {q['type']} to {n['type']}"
+            out.append((q["id"], why, "retyped", {}))
         elif q["type"] in ("single", "multi"):
-            gone = {c["value"] for c in q["choices"]} - {c["value"] for c in n["choices"]}
+            gone = [c for c in q["choices"] if c["value"] not in {x["value"] for x in n["choices"]}]
             if gone:
-                out.append((q["id"], f"lost choices {sorted(gone)}"))
+                names = "、".join(c["label"]["ja"] for c in gone)
+                why = f"lost choices {sorted(c['value'] for c in gone)}"
+                out.append((q["id"], why, "lost_choices", {"choices": names}))
         elif q["type"] == "scale" and (q["min"], q["max"]) != (n["min"], n["max"]):
-            out.append((q["id"], "changed its scale range"))
+            out.append((q["id"], "changed its scale range", "scale_range", {}))
     return out
 
 
@@ -268,7 +318,7 @@ def check_changes(doc: Document, session: Session) -> list[str]:
         return []
     index = {q["id"]: i for i, q in enumerate(doc.data["questions"])}
     problems = []
-    for qid, why in incompatible(survey.definition, new):
+    for qid, why, code, values in incompatible(survey.definition, new):
         where = ["questions", index[qid]] if qid in index else ["questions"]
         problems.append(
             doc.problem(
@@ -277,6 +327,10 @@ def check_changes(doc: Document, session: Session) -> list[str]:
                 f"{why}. Keep it as it was (rewording and new questions or choices are fine), "
                 "or publish the change as a new survey id (e.g. "
                 f"{survey.id}-v2).",
+                "answers_exist",
+                count=responses,
+                why=code,
+                **values,
             )
         )
     return problems

@@ -2,13 +2,15 @@
 
 - `list_surveys(session)` → [{id, title, version, anonymous, opens_at, closes_at, questions,
   responses}]
-- `survey_results(session, survey_id)` → counts/shares, scale mean/median/distribution,
-  frequent words of free text, cross-tabs by age band, district and residency (anonymous
-  surveys: cells under 5 respondents are the string "<5")
+- `survey_results(session, survey_id, by=..., channel=None)` → counts/shares, responses per
+  channel, scale mean/median/distribution, frequent words of free text, cross-tabs by age
+  band, district and residency (and channel: `by=ALL_DIMENSIONS`); anonymous surveys: cells
+  under 5 respondents are the string "<5". `channel` ('line' | 'web' | 'paper') restricts
+  every count, the frequent words included; any other value is a ValueError.
 - `responses_between(session, survey_id, start, end)` → {started, finished, total,
-  completion_rate}
+  completion_rate, by_channel}
 - `frequent_words(session, survey_id, question_id, top=20)` → [(word, answers)]
-- `export_survey(session, survey_id, fmt, fileobj)` → number of responses written
+- `export_survey(session, survey_id, fmt, fileobj, channel=None)` → responses written
 """
 
 from __future__ import annotations
@@ -16,11 +18,16 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from db import surveys as store
-from db.surveys import list_surveys, responses_between
+from db.survey_channels import CHANNELS
+from db.surveys import ALL_DIMENSIONS, DIMENSIONS, list_surveys, responses_between
+from handlers.survey_export import CHANNEL_NAMES
 from handlers.survey_export import export as export_survey
-from handlers.textmining import frequent_words
+from handlers.textmining import count_words, frequent_words
 
 __all__ = [
+    "ALL_DIMENSIONS",
+    "CHANNELS",
+    "CHANNEL_NAMES",
     "export_survey",
     "frequent_words",
     "list_surveys",
@@ -29,10 +36,27 @@ __all__ = [
 ]
 
 
-def survey_results(session: Session, survey_id: str, top_words: int = 20) -> dict:
-    """Everything `db.surveys.survey_results` gives, plus frequent words per free-text question."""
-    res = store.survey_results(session, survey_id)
+def survey_results(
+    session: Session,
+    survey_id: str,
+    top_words: int = 20,
+    by: tuple[str, ...] = DIMENSIONS,
+    channel: str | None = None,
+) -> dict:
+    """Everything `db.surveys.survey_results` gives, plus frequent words per free-text question.
+
+    With a channel filter in an anonymous survey whose channel has under 5 answers to a
+    question, that question gets no words (as its counts are "<5").
+    """
+    res = store.survey_results(session, survey_id, by=by, channel=channel)
     for q in res["questions"]:
-        if q["type"] == "text":
+        if q["type"] != "text":
+            continue
+        if channel is None:
             q["words"] = frequent_words(session, survey_id, q["id"], top_words)
+        elif q["answered"] == store.SUPPRESSED or not top_words:
+            q["words"] = []
+        else:
+            texts = store.text_answers(session, survey_id, q["id"], channel)
+            q["words"] = count_words(texts, top_words)
     return res

@@ -1,8 +1,15 @@
-"""The town: districts, age bands and topics, from the applied `kind: town` file."""
+"""The town: districts, age bands and topics, from the applied `kind: town` file.
+
+Each item of a list is a plain string or `{ja: 大谷, en: Otani}`. The Japanese text is the
+stored value everywhere (residents.district, resident_topics.topic, survey_responses.age_band,
+segments such as `district=大谷`); the English label is only what English residents see.
+"""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,11 +27,51 @@ DEFAULT_AGE_BANDS = (
     "70代",
     "80歳以上",
 )
+# English labels of the default bands (a town file with its own age_bands gives its own)
+DEFAULT_AGE_BANDS_EN = (
+    "15 or under",
+    "16–19",
+    "20s",
+    "30s",
+    "40s",
+    "50s",
+    "60s",
+    "70s",
+    "80 or over",
+)
+DEFAULT_ENGLISH = tuple(
+    ("age_band", ja, en) for ja, en in zip(DEFAULT_AGE_BANDS, DEFAULT_AGE_BANDS_EN, strict=True)
+)
+_DEFAULT_EN = dict(zip(DEFAULT_AGE_BANDS, DEFAULT_AGE_BANDS_EN, strict=True))
+# a list's kind → its field in the town file
+FIELDS = {"district": "districts", "age_band": "age_bands", "topic": "topics"}
+
+
+def item_parts(kind: str, item) -> tuple[str, str]:
+    """(Japanese value, English label or "") of one town-file list item.
+
+    A default age band written without English (`20代`) gets the default's English label.
+    """
+    if isinstance(item, dict):
+        value, english = str(item.get("ja") or ""), str(item.get("en") or "").strip()
+    else:
+        value, english = str(item), ""
+    if not english and kind == "age_band":
+        english = _DEFAULT_EN.get(value, "")
+    return value, english
+
+
+def _fold(text: str) -> str:
+    return unicodedata.normalize("NFKC", text).strip().casefold()
 
 
 @dataclass(frozen=True)
 class Town:
-    """The town's lists, as staff wrote them in the town file."""
+    """The town's lists, as staff wrote them in the town file (Japanese values).
+
+    `english` holds (kind, value, English label) for the items that have one; use
+    `label`, `options` and `find` rather than reading it.
+    """
 
     name: str = "まち"
     districts: tuple[str, ...] = ()
@@ -32,6 +79,39 @@ class Town:
     topics: tuple[str, ...] = ()
     privacy_url: str = ""
     contact: str = ""
+    english: tuple[tuple[str, str, str], ...] = DEFAULT_ENGLISH
+
+    @cached_property
+    def _en(self) -> dict[tuple[str, str], str]:
+        return {(kind, value): en for kind, value, en in self.english}
+
+    def values(self, kind: str) -> tuple[str, ...]:
+        """The stored values of a list: `district`, `age_band` or `topic`."""
+        return getattr(self, FIELDS[kind])
+
+    def label(self, kind: str, value: str, lang: str) -> str:
+        """What a resident reading `lang` sees for a stored value (the value itself in ja)."""
+        if lang == "en":
+            return self._en.get((kind, value)) or value
+        return value
+
+    def labels(self, kind: str, values, lang: str) -> list[str]:
+        """`label` for each of several values."""
+        return [self.label(kind, v, lang) for v in values]
+
+    def options(self, kind: str, lang: str) -> list[tuple[str, str]]:
+        """(stored value, label) for each item of a list, in the town file's order."""
+        return [(v, self.label(kind, v, lang)) for v in self.values(kind)]
+
+    def find(self, kind: str, text: str | None) -> str | None:
+        """The stored value a resident typed, in Japanese or English (None when unknown)."""
+        typed = _fold(text or "")
+        if not typed:
+            return None
+        for value in self.values(kind):
+            if typed in {_fold(value), _fold(self._en.get((kind, value), "") or value)}:
+                return value
+        return None
 
 
 _DIGEST = select(ContentItem.digest).where(ContentItem.kind == "town")
@@ -55,11 +135,21 @@ def load_town(session: Session) -> Town:
 
 
 def _parse(d: dict) -> Town:
+    lists: dict[str, tuple[str, ...]] = {}
+    english: list[tuple[str, str, str]] = []
+    for kind, field in FIELDS.items():
+        items = d.get(field) or ()
+        if kind == "age_band" and not items:
+            lists[field] = DEFAULT_AGE_BANDS
+            english += DEFAULT_ENGLISH
+            continue
+        parts = [item_parts(kind, item) for item in items]
+        lists[field] = tuple(ja for ja, _ in parts)
+        english += [(kind, ja, en) for ja, en in parts if en]
     return Town(
         name=d["name"],
-        districts=tuple(d.get("districts", ())),
-        age_bands=tuple(d.get("age_bands") or DEFAULT_AGE_BANDS),
-        topics=tuple(d.get("topics", ())),
         privacy_url=d.get("privacy_url", ""),
         contact=d.get("contact", ""),
+        english=tuple(english),
+        **lists,
     )

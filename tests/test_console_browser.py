@@ -113,7 +113,10 @@ def test_a_planning_officer_works_in_the_browser(
     page.set_input_files("input[type=file]", str(broken))
     page.click("text=アップロードして反映")
     alert = page.inner_text(".errors")
-    assert "反映しませんでした" in alert and "町民アンケート.yml:23: questions.2.type" in alert
+    assert "反映しませんでした" in alert
+    assert "3問目「いま、どのくらい幸せですか」: 種類「slider」は使えません" in alert
+    page.click("text=ファイルの場所（技術的な詳細）")
+    assert "町民アンケート.yml:23: questions.2.type" in page.inner_text(".errors")
     shot(page, artifacts, "console-survey-error", docs=True)
     page.set_input_files("input[type=file]", str(fixed))
     page.click("text=アップロードして反映")

@@ -50,14 +50,22 @@ def test_upload_with_an_error_then_the_fix(app, editor):
     text = bad.get_data(as_text=True)
     assert bad.status_code == 400
     assert "反映しませんでした" in text
-    assert "町民アンケート.yml:23: questions.2.type" in text  # file, line and field
+    # in plain words: the line, the question by number and text, the field, what to do
+    assert (
+        "23行目: 3問目「いま、どのくらい幸せですか」: 種類「slider」は使えません。"
+        "単一選択・複数選択・段階評価・自由記述から選んでください。"
+    ) in text
+    assert "町民アンケート.yml:23: questions.2.type" in text  # and the technical place, folded
     with app.extensions["machikoe"].sessions() as s:
         assert s.get(Survey, "test-2026") is None
 
     not_yaml = upload(editor, "kind: survey\n  id: [", "x.yml")
-    assert not_yaml.status_code == 400 and "not valid YAML" in not_yaml.get_data(as_text=True)
+    assert not_yaml.status_code == 400
+    assert "YAML の書き方に誤りがあります" in not_yaml.get_data(as_text=True)
     wrong_kind = upload(editor, "kind: town\nname: x\ndistricts: [a]\n", "town.yml")
-    assert "kind: survey のファイルを扱います" in wrong_kind.get_data(as_text=True)
+    assert "「survey」のファイルを扱います（このファイルは「town」です）" in wrong_kind.get_data(
+        as_text=True
+    )
 
     good = upload(editor, GOOD, "町民アンケート.yml")
     assert good.status_code == 302 and good.headers["Location"].endswith("/admin/surveys/test-2026")

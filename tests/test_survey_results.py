@@ -137,7 +137,9 @@ def test_responses_between_and_segment_clause(app, filled, resident, state):
         store.record_start(s, late.id, survey.id, NOW)  # started, never finished
     with app.extensions["machikoe"].sessions() as s:
         week = api.responses_between(s, filled, NOW - timedelta(days=3), NOW + timedelta(days=1))
+        by_channel = week.pop("by_channel")
         assert week == {"started": 16, "finished": 15, "total": 15, "completion_rate": 93.8}
+        assert by_channel["line"] == {"week": 15, "total": 15} and by_channel["web"]["total"] == 0
         before = api.responses_between(s, filled, NOW - timedelta(days=9), NOW - timedelta(days=3))
         assert before["finished"] == 0 and before["started"] == 0
         answered = s.scalar(
@@ -159,18 +161,18 @@ def test_csv_export_has_bom_one_row_per_response_and_no_formulas(app, runner, fi
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert rows[0][:5] == ["回答番号", "回答日", "年代", "地区", "かかわり"]
+    assert rows[0][:6] == ["回答番号", "回答日", "回答方法", "年代", "地区", "かかわり"]
     assert "住民ID" not in rows[0]
     assert len(rows) == 16
     body = rows[1:]
-    assert {r[5] for r in body} >= {"住みにくい", "住みやすい"}
-    assert "交通が不便、買い物が不便" in {r[6] for r in body} or "買い物が不便、交通が不便" in {
-        r[6] for r in body
+    assert {r[6] for r in body} >= {"住みにくい", "住みやすい"}
+    assert "交通が不便、買い物が不便" in {r[7] for r in body} or "買い物が不便、交通が不便" in {
+        r[7] for r in body
     }
     for row in body:
         for cell in row:
             assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
-    assert '\'=HYPERLINK("http://x")' in {r[8] for r in body}
+    assert '\'=HYPERLINK("http://x")' in {r[9] for r in body}
 
 
 def test_anonymous_export_holds_no_user_id(app, runner, filled, tmp_path, state):
@@ -205,10 +207,10 @@ def test_xlsx_export_has_responses_and_summary_sheets(app, runner, filled, tmp_p
     wb = load_workbook(out)
     assert wb.sheetnames == ["回答", "集計"]
     rows = list(wb["回答"].iter_rows(values_only=True))
-    assert len(rows) == 16 and rows[0][5].startswith("Q1 ")
+    assert len(rows) == 16 and rows[0][6].startswith("Q1 ")
     formulas = [c for c in wb["回答"].iter_rows() for c in c if c.data_type == "f"]
     assert formulas == []
-    assert '\'=HYPERLINK("http://x")' in {r[8] for r in rows}
+    assert '\'=HYPERLINK("http://x")' in {r[9] for r in rows}
     summary = [r for r in wb["集計"].iter_rows(values_only=True)]
     flat = {str(c) for r in summary for c in r}
     assert "回答数" in flat and "<5" in flat and "頻出語: 仕事" in flat

@@ -9,10 +9,16 @@ from bot.console import (  # noqa: F401  (attach routes)
     announcements,
     auth,
     dashboard,
+    docs,
     events,
     opinions,
     settings,
     staff,
+    survey_builder,
+    survey_invitations,
+    survey_paper,
+    survey_preview,
+    survey_workbook,
     surveys,
 )
 from bot.console.base import bp

@@ -15,7 +15,7 @@ from bot.console import uploads
 from bot.console.base import actor, bp, db, now, send_export, state, write
 from db import events as db_events
 from db.events import Event
-from handlers import event_content, exports
+from handlers import event_content, exports, translations
 from handlers import staff as staff_accounts
 from handlers.content import Document
 from messages.rsvp import local
@@ -250,6 +250,9 @@ def event_save():
     if not result.ok:
         return _edit_page(dict(request.form), result.problems, editing, 400)
     flash("イベントを保存しました。", "ok")
+    missing = translations.warnings(db(), data)
+    if missing:  # saved all the same: English residents read these in Japanese
+        flash(translations.sentence(missing), "warn")
     return redirect(url_for("console.event", event_id=result.key))
 
 

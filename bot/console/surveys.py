@@ -25,15 +25,27 @@ from flask import (
 from bot.console import uploads
 from bot.console.base import MIME, actor, bp, db, now, state, write
 from db import surveys as store
-from handlers import charts, population
+from handlers import charts, population, translations
 from handlers import staff as staff_accounts
 from handlers.content import Document
 from handlers.survey_export import FORMATS, ExportError
 from handlers.survey_export import export as export_survey
-from handlers.survey_results import list_surveys, responses_between, survey_results
+from handlers.survey_results import (
+    ALL_DIMENSIONS,
+    CHANNEL_NAMES,
+    CHANNELS,
+    list_surveys,
+    responses_between,
+    survey_results,
+)
 from handlers.town import load_town
 
-DIM_TITLES = {"age_band": "年代", "district": "地区", "residency": "かかわり"}
+DIM_TITLES = {
+    "age_band": "年代",
+    "district": "地区",
+    "residency": "かかわり",
+    "channel": "回答方法",
+}
 RESIDENCY = {"resident": "町内在住", "commuter": "町内に通勤・通学", "outside": "町外在住"}
 TYPE_NAMES = {"single": "単一選択", "multi": "複数選択", "scale": "段階評価", "text": "自由記述"}
 ANSWERS_PER_PAGE = 100
@@ -111,19 +123,31 @@ def _local_input(value: datetime) -> str:
     return value.astimezone(state().settings.tz).strftime("%Y-%m-%dT%H:%M")
 
 
+def _channel() -> str | None:
+    """The `?channel=` filter (line / web / paper); anything else is a 404."""
+    channel = request.args.get("channel") or None
+    if channel is not None and channel not in CHANNELS:
+        abort(404)
+    return channel
+
+
 @bp.get("/surveys/<survey_id>")
 def survey(survey_id: str):
-    """Results: counts and charts, cross-tabs (small cells suppressed), free text and words."""
+    """Results: counts and charts, cross-tabs (small cells suppressed), free text and words.
+
+    `?channel=line|web|paper` restricts every count to one answer channel.
+    """
     session = db()
     if store.get_survey(session, survey_id) is None:
         abort(404)
-    res = survey_results(session, survey_id)
-    coverage = _coverage(session, survey_id)
+    channel = _channel()
+    res = survey_results(session, survey_id, by=ALL_DIMENSIONS, channel=channel)
+    coverage = _coverage(session, survey_id, channel)
     for n, q in enumerate(res["questions"], 1):
         q["n"] = n
     moment = now()
     texts = {
-        q["id"]: _answers(session, survey_id, q["id"], 0, 20)
+        q["id"]: [] if res["suppressed"] else _answers(session, survey_id, q["id"], 0, 20, channel)
         for q in res["questions"]
         if q["type"] == "text"
     }
@@ -142,29 +166,39 @@ def survey(survey_id: str):
         simulator=state().settings.simulator_enabled,
         formats=FORMATS,
         coverage=coverage,
+        channel=channel,
+        channel_names=CHANNEL_NAMES,
+        all_channels=store.channel_counts(session, survey_id) if channel else res["channels"],
+        translation_warnings=translations.warnings(
+            session, {"kind": "survey", **store.get_survey(session, survey_id).definition}
+        ),
     )
 
 
-def _coverage(session, survey_id: str):
-    """Respondents against the population per age band and district (None without one)."""
+def _coverage(session, survey_id: str, channel: str | None = None):
+    """Respondents against the population per age band and district, split by channel (None
+    without a population file); `channel` counts only that channel's respondents."""
     pop = population.load(session)
     if pop is None:
         return None
     town = load_town(session)
     survey = store.get_survey(session, survey_id)
     min_age = (survey.definition.get("eligibility") or {}).get("min_age")
-    return population.coverage(
+    return population.survey_coverage(
         pop,
-        store.respondent_groups(session, survey_id),
+        store.respondent_groups_by_channel(session, survey_id),
         town,
         survey_id,
         skip_bands=population.bands_below(town.age_bands, min_age),
+        channel=channel,
     )
 
 
-def _answers(session, survey_id: str, question_id: str, offset: int, limit: int) -> list[str]:
+def _answers(
+    session, survey_id: str, question_id: str, offset: int, limit: int, channel=None
+) -> list[str]:
     out = []
-    for i, text in enumerate(store.text_answers(session, survey_id, question_id)):
+    for i, text in enumerate(store.text_answers(session, survey_id, question_id, channel)):
         if i >= offset + limit:
             break
         if i >= offset:
@@ -199,15 +233,18 @@ def survey_answers(survey_id: str, question_id: str):
 
 @bp.get("/surveys/<survey_id>/chart/<question_id>.png")
 def survey_chart(survey_id: str, question_id: str):
-    """A bar chart (PNG) of one choice or scale question's shares."""
+    """A bar chart (PNG) of one choice or scale question's shares (`?channel=` as the page)."""
     session = db()
     if store.get_survey(session, survey_id) is None:
         abort(404)
-    res = survey_results(session, survey_id, top_words=0)
+    res = survey_results(session, survey_id, top_words=0, by=(), channel=_channel())
     q = next((q for q in res["questions"] if q["id"] == question_id), None)
     if q is None or "choices" not in q:
         abort(404)
-    labels = [c["label"] for c in q["choices"]]
+    # a suppressed count (anonymous, filtered to a small channel) is named, not drawn as 0
+    labels = [
+        c["label"] + ("（5人未満）" if c["count"] == store.SUPPRESSED else "") for c in q["choices"]
+    ]
     values = [(c["share"] or 0) / 100 for c in q["choices"]]
     try:
         data = charts.hbar(q["text"], labels, values, note=f"回答 {q['answered']}人")
@@ -220,26 +257,34 @@ def survey_chart(survey_id: str, question_id: str):
 
 @bp.get("/surveys/<survey_id>/export.<fmt>")
 def survey_export(survey_id: str, fmt: str):
-    """One row per response, CSV (UTF-8 with BOM) or xlsx; formulas neutralised; audited."""
+    """One row per response, CSV (UTF-8 with BOM) or xlsx; formulas neutralised; audited.
+
+    `?channel=line|web|paper` exports only that channel's responses.
+    """
     if fmt not in FORMATS:
         abort(404)
     session = db()
     if store.get_survey(session, survey_id) is None:
         abort(404)
+    channel = _channel()
     buffer = io.BytesIO()
     try:
-        count = export_survey(session, survey_id, fmt, buffer)
+        count = export_survey(session, survey_id, fmt, buffer, channel)
     except ExportError as exc:
         current_app.logger.warning("export failed: %s", exc)
         abort(404)
     with write() as s:
-        staff_accounts.audit(s, actor(), "survey.export", survey_id, {"format": fmt, "rows": count})
+        detail = {"format": fmt, "rows": count}
+        if channel is not None:
+            detail["channel"] = channel
+        staff_accounts.audit(s, actor(), "survey.export", survey_id, detail)
     buffer.seek(0)
     return send_file(
         buffer,
         mimetype=MIME[fmt],
         as_attachment=True,
-        download_name=f"{survey_id}-{now().astimezone(state().settings.tz):%Y%m%d}.{fmt}",
+        download_name=f"{survey_id}{'-' + channel if channel else ''}"
+        f"-{now().astimezone(state().settings.tz):%Y%m%d}.{fmt}",
     )
 
 
@@ -291,7 +336,7 @@ def survey_period(survey_id: str):
     result = uploads.apply_document(doc, "survey", actor())
     if not result.ok:
         for problem in result.problems:
-            flash(problem, "error")
+            flash(getattr(problem, "plain", problem), "error")
         return redirect(url_for("console.survey", survey_id=survey_id))
     with write() as s:
         staff_accounts.audit(

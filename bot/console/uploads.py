@@ -43,11 +43,11 @@ def apply_upload(raw: bytes, filename: str | None, kind: str, actor: str) -> App
     """Validate and apply one uploaded YAML document of this kind (all or nothing)."""
     name = display_name(filename)
     if len(raw) > MAX_UPLOAD:
-        return Applied(problems=[f"{name}: ファイルが大きすぎます（1 MB まで）"])
+        return Applied(problems=[content.plain_problem("too_big", limit="1 MB")])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        return Applied(problems=[f"{name}:1: UTF-8 のテキストではありません"])
+        return Applied(problems=[content.plain_problem("not_utf8")])
     try:
         doc = content.parse(text, name)
     except content.ContentError as exc:
@@ -58,8 +58,10 @@ def apply_upload(raw: bytes, filename: str | None, kind: str, actor: str) -> App
 def apply_document(doc: content.Document, kind: str, actor: str) -> Applied:
     """Validate and apply a parsed document, which must be of this kind."""
     if doc.data.get("kind") != kind:
+        found = doc.data.get("kind")
+        message = f"this page takes kind: {kind} files"
         return Applied(
-            problems=[doc.problem(["kind"], f"このページでは kind: {kind} のファイルを扱います")]
+            problems=[doc.problem(["kind"], message, "kind", expected=kind, value=found)]
         )
     with write() as s:
         problems = content.validate(doc, s)

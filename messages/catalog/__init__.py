@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from importlib import import_module
 
-AREAS = ("core", "survey", "events", "notify", "opinion", "digest")
+AREAS = ("core", "survey", "events", "notify", "opinion", "digest", "content", "web")
 
 
 def _merge() -> dict[str, dict[str, str]]:

@@ -62,6 +62,7 @@ JA = {
     "residency.commuter": "町内に通勤・通学",
     "residency.outside": "町外に住んでいる",
     "none": "なし",
+    "list_sep": "、",
     "unset": "未登録",
     # profile
     "profile.show": (
@@ -160,6 +161,7 @@ EN = {
     "residency.commuter": "I work/study here",
     "residency.outside": "I live elsewhere",
     "none": "none",
+    "list_sep": ", ",
     "unset": "not set",
     "profile.show": (
         "Your profile\nAge group: {age}\nDistrict: {district}\nConnection: {residency}\n"

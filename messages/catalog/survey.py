@@ -61,6 +61,29 @@ JA: dict[str, str] = {
     "survey.who.commuter": "町内に通勤・通学している方",
     "survey.who.outside": "町外にお住まいの方",
     "survey.or": "、または",
+    # invitation codes from mailed letters (handlers/survey_code.py)
+    "flow.name.survey_code": "回答コード",
+    "survey.keyword.code": "回答コード",
+    "survey.code.ask": (
+        "案内状に書かれた回答コード（英字と数字の8文字。例: K7QM-4T2X）を送ってください。"
+    ),
+    "survey.code.malformed": (
+        "回答コードが正しくないようです。案内状の8文字をお確かめのうえ、もう一度送ってください。"
+    ),
+    "survey.code.unknown": (
+        "この回答コードは見つかりませんでした。案内状の8文字をお確かめのうえ、"
+        "もう一度送ってください。"
+    ),
+    "survey.code.used": "この回答コードは、すでに使われています。ご協力ありがとうございました。",
+    "survey.code.already": (
+        "「{title}」には、このLINEからすでにご回答いただいています。ありがとうございました。"
+        "回答コードは使っていません。"
+    ),
+    "survey.code.ok": "回答コードを確認しました。",
+    "survey.code.used_meanwhile": (
+        "申し訳ありません。この回答コードは、ほかの方法ですでに使われたため、"
+        "今回の回答は保存できませんでした。"
+    ),
 }
 
 EN: dict[str, str] = {
@@ -117,4 +140,27 @@ EN: dict[str, str] = {
     "survey.who.commuter": "work or study in town",
     "survey.who.outside": "live outside the town",
     "survey.or": " or ",
+    "flow.name.survey_code": "answer code",
+    "survey.keyword.code": "Answer code",
+    "survey.code.ask": (
+        "Please send the answer code from your letter (8 letters and digits, e.g. K7QM-4T2X)."
+    ),
+    "survey.code.malformed": (
+        "That code does not look right. Please check the 8 characters on your letter and "
+        "send it again."
+    ),
+    "survey.code.unknown": (
+        "We could not find that code. Please check the 8 characters on your letter and "
+        "send it again."
+    ),
+    "survey.code.used": "This answer code has already been used. Thank you for taking part.",
+    "survey.code.already": (
+        "You have already answered “{title}” from this LINE account. Thank you. "
+        "The answer code was not used."
+    ),
+    "survey.code.ok": "Answer code accepted.",
+    "survey.code.used_meanwhile": (
+        "Sorry: this answer code was used another way in the meantime, so these answers "
+        "could not be saved."
+    ),
 }

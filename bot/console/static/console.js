@@ -20,6 +20,26 @@ document.addEventListener("DOMContentLoaded", () => {
     update();
   });
 
+  // The survey builder: show only the fields of each question's type; bring a moved or
+  // new question into view. Without JavaScript every field shows and the server ignores the
+  // ones that do not belong to the type.
+  document.querySelectorAll(".builder .question").forEach((box) => {
+    const select = box.querySelector("[data-question-type]");
+    const kind = () => (select ? select.value : (box.querySelector("input[name$='.type']") || {}).value);
+    const show = () => {
+      box.querySelectorAll(".for-type").forEach((part) => {
+        part.hidden = !part.dataset.for.split(" ").includes(kind());
+      });
+    };
+    if (select) select.addEventListener("change", show);
+    show();
+  });
+  const focused = document.querySelector(".builder [data-focus]") || document.querySelector("#problems");
+  if (focused) {
+    focused.scrollIntoView({ block: "start" });
+    focused.focus({ preventScroll: true });
+  }
+
   // A progress bar that polls a JSON endpoint until the work is finished.
   document.querySelectorAll("[data-progress-url]").forEach((box) => {
     const bar = box.querySelector("progress");

@@ -1,0 +1,356 @@
+"""One dataset by channel: results, cross-tabs, filters, exports, console, CLI and digest.
+
+Responses come in through LINE chat (signed webhooks, or `submit` as the chat calls it), and
+as web and paper answers written with `write_response(..., channel=...)`.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from bot import digest as digest_job
+from db import surveys as store
+from db.models import Resident
+from db.session import transaction
+from handlers import survey_results as api
+from handlers.digest import Period
+from tests.conftest import ROOT
+from tests.survey_helpers import NOW, apply_survey, onboard
+from tests.test_console import as_role, audit_rows
+from tests.test_console_surveys import GOOD, answer, upload
+
+JST = ZoneInfo("Asia/Tokyo")
+MONDAY = datetime(2026, 11, 30, 9, 5, tzinfo=JST).astimezone(UTC)  # the week 11/23〜11/29
+EARLIER = NOW - timedelta(days=20)  # before that week
+
+LINE_ANSWER = {"livability": ["住みにくい"], "reasons": ["jobs"], "happiness": [3],
+               "wishes": ["仕事が欲しい"]}  # fmt: skip
+WEB_ANSWER = {"livability": ["住みやすい"], "happiness": [9], "wishes": ["公園が欲しい"]}
+PAPER_ANSWER = {"livability": ["どちらかといえば住みやすい"], "happiness": [7],
+                "wishes": ["バスの本数が少ない"]}  # fmt: skip
+
+
+def write(s, survey, channel: str, n: int, answers: dict, profile: dict, when=NOW) -> None:
+    """n responses of one channel, written the way web and paper answers are."""
+    for _ in range(n):
+        store.write_response(s, survey, answers, profile, when, channel=channel)
+
+
+def fill(state, web: int = 4) -> None:
+    """6 in LINE chat (20代, 大谷), `web` on the web (30代, 磐梯), 6 on paper (60代, 磐梯; one
+    of them entered before the digest's week)."""
+    with transaction(state.sessions) as s:
+        survey = store.get_survey(s, "test-2026")
+        for i in range(6):
+            r = Resident(line_user_id=f"U{i:032x}", age_band="20代", district="大谷")
+            s.add(r)
+            s.flush()
+            profile = {"age_band": "20代", "district": "大谷", "residency": "resident"}
+            assert store.submit(s, survey, r.id, LINE_ANSWER, profile, NOW) is not None
+        write(s, survey, "web", web, WEB_ANSWER, {"age_band": "30代", "district": "磐梯"})
+        paper = {"age_band": "60代", "district": "磐梯", "residency": "resident"}
+        write(s, survey, "paper", 5, PAPER_ANSWER, paper)
+        write(s, survey, "paper", 1, PAPER_ANSWER, paper, when=EARLIER)
+
+
+@pytest.fixture
+def mixed(app, runner, tmp_path, state):
+    """The anonymous test survey with 6 LINE, 4 web and 6 paper responses."""
+    state.clock.fixed = NOW
+    assert apply_survey(runner, tmp_path).exit_code == 0
+    fill(state)
+    return "test-2026"
+
+
+def choices(res: dict, qid: str) -> dict:
+    q = next(q for q in res["questions"] if q["id"] == qid)
+    return {c["value"]: c["count"] for c in q["choices"]}
+
+
+def question(res: dict, qid: str) -> dict:
+    return next(q for q in res["questions"] if q["id"] == qid)
+
+
+def test_counts_by_channel_and_a_filter_restricts_every_count(app, mixed):
+    with app.extensions["machikoe"].sessions() as s:
+        every = api.survey_results(s, mixed, by=store.ALL_DIMENSIONS)
+        paper = api.survey_results(s, mixed, by=store.ALL_DIMENSIONS, channel="paper")
+        line = api.survey_results(s, mixed, by=store.ALL_DIMENSIONS, channel="line")
+    assert every["responses"] == 16 and every["channel"] is None
+    assert every["channels"] == {"line": 6, "web": 4, "paper": 6}
+    assert choices(every, "livability") == {
+        "住みやすい": 4,
+        "どちらかといえば住みやすい": 6,
+        "どちらかといえば住みにくい": 0,
+        "住みにくい": 6,
+    }
+    assert question(every, "happiness")["mean"] == round((6 * 3 + 4 * 9 + 6 * 7) / 16, 2)
+
+    assert paper["responses"] == 6 and paper["channel"] == "paper"
+    assert paper["channels"] == {"line": 0, "web": 0, "paper": 6}
+    # anonymous: a channel's results are a group, so its small counts are suppressed too
+    assert choices(paper, "livability") == {
+        "住みやすい": "<5",
+        "どちらかといえば住みやすい": 6,
+        "どちらかといえば住みにくい": "<5",
+        "住みにくい": "<5",
+    }
+    assert question(paper, "livability")["choices"][1]["share"] == 100.0
+    assert (
+        question(paper, "happiness")["mean"] == 7.0 and question(paper, "happiness")["median"] == 7
+    )
+    assert question(paper, "happiness")["answered"] == 6
+    assert dict(question(paper, "wishes")["words"]).keys() >= {"バス", "本数"}
+    assert "仕事" not in dict(question(paper, "wishes")["words"])
+    assert set(paper["crosstabs"]["age_band"]["livability"]) == {"60代"}
+    assert set(paper["crosstabs"]["channel"]["livability"]) == {"paper"}
+
+    assert line["responses"] == 6 and choices(line, "livability")["住みにくい"] == 6
+    assert choices(line, "reasons")["jobs"] == 6 and question(line, "happiness")["mean"] == 3.0
+    assert dict(question(line, "wishes")["words"]).get("仕事") == 6
+    assert set(line["crosstabs"]["district"]["livability"]) == {"大谷"}
+
+
+def test_crosstab_by_channel_suppresses_small_groups_in_anonymous_surveys(app, mixed):
+    with app.extensions["machikoe"].sessions() as s:
+        res = api.survey_results(s, mixed, by=("channel",))
+        web = api.survey_results(s, mixed, by=("channel",), channel="web")
+    tab = res["crosstabs"]["channel"]["livability"]
+    assert list(tab) == ["line", "web", "paper"]  # LINE / Web / 紙, in that order
+    assert tab["line"]["total"] == 6
+    assert tab["line"]["cells"]["住みにくい"] == {"count": 6, "share": 100.0}
+    assert tab["web"]["total"] == "<5"  # 4 web answers
+    assert all(c == {"count": "<5", "share": None} for c in tab["web"]["cells"].values())
+    assert tab["paper"]["cells"]["どちらかといえば住みやすい"] == {"count": 6, "share": 100.0}
+    # filtered to the 4 web answers: nothing under 5 is shown, no mean, no words
+    assert web["responses"] == 4 and web["suppressed"] is True
+    assert set(choices(web, "livability").values()) == {"<5"}
+    assert question(web, "happiness")["mean"] is None
+    assert question(web, "happiness")["answered"] == "<5"
+    assert question(web, "wishes")["words"] == []
+
+
+def test_named_survey_shows_small_channel_numbers(app, runner, tmp_path, state):
+    state.clock.fixed = NOW
+    assert apply_survey(runner, tmp_path, anonymous=False).exit_code == 0
+    fill(state)
+    with app.extensions["machikoe"].sessions() as s:
+        res = api.survey_results(s, "test-2026", by=("channel",))
+        web = api.survey_results(s, "test-2026", channel="web")
+    assert res["crosstabs"]["channel"]["livability"]["web"]["total"] == 4
+    assert res["crosstabs"]["channel"]["livability"]["web"]["cells"]["住みやすい"]["count"] == 4
+    assert choices(web, "livability") == {
+        "住みやすい": 4,
+        "どちらかといえば住みやすい": 0,
+        "どちらかといえば住みにくい": 0,
+        "住みにくい": 0,
+    }
+    assert question(web, "happiness")["mean"] == 9.0 and web["suppressed"] is False
+
+
+def test_one_pass_crosstabs_equal_one_crosstab_per_dimension(app, mixed):
+    with app.extensions["machikoe"].sessions() as s:
+        survey = store.get_survey(s, mixed)
+        together = store.crosstabs(s, survey, store.ALL_DIMENSIONS)
+        for dim in store.ALL_DIMENSIONS:
+            assert together[dim] == store.crosstab(s, survey, dim)
+        assert store.crosstabs(s, survey, ("age_band", "channel"), "paper") == {
+            "age_band": store.crosstab(s, survey, "age_band", "paper"),
+            "channel": store.crosstab(s, survey, "channel", "paper"),
+        }
+
+
+def test_an_unknown_channel_is_refused(app, mixed):
+    with app.extensions["machikoe"].sessions() as s:
+        survey = store.get_survey(s, mixed)
+        with pytest.raises(ValueError, match="unknown channel 'fax'"):
+            api.survey_results(s, mixed, channel="fax")
+        with pytest.raises(ValueError, match="unknown channel"):
+            store.crosstab(s, survey, "age_band", "LINE")
+        with pytest.raises(ValueError, match="cross-tab by 'colour'"):
+            store.crosstab(s, survey, "colour")
+
+
+def test_exports_carry_the_channel_after_the_day(app, runner, mixed, tmp_path):
+    out = tmp_path / "all.csv"
+    result = runner.invoke(
+        args=["surveys", "export", mixed, "--format", "csv", "--output", str(out)]
+    )
+    assert result.exit_code == 0 and "16 responses" in result.output
+    rows = list(csv.reader(io.StringIO(out.read_text("utf-8-sig"))))
+    assert rows[0][:4] == ["回答番号", "回答日", "回答方法", "年代"]
+    body = rows[1:]
+    assert sorted(r[2] for r in body).count("紙") == 6
+    assert {r[2] for r in body} == {"LINE", "Web", "紙"}
+    assert {r[3] for r in body if r[2] == "Web"} == {"30代"}
+
+    paper = tmp_path / "paper.xlsx"
+    result = runner.invoke(
+        args=[
+            *("surveys", "export", mixed, "--format", "xlsx", "--output", str(paper)),
+            *("--channel", "paper"),
+        ]
+    )
+    assert result.exit_code == 0 and "6 responses" in result.output
+    book = load_workbook(paper)
+    sheet = book["回答"]
+    assert sheet["B1"].value == "回答日" and sheet["C1"].value == "回答方法"
+    assert [sheet.cell(row=i, column=3).value for i in range(2, 8)] == ["紙"] * 6
+    assert sheet.max_row == 7
+    assert {sheet.cell(row=i, column=4).value for i in range(2, 8)} == {"60代"}
+    summary = list(book["集計"].iter_rows(values_only=True))
+    assert summary[2][:2] == ("絞り込み", "回答方法: 紙のみ")
+    assert summary[3][:2] == ("回答数", 6)
+
+    full = tmp_path / "all.xlsx"
+    runner.invoke(args=["surveys", "export", mixed, "--format", "xlsx", "--output", str(full)])
+    summary = list(load_workbook(full)["集計"].iter_rows(values_only=True))
+    at = summary.index(next(r for r in summary if r[:3] == ("回答方法", "件数", "割合(%)")))
+    assert [r[:3] for r in summary[at + 1 : at + 4]] == [
+        ("LINE", 6, 37.5),
+        ("Web", 4, 25.0),
+        ("紙", 6, 37.5),
+    ]
+    heading = next(i for i, r in enumerate(summary) if r[0] == "クロス集計（回答方法別）")
+    web_rows = [r for r in summary[heading + 1 :] if r[1] == "Web"]
+    assert web_rows and all(r[3] == "<5" and r[5] == "<5" for r in web_rows)
+
+
+def test_cli_results_by_channel_with_a_filter_and_refusals(app, runner, mixed, tmp_path):
+    result = runner.invoke(args=["surveys", "results", mixed, "--by", "channel"])
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "回答数: 16" in out and "回答方法別: LINE 6 ・ Web 4 ・ 紙 6" in out
+    assert "クロス集計: 回答方法別" in out and "クロス集計: 年代別" not in out
+    web_line = next(line for line in out.splitlines() if line.strip().startswith("Web"))
+    assert "<5" in web_line and "4" not in web_line.replace("Web", "")
+
+    paper = runner.invoke(
+        args=["surveys", "results", mixed, "--by", "channel", "--channel", "paper"]
+    )
+    assert paper.exit_code == 0, paper.output
+    assert "絞り込み: 回答方法 紙 のみ" in paper.output and "回答数: 6" in paper.output
+    assert "回答方法別: LINE 0 ・ Web 0 ・ 紙 6" in paper.output
+    assert "平均 7.00" in paper.output
+
+    bad = runner.invoke(args=["surveys", "results", mixed, "--channel", "fax"])
+    assert bad.exit_code == 2 and "'fax' is not one of 'line', 'web', 'paper'" in bad.output
+    target = tmp_path / "x.csv"
+    bad = runner.invoke(
+        args=[
+            *("surveys", "export", mixed, "--format", "csv", "--output", str(target)),
+            *("--channel", "LINE"),
+        ]
+    )
+    assert bad.exit_code == 2 and "is not one of" in bad.output and not target.exists()
+
+
+def test_console_shows_channel_counts_and_filters(app, state, resident, fake_line):
+    state.clock.fixed = NOW
+    editor = as_role(app, "editor")
+    upload(editor, GOOD)
+    answer(onboard(resident(1)), "住みやすい", "8", None)  # through LINE chat, signed
+    with transaction(state.sessions) as s:
+        survey = store.get_survey(s, "test-2026")
+        web = {"livability": ["住みにくい"], "reasons": ["traffic"], "happiness": [2]}
+        write(s, survey, "web", 5, web, {"age_band": "40代", "district": "更科"})
+        write(s, survey, "paper", 2, PAPER_ANSWER, {"age_band": "60代"})
+    with app.extensions["machikoe"].sessions() as s:
+        channels = [c for (c,) in s.execute(select(store.SurveyResponse.channel))]
+    assert sorted(channels) == ["line"] + ["paper"] * 2 + ["web"] * 5
+
+    page = editor.get("/admin/surveys/test-2026")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and 'data-testid="responses">8<' in html
+    assert "LINE 1件 ・ Web 5件 ・ 紙 2件" in html
+    assert 'href="/admin/surveys/test-2026?channel=web#results"' in html
+    assert "すべて（8件）" in html and "Web（5件）" in html
+    assert "<h3>回答方法別</h3>" in html and "<th>紙</th>" in html
+
+    web_page = editor.get("/admin/surveys/test-2026?channel=web")
+    html = web_page.get_data(as_text=True)
+    assert web_page.status_code == 200 and 'data-testid="responses">5<' in html
+    assert "回答方法「Web」の回答 5件だけを集計しています" in html
+    assert "LINE 0件 ・ Web 5件 ・ 紙 0件" in html and "すべて（8件）" in html
+    assert 'aria-current="page">Web（5件）' in html
+    assert "chart/livability.png?channel=web" in html
+    assert "export.csv?channel=web" in html and "平均 2.0" in html
+
+    paper_page = editor.get("/admin/surveys/test-2026?channel=paper").get_data(as_text=True)
+    assert "&lt;5" in paper_page and "5人未満のため表示しません" in paper_page
+
+    assert editor.get("/admin/surveys/test-2026?channel=fax").status_code == 404
+    assert editor.get("/admin/surveys/test-2026/export.csv?channel=fax").status_code == 404
+    chart = editor.get("/admin/surveys/test-2026/chart/livability.png?channel=web")
+    assert chart.status_code == 200 and chart.data[:4] == b"\x89PNG"
+    assert editor.get("/admin/surveys/test-2026/chart/livability.png?channel=x").status_code == 404
+
+    exported = editor.get("/admin/surveys/test-2026/export.csv?channel=web")
+    rows = list(csv.reader(io.StringIO(exported.data.decode("utf-8-sig"))))
+    assert len(rows) == 6 and {r[2] for r in rows[1:]} == {"Web"}
+    assert "test-2026-web-" in exported.headers["Content-Disposition"]
+    [entry] = audit_rows(app, "survey.export")
+    assert entry.detail == {"format": "csv", "rows": 5, "channel": "web"}
+
+
+def test_representativeness_by_channel(app, editor_page, runner, state):
+    population = ROOT / "content" / "demo" / "population.yml"
+    assert runner.invoke(args=["content", "apply", str(population)]).exit_code == 0
+    page = editor_page.get("/admin/surveys/test-2026").get_data(as_text=True)
+    assert "回答者の代表性" in page and "うちWeb" in page
+    assert "回答方法別: LINE 30人・Web 6人・紙 0人" in page
+    row_20s = page.split("<td>20代</td>", 1)[1].split("</tr>", 1)[0]
+    assert ">30<" in row_20s  # all 30, of them 30 in LINE
+    row_40s = page.split("<td>40代</td>", 1)[1].split("</tr>", 1)[0]
+    assert ">6<" in row_40s
+    web = editor_page.get("/admin/surveys/test-2026?channel=web").get_data(as_text=True)
+    assert "回答方法「Web」の回答者だけを数えています" in web and "うちWeb" not in web
+    row_20s = web.split("<td>20代</td>", 1)[1].split("</tr>", 1)[0]
+    assert ">0<" in row_20s and "少ない" in row_20s
+    row_40s = web.split("<td>40代</td>", 1)[1].split("</tr>", 1)[0]
+    assert ">6<" in row_40s
+
+
+@pytest.fixture
+def editor_page(app, runner, tmp_path, state):
+    """30 LINE respondents in their 20s (大谷) and 6 web respondents in their 40s (磐梯)."""
+    state.clock.fixed = NOW
+    assert apply_survey(runner, tmp_path).exit_code == 0
+    with transaction(state.sessions) as s:
+        survey = store.get_survey(s, "test-2026")
+        for i in range(30):
+            r = Resident(line_user_id=f"U{i:032x}")
+            s.add(r)
+            s.flush()
+            profile = {"age_band": "20代", "district": "大谷", "residency": "resident"}
+            store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, profile, NOW)
+        profile = {"age_band": "40代", "district": "磐梯", "residency": "resident"}
+        write(s, survey, "web", 6, {"livability": ["住みにくい"]}, profile)
+    return as_role(app, "viewer")
+
+
+def test_digest_shows_responses_by_channel(app, runner, mixed, state):
+    state.clock.fixed = MONDAY
+    d = digest_job.compose(state, Period.before(MONDAY, JST))
+    counts = d.numbers["survey.test-2026"]
+    assert counts["by_channel"] == {
+        "line": {"week": 6, "total": 6},
+        "web": {"week": 4, "total": 4},
+        "paper": {"week": 5, "total": 6},
+    }
+    assert (counts["finished"], counts["total"]) == (15, 16)
+    [section] = [s for s in d.sections if s.key == "survey-test-2026"]
+    assert (
+        "回答方法別: LINE 今週6件（累計6件）、Web 今週4件（累計4件）、紙 今週5件（累計6件）"
+        in section.lines
+    )
+    assert "今週の回答: 15件（回答開始 6件）" in section.lines
+    text = runner.invoke(args=["digest", "send", "--dry-run"]).output
+    assert "紙 今週5件（累計6件）" in text
