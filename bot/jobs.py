@@ -5,14 +5,18 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import update
 
 from bot import inbox, outbox
 from bot.state import AppState
+from db import survey_channels
 from db.models import Conversation
 from db.session import transaction
 from handlers.engine import IDLE_AFTER
+
+DRAFTS_KEPT = timedelta(days=30)
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +70,14 @@ def expire_conversations(state: AppState) -> int:
             )
             .values(status="paused")
         ).rowcount
+
+
+@job("drafts", "interval", "delete unfinished web answers after 30 days or closing", hours=6)
+def expire_web_drafts(state: AppState) -> int:
+    """Half-made web answers are kept for resuming, but not for ever (nor past closing)."""
+    now = state.now()
+    with transaction(state.sessions) as s:
+        return survey_channels.expire_drafts(s, now - DRAFTS_KEPT, now)
 
 
 @job(

@@ -128,9 +128,15 @@ def drop_draft(session: Session, code_hash: str) -> None:
     session.execute(delete(SurveyDraft).where(SurveyDraft.code_hash == code_hash))
 
 
-def expire_drafts(session: Session, before: datetime) -> int:
-    """Delete drafts untouched since `before`; how many went."""
-    return session.execute(delete(SurveyDraft).where(SurveyDraft.updated_at < before)).rowcount
+def expire_drafts(session: Session, before: datetime, now: datetime | None = None) -> int:
+    """Delete drafts untouched since `before`, and those of surveys closed by `now`."""
+    from db.surveys import Survey
+
+    stale = SurveyDraft.updated_at < before
+    if now is not None:
+        closed = select(Survey.id).where(Survey.closes_at <= now)
+        stale = stale | SurveyDraft.survey_id.in_(closed)
+    return session.execute(delete(SurveyDraft).where(stale)).rowcount
 
 
 # --- paper sheets ---------------------------------------------------------------------------

@@ -756,9 +756,25 @@ def write_responses(session: Session, survey: Survey, items: list[dict]) -> int:
                         "number": int(value) if kinds[question_id] == "scale" else None,
                     }
                 )
-    connection = session.connection()  # Core executemany: one statement per table
-    if responses:
-        connection.execute(insert(SurveyResponse.__table__), responses)
-    if rows:
-        connection.execute(insert(SurveyAnswer.__table__), rows)
+    connection = session.connection()  # one executemany per table
+    for table, data in ((SurveyResponse.__table__, responses), (SurveyAnswer.__table__, rows)):
+        if not data:
+            continue
+        if connection.dialect.name == "sqlite":
+            _sqlite_executemany(connection, table, data)
+        else:  # psycopg2: Core batches the rows into multi-row INSERTs (insertmanyvalues)
+            connection.execute(insert(table), data)
     return len(responses)
+
+
+def _sqlite_executemany(connection, table, data: list[dict]) -> None:
+    """The driver's executemany with each value through its column's own bind processor
+    (what Core would do, without Core's per-row bookkeeping, a third of the time)."""
+    dialect = connection.dialect
+    names = list(data[0])
+    procs = [table.c[n].type.dialect_impl(dialect).bind_processor(dialect) for n in names]
+    sql = f"INSERT INTO {table.name} ({', '.join(names)}) VALUES ({', '.join('?' * len(names))})"
+    pairs = list(zip(names, procs, strict=True))
+    connection.exec_driver_sql(
+        sql, [tuple(p(row[n]) if p else row[n] for n, p in pairs) for row in data]
+    )

@@ -31,7 +31,7 @@ from db import survey_channels as channels
 from db import surveys as store
 from handlers import invitations
 from handlers import survey_rules as rules
-from handlers.town import load_town
+from handlers.town import Town, load_town
 from messages.paper import say
 
 FIELDS = {
@@ -69,8 +69,7 @@ class Ctx:
 
     survey: store.Survey
     titles: dict[str, str]
-    age_bands: tuple[str, ...]
-    districts: tuple[str, ...]
+    town: Town
     now: datetime
     tz: ZoneInfo
     memo: dict = field(default_factory=dict)  # (question, cells) → parsed, for choices only
@@ -85,7 +84,7 @@ def context(session: Session, survey: store.Survey, now: datetime, tz: ZoneInfo)
     """The checking context for a survey at this moment."""
     town = load_town(session)
     titles = {q["id"]: f"Q{n} {q['text']['ja']}" for n, q in enumerate(survey.questions, 1)}
-    return Ctx(survey, titles, town.age_bands, town.districts, now, tz)
+    return Ctx(survey, titles, town, now, tz)
 
 
 @dataclass
@@ -134,11 +133,6 @@ def _day(value: object) -> date | None:
         return date(*map(int, found.groups()))
     except ValueError:
         return None
-
-
-def _pick(value: str, choices: tuple[str, ...]) -> str | None:
-    typed = rules.norm(value)
-    return next((c for c in choices if rules.norm(c) == typed), None)
 
 
 def _answer(q: dict, value: object, memo: dict | None = None) -> tuple[list | None, str | None]:
@@ -234,19 +228,28 @@ def check_sheet(ctx: Ctx, raw: dict[str, object]) -> tuple[Sheet | None, dict[st
     return Sheet(sheet_no, channel, code, day, profile, kept), {}
 
 
+def _find(ctx: Ctx, kind: str, text: str) -> str | None:
+    key = ("town", kind, text)
+    if key not in ctx.memo:
+        if len(ctx.memo) >= MEMO_MAX:
+            return ctx.town.find(kind, text)
+        ctx.memo[key] = ctx.town.find(kind, text)
+    return ctx.memo[key]
+
+
 def _profile(ctx: Ctx, raw: dict[str, object], problems: dict[str, str]) -> dict:
     profile: dict[str, str] = {}
     if text := cell_text(raw.get("age_band")):
-        band = _pick(text, ctx.age_bands)
+        band = _find(ctx, "age_band", text)  # Japanese or the town file's English
         if band is None:
-            problems["age_band"] = say("age_band_bad", choices="・".join(ctx.age_bands))
+            problems["age_band"] = say("age_band_bad", choices="・".join(ctx.town.age_bands))
         else:
             profile["age_band"] = band
     if text := cell_text(raw.get("district")):
-        district = _pick(text, ctx.districts)
+        district = _find(ctx, "district", text)
         if district is None:
-            key = "district_bad" if ctx.districts else "district_none"
-            problems["district"] = say(key, value=text, choices="・".join(ctx.districts))
+            key = "district_bad" if ctx.town.districts else "district_none"
+            problems["district"] = say(key, value=text, choices="・".join(ctx.town.districts))
         else:
             profile["district"] = district
     if text := cell_text(raw.get("residency")):

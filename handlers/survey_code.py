@@ -117,4 +117,12 @@ def typed_code(ctx: Ctx, text: str) -> Outcome:
         or (invitations.normalize(text) is None and engine.wants(ctx, conv, inp, is_keyword=False))
     ):  # the code prompt, or an answer in another conversation that merely looks like one
         return Outcome().add(*engine.handle(ctx, conv, inp))
+    if invitations.normalize(text) is None and not _code_like(text):
+        # an ordinary word of eight letters ("workshop"): not a mistyped code
+        return Outcome().add(common.with_menu(ctx.lang, t(ctx.lang, "fallback.unknown")))
     return Outcome().add(*try_code(ctx, text)[0])
+
+
+def _code_like(text: str) -> bool:
+    """A digit or a hyphen: what sets a mistyped code apart from a word."""
+    return any(ch.isdigit() or ch in "-‐－ー" for ch in text)

@@ -67,33 +67,35 @@ def header(survey: store.Survey) -> list[str]:
 
 def rows(session: Session, survey: store.Survey, channel: str | None = None) -> Iterator[list]:
     """One list of cells per response (of one channel if given), streamed."""
-    questions = survey.questions
-    labels = {
-        q["id"]: {c["value"]: c["label"]["ja"] for c in q.get("choices", [])} for q in questions
-    }
+    named = not survey.anonymous
+    plan = [
+        (q["id"], q["type"], {c["value"]: c["label"]["ja"] for c in q.get("choices", [])})
+        for q in survey.questions
+    ]
     for n, (response, answers) in enumerate(store.export_rows(session, survey.id, channel), 1):
+        residency = response["residency"] or ""
         cells: list = [
             n,
             response["submitted_on"].isoformat(),
             CHANNEL_NAMES.get(response["channel"], response["channel"]),
         ]
-        if not survey.anonymous:
+        if named:
             cells.append(response["resident_id"])
         cells += [
             response["age_band"] or "",
             response["district"] or "",
-            RESIDENCY_JA.get(response["residency"] or "", response["residency"] or ""),
+            RESIDENCY_JA.get(residency, residency),
         ]
-        for q in questions:
-            values = answers.get(q["id"]) or []
+        for qid, kind, labels in plan:
+            values = answers.get(qid)
             if not values:
                 cells.append("")
-            elif q["type"] == "scale":
+            elif kind == "scale":
                 cells.append(int(values[0]))
-            elif q["type"] == "text":
+            elif kind == "text":
                 cells.append(values[0])
             else:
-                cells.append(JOIN.join(labels[q["id"]].get(v, v) for v in values))
+                cells.append(JOIN.join(labels.get(v, v) for v in values))
         yield [neutralise(c) for c in cells]
 
 

@@ -33,6 +33,16 @@ def test_create_sign_up_check_in_export(app, state, resident):
     editor = as_role(app, "editor")
     bad = editor.post("/admin/events/save", {**FORM, "ends_at": "", "capacity_onsite": "many"})
     assert bad.status_code == 400 and "保存できませんでした" in bad.get_data(as_text=True)
+    # in the form's own words, saying what to do
+    assert "終了を入力してください。" in bad.get_data(as_text=True)
+    assert "会場の定員は数字で入力してください。" in bad.get_data(as_text=True)
+    assert "capacity.onsite" not in bad.get_data(as_text=True)
+    late = editor.post("/admin/events/save", {**FORM, "ends_at": "2026-12-12T17:00"})
+    assert "終了は開始より後の日時にしてください。" in late.get_data(as_text=True)
+    online = editor.post("/admin/events/save", {**FORM, "format": "online"})
+    page = online.get_data(as_text=True)
+    assert "オンラインの定員を入力してください（例: 30）。" in page
+    assert "オンライン参加の URL を入力してください。" in page
     saved = editor.post("/admin/events/save", FORM)
     assert saved.status_code == 302 and saved.headers["Location"].endswith("/admin/events/ws-x")
     with app.extensions["machikoe"].sessions() as s:

@@ -39,7 +39,7 @@ GOOD = [
         7,
         "バスを増やして",
     ],
-    ["2", "", "LINE", "20代", "大谷", "", "住みやすい", "", "10", ""],
+    ["2", "", "LINE", "20代", "Otani", "", "住みやすい", "", "10", ""],
     ["3", "2026/11/21", "紙", "", "", "", "どちらかといえば住みやすい", "", "", "'=1+1"],
 ]
 
@@ -144,7 +144,7 @@ def test_rows_go_in_with_their_channel_day_and_profile(app, runner, survey, tmp_
         texts = sorted(store.text_answers(s, survey, "wishes"))
     assert rows == {
         ("paper", "2026-11-20", "30代", "七ツ森", "resident"),
-        ("line", "2026-11-28", "20代", "大谷", None),  # no 回答日: today in JST
+        ("line", "2026-11-28", "20代", "大谷", None),  # today in JST; English district
         ("paper", "2026-11-21", None, None, None),
     }
     assert texts == ["=1+1", "バスを増やして"]  # the export's formula guard is undone

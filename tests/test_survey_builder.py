@@ -372,3 +372,17 @@ def test_hostile_text_is_escaped_everywhere_staff_see_it(app, editor):
     refused = post(editor, form(id="xss-2", title=XSS, questions=[dict(evil[0], type=XSS)]))
     body = refused.get_data(as_text=True)
     assert refused.status_code == 400 and XSS not in body
+
+
+def test_content_apply_keeps_file_line_field_and_adds_the_plain_sentence(runner, tmp_path):
+    broken = GOOD.replace("type: scale", "type: slider")
+    result = apply_survey(runner, tmp_path, broken, name="町民アンケート.yml")
+    assert result.exit_code == 1
+    lines = result.output.splitlines()
+    where = next(i for i, line in enumerate(lines) if "questions.2.type" in line)
+    assert lines[where].startswith(str(tmp_path / "町民アンケート.yml") + ":23: questions.2.type:")
+    assert lines[where + 1] == (
+        "    → 23行目: 3問目「いま、どのくらい幸せですか」: 種類「slider」は使えません。"
+        "単一選択・複数選択・段階評価・自由記述から選んでください。"
+    )
+    assert "nothing applied: 1 problem(s)" in result.output

@@ -5,12 +5,15 @@ it in LINE through the signed webhook.
 
 from __future__ import annotations
 
+import os
+import shutil
+
 import pytest
 
 from db.surveys import SurveyResponse
 from tests.survey_helpers import NOW, onboard
 from tests.test_console import PASSWORD, make_staff
-from tests.test_console_browser import browser, live, shot  # noqa: F401 (fixtures)
+from tests.test_console_browser import DOCS_IMG, browser, live, shot  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -21,6 +24,23 @@ def sign_in(page, live_url: str, email: str) -> None:
     page.fill("input[name=password]", PASSWORD)
     page.click("button[type=submit]")
     page.wait_for_url(f"{live_url}/admin/")
+
+
+def part_shot(locator, artifacts, name: str, clip_height: int | None = None) -> None:
+    """A picture of one part of the page; with MACHIKOE_UPDATE_DOC_IMAGES also for docs/."""
+    path = artifacts / f"{name}.png"
+    locator.scroll_into_view_if_needed()
+    box = locator.bounding_box()
+    if clip_height and box and box["height"] > clip_height:
+        page = locator.page
+        page.evaluate("y => window.scrollTo(0, y)", box["y"])
+        locator.page.screenshot(
+            path=str(path), clip={**box, "y": 0, "height": clip_height}, full_page=False
+        )
+    else:
+        locator.screenshot(path=str(path))
+    if os.environ.get("MACHIKOE_UPDATE_DOC_IMAGES"):
+        shutil.copy(path, DOCS_IMG / f"{name}.png")
 
 
 def question(page, n: int):
@@ -94,10 +114,11 @@ def test_an_officer_builds_previews_and_opens_a_survey(
     alert = page.inner_text("#problems")
     assert "3問目「いま、どのくらい幸せですか」: 最大は最小より大きくしてください。" in alert
     assert page.evaluate("() => document.activeElement.id") == "problems"
-    shot(page, artifacts, "survey-builder-error", docs=True)
+    part_shot(page.locator("main"), artifacts, "survey-builder-error", clip_height=700)
     question(page, 3).locator("input[name='q2.min']").fill("0")
     question(page, 3).locator("input[name='q2.max']").fill("10")
-    shot(page, artifacts, "survey-builder", docs=True)
+    part_shot(question(page, 2), artifacts, "survey-builder-condition")
+    shot(page, artifacts, "survey-builder")
 
     # save and look at it as a resident's phone shows it
     page.locator("button[value=save-preview]").focus()  # by keyboard

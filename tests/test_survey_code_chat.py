@@ -231,3 +231,11 @@ def test_english_residents_type_answer_code(app, resident, codes):
     assert {"Pause", "Menu"} <= set(r.buttons(got))
     got = r.say("ZZZZ-ZZZZ")
     assert "does not look right" in r.texts(got)
+
+
+def test_an_eight_letter_word_is_not_taken_for_a_code(app, resident, codes):
+    r = onboard(resident(1))
+    text = r.texts(r.say("workshop"))
+    assert "うまく受け取れませんでした" in text and "コード" not in text
+    mistyped = codes[0][:-1] + ("2" if codes[0][-1] != "2" else "3")
+    assert "コード" in r.texts(r.say(mistyped))  # a digit or hyphen: a mistyped code

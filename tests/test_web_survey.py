@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import logging
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import inspect, select
@@ -474,3 +474,17 @@ def test_the_page_is_plain_html_for_any_browser(app, codes):
     assert "X-Frame-Options" not in got.headers and got.headers["Cache-Control"] == "no-store"
     css = Phone(app).get("/s/_static/web_survey.css")
     assert css.status_code == 200 and b"@import" not in css.data and b"url(" not in css.data
+
+
+def test_unfinished_web_answers_are_deleted_after_30_days_or_at_closing(app, codes, state, runner):
+    through_eligibility(Phone(app), codes[0])
+    state.clock.fixed = NOW + timedelta(days=29)
+    through_eligibility(Phone(app), codes[1])
+    assert runner.invoke(args=["jobs", "run", "drafts"]).output.strip() == "drafts: 0"
+    assert len(drafts(app)) == 2
+    state.clock.fixed = NOW + timedelta(days=31)  # the first is a month old; the second is not
+    assert runner.invoke(args=["jobs", "run", "drafts"]).output.strip() == "drafts: 1"
+    assert len(drafts(app)) == 1
+    state.clock.fixed = datetime(2027, 1, 1, tzinfo=UTC)  # after the survey closed
+    assert runner.invoke(args=["jobs", "run", "drafts"]).output.strip() == "drafts: 1"
+    assert drafts(app) == [] and not used(app, codes[0]) and not used(app, codes[1])
