@@ -146,6 +146,9 @@ def child(url: str, mode: str, path: Path) -> dict:
 
 def _empty(sessions) -> None:
     with transaction(sessions) as s:
+        if s.bind.dialect.name == "postgresql":  # a DELETE's cascade checks run row by row
+            s.execute(text("TRUNCATE survey_answers, survey_responses, survey_paper_sheets"))
+            return
         s.execute(text("DELETE FROM survey_answers WHERE survey_id = :s"), {"s": SURVEY_ID})
         s.execute(text("DELETE FROM survey_responses WHERE survey_id = :s"), {"s": SURVEY_ID})
         s.execute(text("DELETE FROM survey_paper_sheets WHERE survey_id = :s"), {"s": SURVEY_ID})

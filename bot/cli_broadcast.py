@@ -67,6 +67,8 @@ def _print_dry_run(d: broadcast.DryRun) -> None:
         )
     if d.warning:
         click.secho(f"WARNING: {d.warning}", fg="yellow", err=True)
+    if d.translation_warning:  # staff words, as the console shows them
+        click.secho(f"WARNING: {d.translation_warning}", fg="yellow", err=True)
 
 
 def _foreground(broadcast_id: int) -> broadcast.SendReport:
@@ -106,6 +108,12 @@ def _report(report: broadcast.SendReport) -> None:
 
 @broadcast_cli.command("send")
 @click.option("--text", required=True, help="The announcement (long text is split).")
+@click.option("--text-en", default=None, help="What English residents receive instead.")
+@click.option(
+    "--action",
+    default=None,
+    help="A button under it: event:ID (申し込む), survey:ID (回答する) or url:URL.",
+)
 @click.option("--segment", default="", help="e.g. 'district=七ツ森,磐梯 age=20代,30代'.")
 @click.option("--topic", default=None, help="Its topic: residents who stopped it are skipped.")
 @click.option("--image", "image_url", default=None, help="An https image URL.")
@@ -120,6 +128,8 @@ def _report(report: broadcast.SendReport) -> None:
 @click.option("--actor", default=None, help="Who sends (audit log); default cli:$USER.")
 def send_cmd(
     text: str,
+    text_en: str | None,
+    action: str | None,
     segment: str,
     topic: str | None,
     image_url: str | None,
@@ -135,11 +145,18 @@ def send_cmd(
     state = _state()
     at = _parse_at(at_text)
     options = dict(
-        topic=topic, urgent=urgent, image_url=image_url, link_url=link_url, link_label=link_label
+        topic=topic,
+        urgent=urgent,
+        image_url=image_url,
+        link_url=link_url,
+        link_label=link_label,
+        text_en=text_en,
+        action=action,
+        tz=state.settings.tz,
     )
     try:
         with state.sessions() as s:
-            d = broadcast.dry_run(s, state.gateway, text, segment, **options)
+            d = broadcast.dry_run(s, state.gateway, text, segment, now=state.now(), **options)
         _print_dry_run(d)
         if dry_run:
             click.echo("dry run: nothing was sent")

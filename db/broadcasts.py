@@ -22,9 +22,11 @@ class Broadcast(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     created_by: Mapped[str] = mapped_column(String(254))
     text: Mapped[str] = mapped_column(Text)
+    text_en: Mapped[str | None] = mapped_column(Text)  # what English residents receive
     image_url: Mapped[str | None] = mapped_column(String(2000))
     link_url: Mapped[str | None] = mapped_column(String(1000))
     link_label: Mapped[str | None] = mapped_column(String(40))
+    action: Mapped[str | None] = mapped_column(String(1100))  # event:ID | survey:ID | url:URL
     segment: Mapped[str] = mapped_column(String(1000), default="")
     topic: Mapped[str | None] = mapped_column(String(64))
     urgent: Mapped[bool] = mapped_column(default=False)

@@ -380,14 +380,62 @@ class JoinResult:
     seats_other: dict[str, int] = field(default_factory=dict)
 
 
-def _new_code(session: Session, event_id: str) -> str:
-    taken = set(session.scalars(select(Signup.attendance_code).where(Signup.event_id == event_id)))
+def _fresh_code(taken: set[str]) -> str:
     for _ in range(1000):
         code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
         if code not in taken:
             return code
     digits = CODE_DIGITS + 2  # a very full event: longer codes
     return "".join(secrets.choice("0123456789") for _ in range(digits))
+
+
+def _taken_by_others(session: Session, event_ids: list[str], resident_id: int) -> set[str]:
+    return set(
+        session.scalars(
+            select(Signup.attendance_code).where(
+                Signup.event_id.in_(event_ids), Signup.resident_id != resident_id
+            )
+        )
+    )
+
+
+def _new_code(session: Session, event_id: str) -> str:
+    taken = set(session.scalars(select(Signup.attendance_code).where(Signup.event_id == event_id)))
+    return _fresh_code(taken)
+
+
+def series_code(session: Session, event_ids: list[str], resident_id: int) -> str:
+    """One attendance code for the resident across these events (call with them all locked).
+
+    The resident's own code from one of them (active sign-ups first) when no one else holds
+    it in any of them; otherwise a new code free in all of them.
+    """
+    taken = _taken_by_others(session, event_ids, resident_id)
+    mine = session.scalars(
+        select(Signup.attendance_code)
+        .where(Signup.event_id.in_(event_ids), Signup.resident_id == resident_id)
+        .order_by(Signup.status.not_in(ACTIVE), Signup.created_at, Signup.id)
+    )
+    for code in mine:
+        if code not in taken:
+            return code
+    return _fresh_code(taken)
+
+
+def series_codes_of(session: Session, series: str, resident_id: int) -> list[str]:
+    """The codes of the resident's active sign-ups in a series, oldest first."""
+    return list(
+        session.scalars(
+            select(Signup.attendance_code)
+            .join(Event, Event.id == Signup.event_id)
+            .where(
+                Event.series == series,
+                Signup.resident_id == resident_id,
+                Signup.status.in_(ACTIVE),
+            )
+            .order_by(Signup.created_at, Signup.id)
+        )
+    )
 
 
 def _next_seq(session: Session, event_id: str) -> int:
@@ -403,8 +451,13 @@ def join(
     now: datetime,
     *,
     waitlist: bool = False,
+    prefer: tuple[str, ...] | list[str] = (),
 ) -> JoinResult:
-    """Take a seat in a mode, or (with waitlist=True) a place on its waitlist when full."""
+    """Take a seat in a mode, or (with waitlist=True) a place on its waitlist when full.
+
+    `prefer`: attendance codes to use, first one no one else holds for this event (a series
+    keeps one code); otherwise the row keeps its code, or a new row gets a new one.
+    """
     event = lock_event(session, event_id)
     if event is None:
         return JoinResult("unknown")
@@ -425,13 +478,17 @@ def join(
         return JoinResult("full", event, seats_other=others)
     seat = left[mode] > 0
     seq = None if seat else _next_seq(session, event_id)
+    taken = _taken_by_others(session, [event_id], resident_id) if prefer else set()
+    code = next((c for c in prefer if c not in taken), None)
     if row is None:
         row = Signup(
             event_id=event_id,
             resident_id=resident_id,
-            attendance_code=_new_code(session, event_id),
+            attendance_code=code or _new_code(session, event_id),
         )
         session.add(row)
+    elif code:
+        row.attendance_code = code
     row.mode = mode
     row.created_at = row.updated_at = now
     row.cancelled_at = None
@@ -442,6 +499,11 @@ def join(
     if seat:
         return JoinResult("confirmed", event, row)
     return JoinResult("waitlisted", event, row, waitlist_position(session, row))
+
+
+def mark_reminded(signup: Signup, now: datetime) -> None:
+    """Record that the resident has been given the practical details (no reminder follows)."""
+    signup.reminded_at = now
 
 
 @dataclass

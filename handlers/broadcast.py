@@ -24,8 +24,9 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     and_,
@@ -43,12 +44,23 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from db.base import utcnow
 from db.broadcasts import STOP_ALL, Broadcast, BroadcastBatch, BroadcastDelivery, NotifyOptOut
+from db.events import get_event
 from db.models import AuditLog, Resident
 from db.outbox import retry_key
-from handlers import segments
+from db.surveys import get_survey
+from handlers import segments, translations
 from handlers.town import Town, load_town
-from messages.broadcast import AnnouncementError, announcement
+from messages.broadcast import (
+    ACTION_KINDS,
+    LINK_LABEL_MAX,
+    ActionCard,
+    AnnouncementError,
+    announcement,
+    check_https,
+)
 from messages.catalog import LANGUAGES
+from messages.rsvp import local, moment
+from messages.rsvp import when as event_when
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +85,7 @@ class State(Protocol):
 
     sessions: sessionmaker[Session]
     gateway: Any
+    settings: Any
 
     def now(self) -> datetime: ...
 
@@ -91,15 +104,20 @@ class Draft:
     image_url: str | None = None
     link_url: str | None = None
     link_label: str | None = None
+    text_en: str | None = None
+    action: str | None = None  # event:ID | survey:ID | url:URL
+    card: ActionCard | None = None  # the action resolved (titles, dates); not stored
 
     def messages(self, lang: str) -> list[dict]:
         """The message objects for residents using this language."""
+        url_action = self.card is not None and self.card.kind == "url"
         return announcement(
-            self.text,
+            self.text_en if lang == "en" and self.text_en else self.text,
             lang,
             image_url=self.image_url,
             link_url=self.link_url,
-            link_label=self.link_label,
+            link_label=None if url_action else self.link_label,
+            card=self.card,
         )
 
     @property
@@ -110,8 +128,66 @@ class Draft:
     @property
     def digest(self) -> str:
         """A hash of the content and audience (to notice the same send made twice)."""
-        raw = json.dumps(asdict(self), ensure_ascii=False, sort_keys=True)
+        fields = {k: v for k, v in asdict(self).items() if k != "card"}
+        raw = json.dumps(fields, ensure_ascii=False, sort_keys=True)
         return hashlib.sha256(raw.encode()).hexdigest()
+
+
+TOWN_TZ = ZoneInfo("Asia/Tokyo")
+
+
+def resolve_action(
+    session: Session,
+    action: str | None,
+    *,
+    tz: tzinfo = TOWN_TZ,
+    now: datetime | None = None,
+    link_label: str | None = None,
+) -> ActionCard | None:
+    """`event:ID`, `survey:ID` or `url:URL` as the button residents get; raises BroadcastError.
+
+    With `now`, an event whose sign-up has closed or a survey that has closed is refused
+    (without it, as when sending, what exists is offered and the button says the rest).
+    """
+    action = (action or "").strip()
+    if not action:
+        return None
+    kind, _, value = action.partition(":")
+    kind, value = kind.strip().lower(), value.strip()
+    if kind not in ACTION_KINDS or not value:
+        raise BroadcastError(f"--action must be event:ID, survey:ID or url:URL (got {action!r})")
+    if kind == "url":
+        try:
+            check_https(value, "--action url:")
+        except AnnouncementError as exc:
+            raise BroadcastError(str(exc)) from None
+        label = (link_label or "").strip() or None
+        if label is not None and len(label) > LINK_LABEL_MAX:
+            raise BroadcastError(f"--link-label must be 1 to {LINK_LABEL_MAX} characters")
+        return ActionCard("url", value, label=label)
+    if kind == "event":
+        event = get_event(session, value)
+        if event is None:
+            raise BroadcastError(f"--action: there is no event {value!r}")
+        if now is not None and not event.open_at(now):
+            raise BroadcastError(f"--action: sign-up for event {value!r} has closed")
+        return ActionCard(
+            "event",
+            event.id,
+            title={lang: local(lang, event.title) for lang in LANGUAGES},
+            when={lang: event_when(lang, event.starts_at, event.ends_at, tz) for lang in LANGUAGES},
+        )
+    survey = get_survey(session, value)
+    if survey is None:
+        raise BroadcastError(f"--action: there is no survey {value!r}")
+    if now is not None and survey.closes_at <= now:
+        raise BroadcastError(f"--action: survey {value!r} has closed")
+    return ActionCard(
+        "survey",
+        survey.id,
+        title={lang: local(lang, survey.definition["title"]) for lang in LANGUAGES},
+        when={lang: moment(lang, survey.closes_at, tz) for lang in LANGUAGES},
+    )
 
 
 def prepare(
@@ -125,8 +201,12 @@ def prepare(
     image_url: str | None = None,
     link_url: str | None = None,
     link_label: str | None = None,
+    text_en: str | None = None,
+    action: str | None = None,
+    tz: tzinfo = TOWN_TZ,
+    now: datetime | None = None,
 ) -> Draft:
-    """Check everything (segment, topic, message limits); raises BroadcastError."""
+    """Check everything (segment, topic, action, message limits); raises BroadcastError."""
     segment = " ".join((segment or "").split())
     try:
         segments.conditions(session, town, segment)
@@ -137,6 +217,10 @@ def prepare(
         if topic not in town.topics:
             valid = ", ".join(town.topics) or "(no topics in the town file)"
             raise BroadcastError(f"topic {topic!r} is not known; valid topics: {valid}")
+    action = (action or "").strip() or None
+    card = resolve_action(session, action, tz=tz, now=now, link_label=link_label)
+    if card is not None and card.kind == "url" and link_url:
+        raise BroadcastError("give the link either as --link or as --action url:, not both")
     draft = Draft(
         text=(text or "").strip(),
         segment=segment,
@@ -145,6 +229,9 @@ def prepare(
         image_url=image_url or None,
         link_url=link_url or None,
         link_label=(link_label or "").strip() or None,
+        text_en=(text_en or "").strip() or None,
+        action=action,
+        card=card,
     )
     try:
         _ = draft.size
@@ -153,9 +240,49 @@ def prepare(
     return draft
 
 
-def draft_of(b: Broadcast) -> Draft:
-    """The draft a stored broadcast was made from."""
-    return Draft(b.text, b.segment, b.topic, b.urgent, b.image_url, b.link_url, b.link_label)
+def draft_of(b: Broadcast, session: Session | None = None, tz: tzinfo = TOWN_TZ) -> Draft:
+    """The draft a stored broadcast was made from (its action resolved when a session is
+    given; an event or survey deleted since is left out rather than stopping the send)."""
+    card = None
+    if session is not None and b.action:
+        try:
+            card = resolve_action(session, b.action, tz=tz, link_label=b.link_label)
+        except BroadcastError as exc:
+            log.warning("broadcast %s: action left out: %s", b.id, exc)
+    return Draft(
+        b.text,
+        b.segment,
+        b.topic,
+        b.urgent,
+        b.image_url,
+        b.link_url,
+        b.link_label,
+        b.text_en,
+        b.action,
+        card,
+    )
+
+
+def missing_english(session: Session, draft: Draft, town: Town) -> list[str]:
+    """What English recipients of this draft would read in Japanese (staff words), or
+    nothing when none of its recipients reads English."""
+    where = segments.recipients_where(session, town, draft.segment, draft.topic, draft.urgent)
+    english = session.scalar(
+        select(func.count()).select_from(Resident).where(where, Resident.language == "en")
+    )
+    if not english:
+        return []
+    out = [] if draft.text_en else [translations.say("announcement_text")]
+    card = draft.card
+    if card is not None and card.kind == "event":
+        event = get_event(session, card.value)
+        data = {"kind": "event", "title": event.title, "venue": event.venue}
+        out += [translations.say("event_item", item=x) for x in translations.missing_english(data)]
+    if card is not None and card.kind == "survey":
+        survey = get_survey(session, card.value)
+        if translations.missing_english({"kind": "survey", "title": survey.definition["title"]}):
+            out.append(translations.say("survey_title"))
+    return out
 
 
 # --- dry run ---------------------------------------------------------------------------
@@ -177,6 +304,12 @@ class DryRun:
     warning: str | None = None
     segment: str = ""
     topic: str | None = None
+    english_missing: list[str] = field(default_factory=list)  # what lacks a translation
+
+    @property
+    def translation_warning(self) -> str | None:
+        """「英語の訳がありません: 本文、…」 when English recipients would read Japanese."""
+        return translations.sentence(self.english_missing) if self.english_missing else None
 
     def as_dict(self) -> dict:
         """For JSON (console)."""
@@ -194,6 +327,10 @@ def dry_run(
     image_url: str | None = None,
     link_url: str | None = None,
     link_label: str | None = None,
+    text_en: str | None = None,
+    action: str | None = None,
+    tz: tzinfo = TOWN_TZ,
+    now: datetime | None = None,
     town: Town | None = None,
 ) -> DryRun:
     """Count recipients now and compare the cost with LINE's quota. Sends nothing."""
@@ -208,10 +345,15 @@ def dry_run(
         image_url=image_url,
         link_url=link_url,
         link_label=link_label,
+        text_en=text_en,
+        action=action,
+        tz=tz,
+        now=now,
     )
     n = segments.count(session, town, draft.segment, draft.topic, draft.urgent)
     size = draft.size
     result = DryRun(n, size, n * size, n, segment=draft.segment, topic=draft.topic)
+    result.english_missing = missing_english(session, draft, town)
     try:
         qtype, limit, used = gateway.quota()
     except Exception as exc:  # the dry run still answers; the quota is shown as unknown
@@ -268,6 +410,9 @@ def create_broadcast(
     image_url: str | None = None,
     link_url: str | None = None,
     link_label: str | None = None,
+    text_en: str | None = None,
+    action: str | None = None,
+    tz: tzinfo = TOWN_TZ,
     at: datetime | None = None,
     allow_repeat: bool = False,
     town: Town | None = None,
@@ -284,6 +429,10 @@ def create_broadcast(
         image_url=image_url,
         link_url=link_url,
         link_label=link_label,
+        text_en=text_en,
+        action=action,
+        tz=tz,
+        now=now,
     )
     if at is not None and at.tzinfo is None:
         raise BroadcastError("the time must carry an offset, e.g. 2026-11-08T09:00+09:00")
@@ -298,6 +447,8 @@ def create_broadcast(
         created_at=now,
         created_by=actor,
         text=draft.text,
+        text_en=draft.text_en,
+        action=draft.action,
         image_url=draft.image_url,
         link_url=draft.link_url,
         link_label=draft.link_label,
@@ -318,6 +469,8 @@ def create_broadcast(
         b,
         now,
         text=draft.text[:200],
+        english=draft.text_en is not None,
+        button=draft.action,
         segment=draft.segment,
         topic=draft.topic,
         urgent=draft.urgent,
@@ -772,7 +925,7 @@ def send(
         b = s.get(Broadcast, broadcast_id)
         if b is None:
             raise BroadcastError(f"no broadcast {broadcast_id}")
-        draft = draft_of(b)
+        draft = draft_of(b, s, state.settings.tz)
     draft_messages = {lang: draft.messages(lang) for lang in LANGUAGES}
     ACTIVE_OWNERS.add(owner)
     try:
@@ -866,6 +1019,8 @@ def broadcast_status(session: Session, broadcast_id: int) -> dict | None:
         "topic": b.topic,
         "urgent": b.urgent,
         "text": b.text,
+        "text_en": b.text_en,
+        "action": b.action,
         "messages": b.messages,
         "recipients": b.recipients,
         "pause_reason": b.pause_reason,

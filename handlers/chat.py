@@ -6,7 +6,7 @@ import re
 import unicodedata
 from collections.abc import Callable
 
-from handlers import engine, onboarding
+from handlers import engine, intents, onboarding
 from handlers.context import Ctx, Outcome
 from messages import common
 from messages.catalog import every, t
@@ -74,14 +74,30 @@ def on_text(ctx: Ctx, text: str) -> Outcome:
     if conv is not None and conv.status != "active":
         conv = None
     inp = engine.from_text(text)
-    handler = KEYWORDS.get(normalise(text)) or _pattern_handler(text)
+    handler = KEYWORDS.get(normalise(text)) or _intent_handler(text) or _pattern_handler(text)
     if conv is not None and engine.wants(ctx, conv, inp, is_keyword=handler is not None):
         return out.add(*engine.handle(ctx, conv, inp))
     if handler is not None:
         result = handler(ctx, text)
         result.replies[:0] = out.replies
         return result
-    return out.add(common.with_menu(ctx.lang, t(ctx.lang, "fallback.unknown")))
+    result = not_understood(ctx, text)
+    result.replies[:0] = out.replies
+    return result
+
+
+def not_understood(ctx: Ctx, text: str) -> Outcome:
+    """Typed words that are no keyword: offer to send them as an opinion, with the menu.
+
+    The words wait in the opinion conversation's data (never in a button, never in a log)
+    until the resident sends them, declines, or starts afresh.
+    """
+    return Outcome().add(*engine.start(ctx, "opinion", {"offered": text}))
+
+
+def _intent_handler(text: str) -> KeywordHandler | None:
+    key = intents.menu_entry(text)
+    return KEYWORDS.get(normalise(t("ja", key))) if key else None
 
 
 def on_postback(ctx: Ctx, data: str, params: dict | None = None) -> Outcome:
@@ -117,7 +133,7 @@ def show_menu(ctx: Ctx, _text: str = "") -> Outcome:
 @keyword("menu.help")
 def show_help(ctx: Ctx, _text: str = "") -> Outcome:
     """What the account can do, with the menu."""
-    body = t(ctx.lang, "help.text", contact=ctx.town.contact or "-")
+    body = t(ctx.lang, "help.text", contact=ctx.town.contact_for(ctx.lang) or "-")
     return Outcome().add(common.with_menu(ctx.lang, body))
 
 

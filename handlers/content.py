@@ -459,7 +459,20 @@ TOWN_SCHEMA = {
         "age_bands": {"type": "array", "minItems": 2, "items": _town_item(20)},
         "topics": {"type": "array", "items": _town_item(18)},
         "privacy_url": URL,
-        "contact": {"type": "string", "maxLength": 200},
+        "contact": {  # `企画課 0000-00-0000` or `{ja: …, en: …}`
+            "oneOf": [
+                {"type": "string", "maxLength": 200},
+                {
+                    "type": "object",
+                    "properties": {
+                        "ja": {"type": "string", "minLength": 1, "maxLength": 200},
+                        "en": {"type": "string", "maxLength": 200},
+                    },
+                    "required": ["ja"],
+                    "additionalProperties": False,
+                },
+            ]
+        },
     },
 }
 

@@ -1,25 +1,38 @@
-"""私のデータ: what is stored about me, and deleting it after a confirmation.
+"""私のデータ: everything stored about me, with 変更 where it can be changed, and deletion.
 
-Deleting removes the resident row; every table that refers to it cascades. Anonymous
-survey answers were never linked to the resident and stay, unlinkable, in the results.
+Listed: language, consent, profile, the topics received, workshop sign-ups and waitlist
+places, opinions with their receipt numbers, surveys answered (for anonymous ones only that
+and when: the answers were never linked to the resident). Deleting first cancels upcoming
+sign-ups the ordinary way (a freed seat goes to the next person waiting, told by a push),
+then removes the resident row; every table that refers to it cascades. Anonymous survey
+answers stay, unlinkable, in the results. Diagram: docs/flows/mydata.mmd
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from enum import StrEnum
 
 from linebot.v3.messaging import Message
 from sqlalchemy import delete, func, select, update
 
+from db import events as ev
 from db.broadcasts import BroadcastDelivery
 from db.models import Conversation, Outbox, Resident, WebhookEvent
 from db.opinions import Opinion
-from handlers import chat, engine, onboarding
+from db.surveys import Survey, SurveyCompletion, SurveyResponse
+from handlers import chat, engine, rsvp
+from handlers import topics as topic_choice
 from handlers.context import Ctx, Outcome
 from handlers.engine import Flow, Input, State, Step
 from messages import common
+from messages import rsvp as rsvp_msg
 from messages.catalog import every, t
+from messages.postback import Postback
+from messages.survey import local as survey_local
+
+SHOWN = 5  # items listed per kind; the rest are counted
 
 # Other areas add a line about what they store: fn(ctx) -> text or None.
 SECTIONS: list[Callable[[Ctx], str | None]] = []
@@ -31,12 +44,98 @@ def section(fn: Callable[[Ctx], str | None]) -> Callable[[Ctx], str | None]:
     return fn
 
 
+def _listed(ctx: Ctx, items: list[str]) -> list[str]:
+    """At most SHOWN items, then how many more."""
+    more = len(items) - SHOWN
+    return items[:SHOWN] + ([t(ctx.lang, "mydata.more", n=more)] if more > 0 else [])
+
+
+def _day(ctx: Ctx, day: date) -> str:
+    weekday = t(ctx.lang, "events.weekdays").split(",")[day.weekday()]
+    return t(ctx.lang, "events.date", month=day.month, day=day.day, weekday=weekday)
+
+
+def _active_signups(ctx: Ctx) -> list[ev.Signup]:
+    """Confirmed and waitlisted sign-ups for events not started yet, soonest first."""
+    return list(
+        ctx.session.scalars(
+            select(ev.Signup)
+            .join(ev.Event, ev.Event.id == ev.Signup.event_id)
+            .where(
+                ev.Signup.resident_id == ctx.resident.id,
+                ev.Signup.status.in_(ev.ACTIVE),
+                ev.Event.starts_at > ctx.now,
+            )
+            .order_by(ev.Event.starts_at, ev.Event.id)
+        )
+    )
+
+
+@section
+def _signups(ctx: Ctx) -> str | None:
+    rows = _active_signups(ctx)
+    items = []
+    for row in rows:
+        e = row.event
+        values = dict(
+            when=rsvp_msg.moment(ctx.lang, e.starts_at, ctx.settings.tz),
+            title=rsvp_msg.local(ctx.lang, e.title),
+            mode=t(ctx.lang, f"events.mode.{row.mode}"),
+        )
+        if row.status == "waitlisted":
+            position = ev.waitlist_position(ctx.session, row) or "-"
+            items.append(t(ctx.lang, "mydata.signup.waitlisted", position=position, **values))
+        else:
+            items.append(t(ctx.lang, "mydata.signup.confirmed", code=row.attendance_code, **values))
+    total = ctx.session.scalar(
+        select(func.count()).select_from(ev.Signup).where(ev.Signup.resident_id == ctx.resident.id)
+    )
+    lines = [t(ctx.lang, "mydata.signups", n=len(rows)), *_listed(ctx, items)] if rows else []
+    if total > len(rows):
+        lines.append(t(ctx.lang, "mydata.signups_past", n=total - len(rows)))
+    return "\n".join(lines) or None
+
+
 @section
 def _opinions(ctx: Ctx) -> str | None:
-    n = ctx.session.scalar(
-        select(func.count()).select_from(Opinion).where(Opinion.resident_id == ctx.resident.id)
+    rows = list(
+        ctx.session.scalars(
+            select(Opinion)
+            .where(Opinion.resident_id == ctx.resident.id)
+            .order_by(Opinion.created_at.desc(), Opinion.id.desc())
+        )
     )
-    return t(ctx.lang, "mydata.opinions", n=n) if n else None
+    if not rows:
+        return None
+    items = []
+    for o in rows:
+        day = rsvp_msg.date_label(ctx.lang, o.created_at, ctx.settings.tz)
+        if o.receipt_no:
+            items.append(t(ctx.lang, "mydata.opinion.item", date=day, receipt=o.receipt_no))
+        else:
+            items.append(t(ctx.lang, "mydata.opinion.item_plain", date=day))
+    return "\n".join([t(ctx.lang, "mydata.opinions", n=len(rows)), *_listed(ctx, items)])
+
+
+@section
+def _surveys(ctx: Ctx) -> str | None:
+    rows = ctx.session.execute(
+        select(SurveyCompletion, Survey)
+        .join(Survey, Survey.id == SurveyCompletion.survey_id)
+        .where(SurveyCompletion.resident_id == ctx.resident.id)
+        .order_by(SurveyCompletion.started_at.desc(), Survey.id)
+    ).all()
+    done, started = [], []
+    for c, survey in rows:
+        title = survey_local(survey.definition["title"], ctx.lang)
+        if c.completed_on is None:
+            started.append(t(ctx.lang, "mydata.survey.started", title=title))
+            continue
+        key = "mydata.survey.anonymous" if survey.anonymous else "mydata.survey.named"
+        done.append(t(ctx.lang, key, title=title, date=_day(ctx, c.completed_on)))
+    if not rows:
+        return None
+    return "\n".join([t(ctx.lang, "mydata.surveys", n=len(done)), *_listed(ctx, done + started)])
 
 
 def summary(ctx: Ctx) -> str:
@@ -57,11 +156,62 @@ def summary(ctx: Ctx) -> str:
                 age=ctx.town.label("age_band", r.age_band, ctx.lang) if r.age_band else unset,
                 district=ctx.town.label("district", r.district, ctx.lang) if r.district else unset,
                 residency=residency,
-                topics=onboarding.topic_list(ctx, r.topic_names),
+                topics=topic_choice.describe(ctx),
             )
         )
+    elif ctx.town.topics:
+        lines.append(t(ctx.lang, "mydata.topics", topics=topic_choice.describe(ctx)))
     lines.extend(line for fn in SECTIONS if (line := fn(ctx)))
     lines.append(t(ctx.lang, "mydata.footer"))
+    lines.append(t(ctx.lang, "mydata.change_hint"))
+    return "\n".join(lines)
+
+
+def _changes(ctx: Ctx) -> list:
+    """The 変更 buttons: profile, topics, sign-ups (when there are any), language."""
+    if ctx.resident.consent == "agreed":
+        profile = common.button(
+            t(ctx.lang, "mydata.label.profile_edit"), Postback(action="profile_edit")
+        )
+    else:
+        profile = common.say(t(ctx.lang, "menu.profile"))
+    out = [profile, common.say(t(ctx.lang, "menu.notify"))]
+    if _active_signups(ctx):
+        out.append(common.say(t(ctx.lang, "events.keyword.mine")))
+    out.append(common.say("English" if ctx.lang == "ja" else "日本語"))
+    return out
+
+
+def deletion_warning(ctx: Ctx) -> str:
+    """What deleting removes and cancels, item by item, in plain words."""
+    rid = ctx.resident.id
+    s = ctx.session
+    signups = _active_signups(ctx)
+    confirmed = sum(row.status == "confirmed" for row in signups)
+    counts = {
+        "mydata.confirm.signups": confirmed,
+        "mydata.confirm.waitlist": len(signups) - confirmed,
+        "mydata.confirm.opinions": s.scalar(
+            select(func.count()).select_from(Opinion).where(Opinion.resident_id == rid)
+        ),
+        "mydata.confirm.named": s.scalar(
+            select(func.count())
+            .select_from(SurveyResponse)
+            .where(SurveyResponse.resident_id == rid)
+        ),
+        "mydata.confirm.started": s.scalar(
+            select(func.count())
+            .select_from(SurveyCompletion)
+            .where(SurveyCompletion.resident_id == rid, SurveyCompletion.completed_on.is_(None))
+        ),
+    }
+    agreed = ctx.resident.consent == "agreed"
+    lines = [
+        t(ctx.lang, "mydata.confirm.head"),
+        t(ctx.lang, "mydata.confirm.profile" if agreed else "mydata.confirm.settings"),
+    ]
+    lines += [t(ctx.lang, key, n=n) for key, n in counts.items() if n]
+    lines += [t(ctx.lang, "mydata.confirm.news"), t(ctx.lang, "mydata.confirm")]
     return "\n".join(lines)
 
 
@@ -81,6 +231,7 @@ def _ask_show(ctx: Ctx, conv: Conversation) -> list[Message]:
         common.text(
             summary(ctx),
             [
+                *_changes(ctx),
                 engine.button(conv, t(ctx.lang, "mydata.label.delete"), "delete"),
                 engine.button(conv, t(ctx.lang, "menu.menu"), "close"),
             ],
@@ -97,7 +248,7 @@ def _answer_show(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
 def _ask_confirm(ctx: Ctx, conv: Conversation) -> list[Message]:
     return [
         common.text(
-            t(ctx.lang, "mydata.confirm"),
+            deletion_warning(ctx),
             [
                 engine.button(conv, t(ctx.lang, "mydata.label.confirm"), "confirm"),
                 engine.button(conv, t(ctx.lang, "mydata.label.keep"), "keep"),
@@ -118,6 +269,9 @@ def forget(ctx: Ctx) -> None:
     """Delete the resident and everything that refers to them (cascades), in this transaction."""
     r = ctx.resident
     s = ctx.session
+    for signup in _active_signups(ctx):  # cancelled as by キャンセル: the next one waiting moves up
+        result = ev.cancel(s, signup.event_id, r.id, ctx.now)
+        rsvp.queue_promotions(s, result.promoted, ctx.settings.tz)  # sent by the outbox job
     # event ids stay (a redelivery must still be recognised) but lose their link and payload
     s.execute(
         update(WebhookEvent)

@@ -1,8 +1,7 @@
 """お知らせ設定: residents switch announcement topics on and off, or stop all non-urgent ones.
 
-A topic is received unless the resident stopped it (notify_optouts); STOP_ALL stops every
-announcement except urgent ones. Turning a topic on also records it as an interest
-(resident_topics, used by `topic=` segments) when the resident agreed to keep a profile.
+The same stored choice as onboarding's 分野 and プロフィール (handlers/topics.py): a topic is
+received unless stopped; STOP_ALL stops every announcement except urgent ones.
 Every change is saved at once. Diagram: docs/flows/notify.mmd
 """
 
@@ -11,11 +10,11 @@ from __future__ import annotations
 from enum import StrEnum
 
 from linebot.v3.messaging import Message
-from sqlalchemy import delete, select
 
-from db.broadcasts import STOP_ALL, NotifyOptOut
-from db.models import Conversation, ResidentTopic
+from db.broadcasts import STOP_ALL
+from db.models import Conversation
 from handlers import chat, engine, onboarding
+from handlers import topics as topic_choice
 from handlers.context import Ctx, Outcome
 from handlers.engine import Flow, Input, State, Step
 from messages import common
@@ -31,11 +30,7 @@ class S(StrEnum):
 
 def stopped(ctx: Ctx) -> set[str]:
     """Topics the resident stopped (and STOP_ALL when everything non-urgent is stopped)."""
-    return set(
-        ctx.session.scalars(
-            select(NotifyOptOut.topic).where(NotifyOptOut.resident_id == ctx.resident.id)
-        )
-    )
+    return topic_choice.stopped(ctx)
 
 
 def _status(ctx: Ctx, off: set[str]) -> str:
@@ -58,22 +53,10 @@ def _ask(ctx: Ctx, conv: Conversation) -> list[Message]:
 
 
 def _set(ctx: Ctx, topic: str, receive: bool) -> None:
-    rid = ctx.resident.id
-    ctx.session.execute(
-        delete(NotifyOptOut).where(NotifyOptOut.resident_id == rid, NotifyOptOut.topic == topic)
-    )
-    if topic != STOP_ALL:
-        ctx.session.execute(
-            delete(ResidentTopic).where(
-                ResidentTopic.resident_id == rid, ResidentTopic.topic == topic
-            )
-        )
-    if not receive:
-        ctx.session.add(NotifyOptOut(resident_id=rid, topic=topic, created_at=ctx.now))
-    elif topic != STOP_ALL and ctx.resident.consent == "agreed":
-        ctx.session.add(ResidentTopic(resident_id=rid, topic=topic))
-    ctx.session.flush()
-    ctx.session.expire(ctx.resident, ["topics"])
+    if topic == STOP_ALL:
+        topic_choice.stop_all(ctx, stop=not receive)
+    else:
+        topic_choice.switch(ctx, topic, receive)
 
 
 def _answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:

@@ -12,6 +12,7 @@ from sqlalchemy import delete, select
 
 from db.models import Conversation, Resident, ResidentTopic
 from handlers import engine
+from handlers import topics as topic_choice
 from handlers.context import Ctx, Outcome
 from handlers.engine import Flow, Input, State, Step
 from messages import common
@@ -98,6 +99,8 @@ def _answer_consent(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     if inp.action == "agree" or inp.text in every("label.agree"):
         resident.consent = "agreed"
         resident.consented_at = ctx.now
+        if topic_choice.has_chosen(ctx):  # chosen before agreeing: keep it as her interests
+            topic_choice.choose(ctx, topic_choice.receiving(ctx))
         return Step(S.AGE, [common.text(t(ctx.lang, "onboarding.agreed"))])
     if inp.action == "decline" or inp.text in every("label.decline"):
         forget_profile(ctx)
@@ -180,17 +183,20 @@ def _after(ctx: Ctx, state: S) -> Step:
     return Step(state)
 
 
-def _finish(ctx: Ctx) -> Step:
+def _finish(ctx: Ctx, extra: str = "") -> Step:
     ctx.resident.onboarded_at = ctx.now
-    return Step(None, [common.with_menu(ctx.lang, t(ctx.lang, "onboarding.done"))])
+    body = t(ctx.lang, "onboarding.done") + (f"\n{extra}" if extra else "")
+    return Step(None, [common.with_menu(ctx.lang, body)])
 
 
 # --- topics: toggles with 決定 ------------------------------------------------------
 
 
 def _chosen(conv: Conversation, ctx: Ctx) -> list[str]:
+    """The topics ticked so far: what she receives now, or none if she never chose."""
     if "topics" not in conv.data:
-        engine.update(conv, topics=ctx.resident.topic_names)
+        fresh = not topic_choice.has_chosen(ctx)
+        engine.update(conv, topics=[] if fresh else topic_choice.receiving(ctx), fresh=fresh)
     return list(conv.data["topics"])
 
 
@@ -201,7 +207,11 @@ def _ask_topics(ctx: Ctx, conv: Conversation) -> list[Message]:
         for i, (topic, label) in enumerate(ctx.town.options("topic", ctx.lang))
     ]
     done = engine.button(conv, t(ctx.lang, "label.done"), "done")
-    body = t(ctx.lang, "onboarding.ask_topics", chosen=topic_list(ctx, chosen))
+    key = "onboarding.topics_now" if conv.data.get("compact") else "onboarding.ask_topics"
+    engine.update(conv, compact=False)  # after a tap, just the choice; any other re-ask, whole
+    body = t(ctx.lang, key, chosen=topic_list(ctx, chosen))
+    if conv.data.get("fresh") and not chosen:
+        body += "\n" + t(ctx.lang, "topics.default_all")
     return question(body, toggles, [done, *engine.nav(ctx, conv, skip=True)])
 
 
@@ -209,9 +219,10 @@ def _answer_topics(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     chosen = _chosen(conv, ctx)
     topics = list(ctx.town.topics)
     if inp.action in {"done", "skip"}:
-        if inp.action == "done":
+        if inp.action == "done" and (chosen or not conv.data.get("fresh")):
             _save_topics(ctx, chosen)
-        return _finish(ctx)
+            return _finish(ctx, t(ctx.lang, "topics.saved", topics=topic_list(ctx, chosen)))
+        return _finish(ctx)  # never chose: every topic stays on
     picked = None
     if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(topics):
         picked = topics[int(inp.value)]
@@ -222,22 +233,18 @@ def _answer_topics(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
             S.TOPICS, [common.text(t(ctx.lang, "onboarding.choose_from_buttons"))], stay=True
         )
     chosen = [c for c in chosen if c != picked] if picked in chosen else [*chosen, picked]
-    engine.update(conv, topics=[c for c in topics if c in chosen])
+    engine.update(conv, topics=[c for c in topics if c in chosen], compact=True)
     return Step(S.TOPICS, stay=True)
 
 
 def topic_list(ctx: Ctx, topics: list[str]) -> str:
     """Topics as the resident reads them, joined (なし / none when there are none)."""
-    labels = ctx.town.labels("topic", topics, ctx.lang)
-    return t(ctx.lang, "list_sep").join(labels) or t(ctx.lang, "none")
+    return topic_choice.names(ctx, topics)
 
 
 def _save_topics(ctx: Ctx, chosen: list[str]) -> None:
-    ctx.session.execute(delete(ResidentTopic).where(ResidentTopic.resident_id == ctx.resident.id))
-    for topic in chosen:
-        ctx.session.add(ResidentTopic(resident_id=ctx.resident.id, topic=topic))
-    ctx.session.flush()
-    ctx.session.expire(ctx.resident, ["topics"])
+    """What she ticked is what she receives (handlers/topics.py), nothing else."""
+    topic_choice.choose(ctx, chosen)
 
 
 FLOW = engine.register(
@@ -273,7 +280,7 @@ def show_profile(ctx: Ctx) -> Outcome:
         age=ctx.town.label("age_band", r.age_band, ctx.lang) if r.age_band else unset,
         district=ctx.town.label("district", r.district, ctx.lang) if r.district else unset,
         residency=t(ctx.lang, f"residency.{r.residency}") if r.residency else unset,
-        topics=topic_list(ctx, r.topic_names),
+        topics=topic_choice.describe(ctx),
     )
     change = common.button(t(ctx.lang, "label.change"), Postback(action="profile_edit"))
     return Outcome().add(common.text(body, [change, *common.menu_actions(ctx.lang)]))

@@ -54,11 +54,24 @@ def _limit(ctx: Ctx, conv: Conversation) -> int:
 
 
 def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
+    if "offered" in args:  # typed outside any conversation (handlers/chat.py): keep the words
+        return _offer(ctx, conv, clean(args["offered"]))
     open_now = plan_content.open_consultation(ctx.session, ctx.now)
     if open_now is None:
         return Step(S.WRITE)
     engine.update(conv, open=open_now["id"])
     return Step(S.KIND)
+
+
+def _offer(ctx: Ctx, conv: Conversation, text: str) -> Step:
+    """Offer to send typed words as an opinion: the confirmation, with the menu beside it."""
+    if not text:
+        return Step(None, [common.with_menu(ctx.lang, t(ctx.lang, "fallback.unknown"))])
+    if len(text) > MAX_LENGTH:
+        too_long = t(ctx.lang, "opinion.too_long", max=MAX_LENGTH, n=len(text))
+        return Step(S.WRITE, [common.text(t(ctx.lang, "fallback.offer_long") + "\n" + too_long)])
+    engine.update(conv, draft=text, offered=True)
+    return Step(S.CONFIRM)
 
 
 def _ask_kind(ctx: Ctx, conv: Conversation) -> list[Message]:
@@ -134,11 +147,17 @@ def _answer_write(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
 def _ask_confirm(ctx: Ctx, conv: Conversation) -> list[Message]:
     draft = conv.data["draft"]
     preview = draft if len(draft) <= 300 else draft[:300] + "…"
+    send = engine.button(conv, t(ctx.lang, "opinion.label.send"), "send")
+    confirm = t(ctx.lang, "opinion.confirm", text=preview)
+    if conv.data.get("offered"):  # typed outside a conversation: send, don't, or the menu
+        body = t(ctx.lang, "fallback.offer") + "\n" + confirm
+        discard = engine.button(conv, t(ctx.lang, "opinion.label.discard"), "discard")
+        return [common.text(body, [send, discard, *common.menu_actions(ctx.lang)])]
     return [
         common.text(
-            t(ctx.lang, "opinion.confirm", text=preview),
+            confirm,
             [
-                engine.button(conv, t(ctx.lang, "opinion.label.send"), "send"),
+                send,
                 engine.button(conv, t(ctx.lang, "opinion.label.rewrite"), "back"),
                 *engine.nav(ctx, conv, back=False),
             ],
@@ -147,10 +166,16 @@ def _ask_confirm(ctx: Ctx, conv: Conversation) -> list[Message]:
 
 
 def _answer_confirm(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
-    if not (inp.action == "send" or inp.text in every("opinion.label.send")):
-        return Step(
-            S.CONFIRM, [common.text(t(ctx.lang, "onboarding.choose_from_buttons"))], stay=True
-        )
+    declined = {*every("opinion.label.discard"), *every("label.no")}
+    if inp.action == "discard" or (conv.data.get("offered") and inp.text in declined):
+        conv.data = {}  # the words were not sent: they are not kept either
+        return Step(None, [common.with_menu(ctx.lang, t(ctx.lang, "fallback.discarded"))])
+    if not (
+        inp.action == "send"
+        or inp.text in every("opinion.label.send")
+        or (conv.data.get("offered") and inp.text in every("label.yes"))
+    ):
+        return _add_to_draft(ctx, conv, inp)
     consultation = _consultation(ctx, conv)
     opinion = Opinion(
         resident_id=ctx.resident.id,
@@ -165,6 +190,25 @@ def _answer_confirm(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     conv.data = {}  # the resident's words live only in the opinion row now
     key = "opinion.thanks_comment" if consultation else "opinion.thanks"
     return Step(None, [common.with_menu(ctx.lang, t(ctx.lang, key, receipt=opinion.receipt_no))])
+
+
+def _add_to_draft(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
+    """More typed words at the confirmation join the draft (nothing typed is thrown away)."""
+    more = clean(inp.text or "")
+    if inp.tapped or not more:
+        return Step(
+            S.CONFIRM, [common.text(t(ctx.lang, "onboarding.choose_from_buttons"))], stay=True
+        )
+    draft = conv.data["draft"] + "\n" + more
+    limit = _limit(ctx, conv)
+    if len(draft) > limit:
+        return Step(
+            S.CONFIRM,
+            [common.text(t(ctx.lang, "opinion.too_long_added", max=limit, n=len(draft)))],
+            stay=True,
+        )
+    engine.update(conv, draft=draft)
+    return Step(S.CONFIRM, [common.text(t(ctx.lang, "opinion.added"))], stay=True)
 
 
 engine.register(

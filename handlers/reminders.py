@@ -4,6 +4,10 @@ An attendee is due from REMIND_AT (town time) on the day before the event's date
 town's time zone until the event starts. Marking `reminded_at` and queueing the push happen
 in one transaction, in one UPDATE … RETURNING, so a second run (or a second clock) finds
 nothing to do; the push's retry key comes from the sign-up id as well.
+
+The reminder names the day as the town sees it when it is queued: 本日, 明日, or the date.
+A seat taken once the reminder time has passed is marked reminded at once (`is_due`): the
+confirmation itself carries the practical details, and promises no reminder.
 """
 
 from __future__ import annotations
@@ -33,14 +37,36 @@ def _since_midnight(at: time) -> timedelta:
     return timedelta(hours=at.hour, minutes=at.minute)
 
 
-def reminder_message(lang: str, event: Event, signup: Signup, tz: tzinfo):
-    """The reminder; the online URL only for an online attendee."""
+def remind_from(event: Event, tz: tzinfo) -> datetime:
+    """REMIND_AT on the day before the event's date in the town's time zone."""
+    day_before = event.starts_at.astimezone(tz).date() - timedelta(days=1)
+    return datetime.combine(day_before, REMIND_AT, tzinfo=tz)
+
+
+def is_due(event: Event, now: datetime, tz: tzinfo) -> bool:
+    """Whether the reminder time for the event has come (and the event has not started)."""
+    return remind_from(event, tz) <= now < event.starts_at
+
+
+def day_word(lang: str, starts_at: datetime, now: datetime, tz: tzinfo) -> str:
+    """本日 / 明日 / 12月2日(水), for the event's date as seen at `now`, in town time."""
+    days = (starts_at.astimezone(tz).date() - now.astimezone(tz).date()).days
+    if days == 0:
+        return t(lang, "events.day.today")
+    if days == 1:
+        return t(lang, "events.day.tomorrow")
+    return rsvp.date_label(lang, starts_at, tz)
+
+
+def reminder_message(lang: str, event: Event, signup: Signup, tz: tzinfo, now: datetime):
+    """The reminder, naming the day as seen at `now`; the online URL only for online."""
     online = signup.mode == "online"
     place = t(lang, "events.place.online") if online else rsvp.local(lang, event.venue)
     parts = [
         t(
             lang,
             "events.reminder",
+            day=day_word(lang, event.starts_at, now, tz),
             title=rsvp.local(lang, event.title),
             when=rsvp.when(lang, event.starts_at, event.ends_at, tz),
             place=place,
@@ -78,7 +104,7 @@ def queue_due(session: Session, now: datetime, tz: tzinfo) -> list[int]:
     out = []
     for signup in session.scalars(select(Signup).where(Signup.id.in_(ids)).order_by(Signup.id)):
         resident = signup.resident
-        message = reminder_message(resident.language, signup.event, signup, tz)
+        message = reminder_message(resident.language, signup.event, signup, tz, now)
         out.append(
             pushes.queue(session, resident.line_user_id, [message], "reminder", (signup.id,))
         )

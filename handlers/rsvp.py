@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from db import events as db
 from db.events import Event, Signup
-from handlers import chat, engine, pushes
+from handlers import chat, engine, pushes, reminders
 from handlers.context import Ctx, Outcome
 from messages import common, rsvp
 from messages.catalog import t
@@ -164,10 +164,14 @@ def calendar_url(ctx: Ctx, event: Event) -> str:
     return url + "?lang=en" if ctx.lang == "en" else url
 
 
-def confirmation(ctx: Ctx, event: Event, signup: Signup) -> Message:
+def _place(lang: str, event: Event, mode: str) -> str:
+    return t(lang, "events.place.online") if mode == "online" else rsvp.local(lang, event.venue)
+
+
+def confirmation(ctx: Ctx, event: Event, signup: Signup, soon: str = "") -> Message:
     """The confirmation card; the online URL only for an online attendee."""
     online = signup.mode == "online"
-    place = t(ctx.lang, "events.place.online") if online else rsvp.local(ctx.lang, event.venue)
+    place = _place(ctx.lang, event, signup.mode)
     return rsvp.confirmation(
         ctx.lang,
         rsvp.Confirmation(
@@ -179,13 +183,33 @@ def confirmation(ctx: Ctx, event: Event, signup: Signup) -> Message:
             code=signup.attendance_code,
             calendar_url=calendar_url(ctx, event),
             online_url=event.online_url if online else None,
+            soon=soon,
         ),
     )
 
 
+def details_now(ctx: Ctx, event: Event, signup: Signup) -> str:
+    """Past the reminder time: mark the seat reminded and return 本日 / 明日 (else "").
+
+    The confirmation then carries the practical details itself and promises no reminder.
+    """
+    if signup.status != "confirmed" or not reminders.is_due(event, ctx.now, ctx.settings.tz):
+        return ""
+    db.mark_reminded(signup, ctx.now)
+    return reminders.day_word(ctx.lang, event.starts_at, ctx.now, ctx.settings.tz)
+
+
 def sign_up(ctx: Ctx, event_id: str, mode: str, *, waitlist: bool = False) -> Outcome:
-    """Take a seat (or a waitlist place) and say what happened."""
-    result = db.join(ctx.session, event_id, ctx.resident.id, mode, ctx.now, waitlist=waitlist)
+    """Take a seat (or a waitlist place) and say what happened.
+
+    In a series, the resident's code from its other sessions is kept (one receipt number).
+    """
+    found = db.get_event(ctx.session, event_id)
+    in_series = found is not None and found.series
+    prefer = db.series_codes_of(ctx.session, found.series, ctx.resident.id) if in_series else []
+    result = db.join(
+        ctx.session, event_id, ctx.resident.id, mode, ctx.now, waitlist=waitlist, prefer=prefer
+    )
     event = result.event
     if result.status in {"unknown", "bad_mode"}:
         return _unknown(ctx)
@@ -214,7 +238,8 @@ def sign_up(ctx: Ctx, event_id: str, mode: str, *, waitlist: bool = False) -> Ou
             when=_when(ctx, event),
         )
         return Outcome().add(rsvp.with_mine(ctx.lang, body))
-    return Outcome().add(confirmation(ctx, event, result.signup))
+    soon = details_now(ctx, event, result.signup)
+    return Outcome().add(confirmation(ctx, event, result.signup, soon))
 
 
 @chat.action("ev_join")
@@ -285,44 +310,79 @@ def _series_mode(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
 
 
 def join_series(ctx: Ctx, event_id: str, mode: str) -> Outcome:
-    """Sign up for every open session of the event's series: a seat, else the waitlist."""
+    """Sign up for every open session of the event's series: a seat, else the waitlist.
+
+    One attendance code for all of them (`db.series_code`), the mode said once, and for a
+    session whose reminder time has passed, its place or join link at once.
+    """
     event = db.get_event(ctx.session, event_id)
     if event is None or not event.series or mode not in db.MODES:
         return _unknown(ctx)
     sessions = db.series_events(ctx.session, event.series, ctx.now)
-    lines = []
     # lock in id order, so two series sign-ups never wait on each other crosswise
+    targets = sorted((e for e in sessions if mode in e.modes), key=lambda e: e.id)
+    for e in targets:
+        db.lock_event(ctx.session, e.id)
+    code = db.series_code(ctx.session, [e.id for e in targets], ctx.resident.id)
     results = {
-        e.id: db.join(ctx.session, e.id, ctx.resident.id, mode, ctx.now, waitlist=True)
-        for e in sorted(sessions, key=lambda e: e.id)
-        if mode in e.modes
+        e.id: db.join(
+            ctx.session, e.id, ctx.resident.id, mode, ctx.now, waitlist=True, prefer=[code]
+        )
+        for e in targets
     }
+    lang = ctx.lang
+    mode_name = t(lang, f"events.mode.{mode}")
+    lines, has_code, reminder_ahead = [], False, False
     for e in sessions:
         r = results.get(e.id)
         if r is None:
             continue
+        extra = ""
         if r.status == "confirmed":
-            result = t(ctx.lang, "events.series.confirmed", mode=t(ctx.lang, f"events.mode.{mode}"))
+            result = t(lang, "events.series.confirmed", mode=mode_name)
+            soon = details_now(ctx, e, r.signup)
+            if soon and mode == "online" and e.online_url:
+                extra = t(lang, "events.series.now_url", day=soon, url=e.online_url)
+            elif soon and mode != "online":
+                extra = t(lang, "events.series.now_place", day=soon, place=_place(lang, e, mode))
         elif r.status == "waitlisted":
-            result = t(ctx.lang, "events.series.waitlisted", position=r.position)
+            result = t(lang, "events.series.waitlisted", position=r.position)
         elif r.status == "already":
-            result = t(ctx.lang, "events.series.already")
-        else:
-            result = t(ctx.lang, "events.series.closed")
-        lines.append(
-            t(
-                ctx.lang,
-                "events.series.line",
-                when=_when(ctx, e),
-                title=_title(ctx, e),
-                result=result,
+            s = r.signup
+            same = s.mode == mode and s.attendance_code == code
+            result = (
+                t(lang, "events.series.already")
+                if same
+                else t(
+                    lang,
+                    "events.series.already_other",
+                    mode=t(lang, f"events.mode.{s.mode}"),
+                    code=s.attendance_code,
+                )
             )
-        )
+        else:
+            result = t(lang, "events.series.closed")
+        if r.signup is not None and r.status != "closed":
+            has_code = has_code or r.signup.attendance_code == code
+            ahead = r.signup.status == "confirmed" and r.signup.reminded_at is None
+            reminder_ahead = reminder_ahead or ahead or r.signup.status == "waitlisted"
+        # one short line a session (the series title is said once above): fits a phone screen
+        when_, title = rsvp.moment(lang, e.starts_at, ctx.settings.tz), _title(ctx, e)
+        line = t(lang, "events.series.line", when=when_, title=title, result=result)
+        lines.append(line + ("\n" + extra if extra else ""))
     if not lines:
-        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.series.none")))
-    head = t(ctx.lang, "events.series.done", series=_series_title(ctx, sessions[0]))
-    body = "\n".join([head, *lines, t(ctx.lang, "events.series.codes")])
-    return Outcome().add(rsvp.with_mine(ctx.lang, body))
+        return Outcome().add(rsvp.with_mine(lang, t(lang, "events.series.none")))
+    head = [t(lang, "events.series.done", series=_series_title(ctx, sessions[0]))]
+    tail = []
+    if has_code:
+        head.append(t(lang, "events.confirmed.mode", mode=mode_name))
+        head.append(t(lang, "events.series.code", code=code))
+        if reminder_ahead:
+            tail.append(t(lang, f"events.series.note_{mode}"))
+        else:
+            tail.append(t(lang, f"events.confirmed.note_{mode}_soon"))
+    body = "\n".join([*head, *lines, *tail])
+    return Outcome().add(rsvp.with_mine(lang, body))
 
 
 # --- cancel and promotion ------------------------------------------------------------------
@@ -360,8 +420,13 @@ def _cancel_yes(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
     return out
 
 
-def promotion_message(lang: str, event: Event, signup: Signup, tz: tzinfo) -> Message:
-    """The push telling a waitlisted person they have a seat (online URL for online only)."""
+def promotion_message(
+    lang: str, event: Event, signup: Signup, tz: tzinfo, soon: str = ""
+) -> Message:
+    """The push telling a waitlisted person they have a seat (online URL for online only).
+
+    `soon` (本日 / 明日): promoted after the reminder time, so the place is said here too.
+    """
     body = t(
         lang,
         "events.promoted",
@@ -370,6 +435,10 @@ def promotion_message(lang: str, event: Event, signup: Signup, tz: tzinfo) -> Me
         mode=t(lang, f"events.mode.{signup.mode}"),
         code=signup.attendance_code,
     )
+    if soon:
+        body += "\n" + t(lang, "events.confirmed.soon", day=soon)
+        if signup.mode != "online":
+            body += "\n" + t(lang, "events.confirmed.place", place=_place(lang, event, "onsite"))
     if signup.mode == "online" and event.online_url:
         body += "\n" + t(lang, "events.confirmed.url", url=event.online_url)
     return rsvp.with_mine(lang, body)
@@ -378,11 +447,18 @@ def promotion_message(lang: str, event: Event, signup: Signup, tz: tzinfo) -> Me
 def queue_promotions(
     session: Session, promoted: list[Signup], tz: tzinfo = DEFAULT_TZ
 ) -> list[int]:
-    """Queue one push per promoted sign-up (retry key from the sign-up and its promotion)."""
+    """Queue one push per promoted sign-up (retry key from the sign-up and its promotion).
+
+    Promoted after the reminder time: the push carries the details and no reminder follows.
+    """
     ids = []
     for signup in promoted:
-        resident = signup.resident
-        message = promotion_message(resident.language, signup.event, signup, tz)
+        resident, event, at = signup.resident, signup.event, signup.confirmed_at
+        soon = ""
+        if reminders.is_due(event, at, tz):
+            db.mark_reminded(signup, at)
+            soon = reminders.day_word(resident.language, event.starts_at, at, tz)
+        message = promotion_message(resident.language, event, signup, tz, soon)
         ids.append(
             pushes.queue(
                 session,

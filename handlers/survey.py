@@ -190,9 +190,25 @@ def _closed(ctx: Ctx, conv: Conversation, survey: Survey | None) -> Step:
     )
 
 
-def _progress(survey: Survey, q: dict) -> str:
-    n = next(i for i, x in enumerate(survey.questions) if x["id"] == q["id"]) + 1
-    return f"Q{n}/{len(survey.questions)}"
+def _progress(survey: Survey, q: dict, answers: dict, every: bool = False) -> str:
+    """`Q2/5`: this question's place among those this resident is asked, and how many in all.
+
+    Questions before this one count only when they were shown (survey_rules.asked); later
+    ones count when shown by the answers so far, or when what decides them is still to come.
+    `every` (the staff preview, which shows every question): the path that shows them all.
+    """
+    questions = survey.questions
+    at = next(i for i, x in enumerate(questions) if x["id"] == q["id"])
+    if every:
+        return f"Q{at + 1}/{len(questions)}"
+    decided = {x["id"] for x in questions[:at]}
+    n = len(rules.asked(questions[:at], answers)) + 1
+    later = [
+        x
+        for x in questions[at + 1 :]
+        if rules.visible(x, answers) or any(ref not in decided for ref in x.get("show_if") or {})
+    ]
+    return f"Q{n}/{n + len(later)}"
 
 
 def _nav(ctx: Ctx, conv: Conversation, q: dict) -> list:
@@ -204,7 +220,11 @@ def _ask_question(ctx: Ctx, conv: Conversation) -> list[Message]:
     q = _question(survey, conv) if survey else None
     if q is None:
         return [common.text(t(ctx.lang, "survey.gone"))]
-    return question_messages(survey, q, conv, ctx.lang, _nav(ctx, conv, q))
+    out = question_messages(survey, q, conv, ctx.lang, _nav(ctx, conv, q))
+    picked = conv.data.get("picked") or {}
+    if picked.get("compact"):  # shown once: the next re-ask (resume, stale button) is whole
+        engine.update(conv, picked={**picked, "compact": False})
+    return out
 
 
 def question_messages(
@@ -213,7 +233,7 @@ def question_messages(
     """The messages that ask one question (the chat and the console preview both use this)."""
     text = msg.local(q["text"], lang)
     optional = "" if q.get("required", True) else t(lang, "survey.optional")
-    progress = _progress(survey, q)
+    progress = _progress(survey, q, _answers(conv), every=bool(conv.data.get("every_question")))
     if q["type"] == "single":
         body = msg.heading(progress, text, t(lang, "survey.hint_single"), optional)
         buttons = [
@@ -224,13 +244,13 @@ def question_messages(
     if q["type"] == "multi":
         chosen = _picked(conv, q)
         labels = {c["value"]: msg.local(c["label"], lang) for c in q["choices"]}
-        hint = t(
-            lang,
-            "survey.hint_multi",
-            max=q["max_choices"],
-            chosen=t(lang, "survey.list_sep").join(labels[v] for v in chosen) or t(lang, "none"),
-        )
-        body = msg.heading(progress, text, hint, optional)
+        chosen_text = t(lang, "survey.list_sep").join(labels[v] for v in chosen) or t(lang, "none")
+        picked = conv.data.get("picked") or {}
+        if picked.get("q") == q["id"] and picked.get("compact"):  # after a tap: just the choice
+            body = t(lang, "survey.chosen_now", chosen=chosen_text, max=q["max_choices"])
+        else:
+            hint = t(lang, "survey.hint_multi", max=q["max_choices"], chosen=chosen_text)
+            body = msg.heading(progress, text, hint, optional)
         toggles = [
             engine.button(
                 conv, ("✓ " if c["value"] in chosen else "") + labels[c["value"]], "toggle", str(i)
@@ -333,10 +353,11 @@ def _multi(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
     if picked in chosen:
         chosen.remove(picked)
     elif len(chosen) >= q["max_choices"]:
+        engine.update(conv, picked={"q": q["id"], "values": chosen, "compact": True})
         return _retry(conv, ctx, "survey.too_many", max=q["max_choices"])
     else:
         chosen.append(picked)
-    engine.update(conv, picked={"q": q["id"], "values": chosen})
+    engine.update(conv, picked={"q": q["id"], "values": chosen, "compact": True})
     return Step(conv.state, stay=True)
 
 

@@ -119,7 +119,7 @@ def typed_code(ctx: Ctx, text: str) -> Outcome:
         return Outcome().add(*engine.handle(ctx, conv, inp))
     if invitations.normalize(text) is None and not _code_like(text):
         # an ordinary word of eight letters ("workshop"): not a mistyped code
-        return Outcome().add(common.with_menu(ctx.lang, t(ctx.lang, "fallback.unknown")))
+        return chat.not_understood(ctx, text)
     return Outcome().add(*try_code(ctx, text)[0])
 
 

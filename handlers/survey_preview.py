@@ -39,7 +39,7 @@ def screens(survey: Survey, lang: str, town: Town, now: datetime) -> list[dict]:
         state="",
         status="active",
         step=0,
-        data={"survey": survey.id, "answers": {}, "picked": {}},
+        data={"survey": survey.id, "answers": {}, "picked": {}, "every_question": True},
         history=[],
     )
     out = [_screen("intro", [common.text(chat_survey.intro_text(survey, lang))])]

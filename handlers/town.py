@@ -79,11 +79,16 @@ class Town:
     topics: tuple[str, ...] = ()
     privacy_url: str = ""
     contact: str = ""
+    contact_en: str = ""  # the contact in English, when the town file gives one
     english: tuple[tuple[str, str, str], ...] = DEFAULT_ENGLISH
 
     @cached_property
     def _en(self) -> dict[tuple[str, str], str]:
         return {(kind, value): en for kind, value, en in self.english}
+
+    def contact_for(self, lang: str) -> str:
+        """The contact as a resident reading `lang` sees it (Japanese without English)."""
+        return self.contact_en if lang == "en" and self.contact_en else self.contact
 
     def values(self, kind: str) -> tuple[str, ...]:
         """The stored values of a list: `district`, `age_band` or `topic`."""
@@ -134,6 +139,14 @@ def load_town(session: Session) -> Town:
     return last[1]
 
 
+def _ja(value) -> str:
+    return str(value.get("ja") or "") if isinstance(value, dict) else str(value or "")
+
+
+def _en(value) -> str:
+    return str(value.get("en") or "").strip() if isinstance(value, dict) else ""
+
+
 def _parse(d: dict) -> Town:
     lists: dict[str, tuple[str, ...]] = {}
     english: list[tuple[str, str, str]] = []
@@ -149,7 +162,8 @@ def _parse(d: dict) -> Town:
     return Town(
         name=d["name"],
         privacy_url=d.get("privacy_url", ""),
-        contact=d.get("contact", ""),
+        contact=_ja(d.get("contact", "")),
+        contact_en=_en(d.get("contact", "")),
         english=tuple(english),
         **lists,
     )

@@ -60,6 +60,8 @@ def _town(data: dict) -> list[str]:
             value, english = item_parts(kind, item)
             if not english:
                 out.append(say(kind, value=value))
+    if data.get("contact") and _missing(data["contact"]):
+        out.append(say("contact"))
     return out
 
 

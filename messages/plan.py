@@ -25,9 +25,24 @@ def local(value, lang: str) -> str:
     return str(value)
 
 
-def number(value: float, unit: str) -> str:
-    """A figure as Japanese readers write it: 10億円, 2,400万円, 80%."""
+def _english(v: float, unit: str) -> str:
+    """A figure as English readers write it: 1 billion yen, 24 million yen, 80%."""
+    if unit == "円":
+        unit = " " + t("en", "plan.unit.yen")
+    elif unit and unit != "%":
+        unit = " " + unit
+    for size, word in ((1e12, "trillion"), (1e9, "billion"), (1e6, "million")):
+        if abs(v) >= size:
+            return f"{v / size:,.4g} {t('en', f'plan.scale.{word}')}{unit}"
+    text = f"{int(v):,}" if v.is_integer() else f"{v:,.1f}"
+    return f"{text}{unit}"
+
+
+def number(value: float, unit: str, lang: str = "ja") -> str:
+    """A figure as readers write it: 10億円, 2,400万円, 80% (English: 24 million yen)."""
     v = float(value)
+    if lang == "en":
+        return _english(v, unit)
     if unit == "円" and abs(v) >= 1e8:
         return f"{v / 1e8:,.4g}億円"
     if unit == "円" and abs(v) >= 1e4:
@@ -47,15 +62,15 @@ def progress(kpi: dict) -> float | None:
 
 
 def _row(label: str, point: dict | None, unit: str, lang: str) -> FlexBox:
-    value = number(point["value"], unit) if point else "—"
+    value = number(point["value"], unit, lang) if point else "—"
     year = t(lang, "plan.year", year=point["year"]) if point else ""
     return FlexBox(
         layout="baseline",
         spacing="sm",
         contents=[
-            FlexText(text=label, size="sm", color="#666666", flex=3),
+            FlexText(text=label, size="md", color="#555555", flex=3),
             FlexText(text=value, size="md", weight="bold", flex=4, wrap=True),
-            FlexText(text=year or " ", size="xs", color="#888888", flex=3, align="end"),
+            FlexText(text=year or " ", size="md", color="#555555", flex=3, align="end"),
         ],
     )
 
@@ -92,7 +107,7 @@ def kpi_bubble(kpi: dict, lang: str) -> FlexBubble:
                 ],
             )
         )
-        rows.append(FlexText(text=t(lang, "plan.progress", pct=pct), size="sm", color="#444444"))
+        rows.append(FlexText(text=t(lang, "plan.progress", pct=pct), size="md", color="#444444"))
     return FlexBubble(body=FlexBox(layout="vertical", spacing="md", contents=rows))
 
 
@@ -100,7 +115,7 @@ def kpi_carousel(kpis: list[dict], lang: str) -> list[Message]:
     """Targets as a carousel (at most 12 bubbles; a note says how many more there are)."""
     shown = kpis[:MAX_BUBBLES]
     alt = "\n".join(
-        f"{local(k['title'], lang)}: {number(k['current']['value'], k.get('unit', ''))}"
+        f"{local(k['title'], lang)}: {number(k['current']['value'], k.get('unit', ''), lang)}"
         if "current" in k
         else local(k["title"], lang)
         for k in shown

@@ -92,7 +92,7 @@ def _pb(lang: str, key: str, action: str, value: str = "", **values) -> object:
 def _status_line(lang: str, card: Card) -> FlexText | None:
     if card.my_status == "confirmed":
         text = t(lang, "events.status.confirmed", mode=t(lang, f"events.mode.{card.my_mode}"))
-        return FlexText(text=text, color=CONFIRMED_COLOR, weight="bold", size="sm", wrap=True)
+        return FlexText(text=text, color=CONFIRMED_COLOR, weight="bold", size="md", wrap=True)
     if card.my_status == "waitlisted":
         text = t(
             lang,
@@ -100,7 +100,7 @@ def _status_line(lang: str, card: Card) -> FlexText | None:
             mode=t(lang, f"events.mode.{card.my_mode}"),
             position=card.my_position or "-",
         )
-        return FlexText(text=text, color=WAITLIST_COLOR, weight="bold", size="sm", wrap=True)
+        return FlexText(text=text, color=WAITLIST_COLOR, weight="bold", size="md", wrap=True)
     return None
 
 
@@ -108,19 +108,19 @@ def bubble(lang: str, card: Card) -> FlexBubble:
     """One event as a card: title, date, place, format, seats per mode, my status, buttons."""
     rows: list = [
         FlexText(text=card.title, weight="bold", size="md", wrap=True),
-        FlexText(text=card.when, size="sm", wrap=True, margin="sm"),
+        FlexText(text=card.when, size="md", wrap=True, margin="sm"),
     ]
     if card.venue and card.format != "online":
         rows.append(
-            FlexText(text=t(lang, "events.card.venue", venue=card.venue), size="sm", wrap=True)
+            FlexText(text=t(lang, "events.card.venue", venue=card.venue), size="md", wrap=True)
         )
     fmt = t(lang, "events.card.format", format=t(lang, f"events.format.{card.format}"))
-    rows.append(FlexText(text=fmt, size="sm", wrap=True))
+    rows.append(FlexText(text=fmt, size="md", wrap=True))
     if card.series_count > 1:
         rows.append(
             FlexText(
                 text=t(lang, "events.card.series", n=card.series_count),
-                size="xs",
+                size="md",
                 color=MUTED,
                 wrap=True,
             )
@@ -134,19 +134,19 @@ def bubble(lang: str, card: Card) -> FlexBubble:
                 if left > 0
                 else t(lang, "events.card.full", mode=name)
             )
-            rows.append(FlexText(text=text, size="sm", wrap=True, margin="sm"))
+            rows.append(FlexText(text=text, size="md", wrap=True, margin="sm"))
         if card.closes:
             rows.append(
                 FlexText(
                     text=t(lang, "events.card.closes", when=card.closes),
-                    size="xs",
+                    size="md",
                     color=MUTED,
                     wrap=True,
                 )
             )
     else:
         rows.append(
-            FlexText(text=t(lang, "events.card.closed"), size="sm", color=MUTED, margin="sm")
+            FlexText(text=t(lang, "events.card.closed"), size="md", color=MUTED, margin="sm")
         )
     status = _status_line(lang, card)
     if status is not None:
@@ -283,10 +283,15 @@ class Confirmation:
     code: str
     calendar_url: str
     online_url: str | None = None  # only ever set for online attendees
+    soon: str = ""  # 本日 / 明日 when the reminder time has passed (no reminder will follow)
 
 
 def confirmation(lang: str, c: Confirmation) -> FlexMessage:
-    """The confirmation card: date, place, code, the online URL (online only), calendar link."""
+    """The confirmation card: date, place, mode, code, the online URL (online only), calendar.
+
+    A sign-up after the reminder time says the day (本日 / 明日) and promises no reminder.
+    """
+    mode = t(lang, "events.confirmed.mode", mode=t(lang, f"events.mode.{c.mode}"))
     rows: list = [
         FlexText(
             text=t(lang, "events.confirmed.header"),
@@ -295,15 +300,27 @@ def confirmation(lang: str, c: Confirmation) -> FlexMessage:
             wrap=True,
         ),
         FlexText(text=c.title, weight="bold", size="md", wrap=True, margin="md"),
-        FlexText(text=c.when, size="sm", wrap=True),
-        FlexText(text=t(lang, "events.confirmed.place", place=c.place), size="sm", wrap=True),
+    ]
+    if c.soon:
+        rows.append(
+            FlexText(text=t(lang, "events.confirmed.soon", day=c.soon), weight="bold", wrap=True)
+        )
+    rows.append(FlexText(text=c.when, size="md", wrap=True))
+    if c.mode != "online":  # online: the mode line says where
+        rows.append(
+            FlexText(text=t(lang, "events.confirmed.place", place=c.place), size="md", wrap=True)
+        )
+    rows += [
+        FlexText(text=mode, size="md", wrap=True),
         FlexText(text=t(lang, "events.code", code=c.code), size="xl", weight="bold", margin="md"),
     ]
     note = "events.confirmed.note_online" if c.mode == "online" else "events.confirmed.note_onsite"
+    if c.soon:
+        note += "_soon"
     buttons: list = []
     if c.online_url:
         rows.append(
-            FlexText(text=t(lang, "events.confirmed.url", url=c.online_url), size="xs", wrap=True)
+            FlexText(text=t(lang, "events.confirmed.url", url=c.online_url), size="md", wrap=True)
         )
         buttons.append(
             FlexButton(
@@ -312,7 +329,7 @@ def confirmation(lang: str, c: Confirmation) -> FlexMessage:
                 height="sm",
             )
         )
-    rows.append(FlexText(text=t(lang, note), size="xs", color=MUTED, wrap=True, margin="md"))
+    rows.append(FlexText(text=t(lang, note), size="md", color=MUTED, wrap=True, margin="md"))
     buttons.append(
         FlexButton(
             action=URIAction(label=t(lang, "events.label.calendar"), uri=c.calendar_url),
@@ -333,6 +350,7 @@ def confirmation(lang: str, c: Confirmation) -> FlexMessage:
         t(lang, "events.confirmed.header"),
         c.title,
         c.when,
+        mode,
         t(lang, "events.code", code=c.code),
     ]
     if c.online_url:

@@ -17,7 +17,7 @@ from linebot.v3.messaging import (
 
 from messages import common
 from messages.catalog import t
-from messages.choices import ALT_TEXT_MAX, question
+from messages.choices import alt_text, finishing_first, question
 
 WEEKDAYS_JA = "月火水木金土日"
 SCALE_ROW = 6
@@ -50,9 +50,10 @@ def choice_question(body: str, choices: list[PostbackAction], nav: list) -> list
 
 
 def scale_question(body: str, numbers: list[PostbackAction], nav: list) -> list[Message]:
-    """Numbers as quick replies when they fit with the navigation, else a Flex grid."""
-    if len(numbers) + len(nav) <= common.QUICK_REPLY_MAX:
-        return [common.text(body, [*numbers, *nav])]
+    """Up to SCALE_ROW numbers as quick replies (スキップ first), more as a Flex grid."""
+    first, rest = finishing_first(nav)
+    if len(numbers) <= SCALE_ROW and len(numbers) + len(nav) <= common.QUICK_REPLY_MAX:
+        return [common.text(body, [*first, *numbers, *rest])]
     rows: list = [FlexText(text=body, wrap=True, size="md")]
     for i in range(0, len(numbers), SCALE_ROW):
         rows.append(
@@ -61,15 +62,14 @@ def scale_question(body: str, numbers: list[PostbackAction], nav: list) -> list[
                 spacing="xs",
                 margin="md",
                 contents=[
-                    FlexButton(action=a, style="secondary", height="sm")
+                    FlexButton(action=a, style="secondary", height="md")
                     for a in numbers[i : i + SCALE_ROW]
                 ],
             )
         )
     bubble = FlexBubble(size="giga", body=FlexBox(layout="vertical", contents=rows, spacing="sm"))
-    alt = body if len(body) <= ALT_TEXT_MAX else body[: ALT_TEXT_MAX - 1] + "…"
-    message = FlexMessage(altText=alt, contents=bubble)
-    message.quick_reply = common.quick(nav)
+    message = FlexMessage(altText=alt_text(body), contents=bubble)
+    message.quick_reply = common.quick([*first, *rest])
     return [message]
 
 

@@ -15,6 +15,10 @@ JA = {
     "district": "地区「{value}」",
     "age_band": "年代「{value}」",
     "topic": "分野「{value}」",
+    "announcement_text": "本文（英語の本文がないため、英語の方にも日本語で届きます）",
+    "event_item": "イベントの{item}",
+    "survey_title": "アンケートのタイトル",
+    "contact": "問い合わせ先",
 }
 
 

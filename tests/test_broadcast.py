@@ -385,11 +385,13 @@ def test_notify_settings_toggle_topics_and_stop_all(app, runner, resident, fake_
     taro.tap("同意する")
     for _ in range(3):
         taro.tap("スキップ")
-    taro.tap("防災")
+    for topic in ("計画づくり", "子育て", "防災"):
+        taro.tap(topic)
     taro.tap("決定")
     got = taro.say("お知らせ設定")
     assert "✓ のついた分野" in taro.texts(got)
-    assert {"✓ 防災", "✓ 子育て", "すべて停止する", "決定"} <= set(taro.buttons(got))
+    assert {"✓ 防災", "✓ 子育て", "イベント", "すべて停止する", "決定"} <= set(taro.buttons(got))
+    assert "✓ イベント" not in taro.buttons(got)  # what he chose in onboarding (issue #15)
     got = taro.tap("✓ 子育て")
     assert "「子育て」のお知らせを停止しました" in taro.texts(got)
     assert "子育て" in taro.buttons(got) and "✓ 子育て" not in taro.buttons(got)
@@ -410,7 +412,12 @@ def test_notify_settings_toggle_topics_and_stop_all(app, runner, resident, fake_
                 )
             )
         }
-        assert off == {(taro.id, "子育て"), (hanako.id, STOP_ALL)}
+        assert off == {
+            (taro.id, "子育て"),
+            (taro.id, "イベント"),
+            (taro.id, "移住・定住"),
+            (hanako.id, STOP_ALL),
+        }
     before = {u: len(fake_line.messages_for(u)) for u in (taro.id, hanako.id)}
     assert send(runner, "--text", "子育て支援の説明会", "--topic", "子育て").exit_code == 0
     assert send(runner, "--text", "計画づくりの報告", "--topic", "計画づくり").exit_code == 0

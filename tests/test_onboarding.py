@@ -160,7 +160,8 @@ def test_menu_help_and_unknown_text(app, resident):
             "プロフィール",
             "ヘルプ",
         } <= labels, word
-    assert "うまく受け取れませんでした" in r.texts(r.say("なにこれ"))
+    # typed words are kept and offered as an opinion (issue 15), beside the menu
+    assert "意見" in r.texts(got) and "送信する" in r.buttons(got)
 
 
 def test_sticker_gets_a_helpful_answer(app, resident, client, fake_line):

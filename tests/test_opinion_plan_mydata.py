@@ -47,7 +47,7 @@ def test_plan_progress_shows_targets_and_timeline(plan, resident, fake_line):
     text = r.texts(got)
     assert "ふるさと納税の額" in text and "10億円" in text and "5億円" in text
     assert "2,400万円" in text and "目標までの進み具合: 49%" in text
-    assert "✓ 2026年6〜7月 町民アンケート" in text
+    assert "・ 2026年11月〜2027年1月 町民アンケート" in text  # open: not ticked (issue #15)
     flex = next(m for m in got if m["type"] == "flex")
     assert flex["contents"]["type"] == "carousel" and len(flex["contents"]["contents"]) == 3
 

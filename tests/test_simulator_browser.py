@@ -218,7 +218,7 @@ def onboard(page):
     tap(page, "町内に住んでいる")
     says(page, "分野")
     tap(page, "子育て")
-    page.locator("#quick").get_by_role("button", name="✓ 子育て").wait_for()
+    chat(page).get_by_role("button", name="✓ 子育て").last.wait_for()  # a card
     tap(page, "決定")
     says(page, "ご登録ありがとうございました")
 
@@ -239,7 +239,7 @@ def test_a_resident_follows_consents_answers_a_survey_and_signs_up(page, live, a
         tap(page, "7")
         says(page, "Q2/6")
         tap(page, "健康状況")
-        page.locator("#quick").get_by_role("button", name="✓ 健康状況").wait_for()
+        chat(page).get_by_role("button", name="✓ 健康状況").last.wait_for()  # a card
         tap(page, "決定")
         says(page, "Q3/6")
         tap(page, "変わらない")
@@ -252,7 +252,8 @@ def test_a_resident_follows_consents_answers_a_survey_and_signs_up(page, live, a
 
     if importlib.util.find_spec("handlers.rsvp") is not None:
         type_text(page, "ワークショップ")
-        cards = chat(page).locator(".fx-bubble")
+        # the event cards (earlier cards hold the age bands and long question lists)
+        cards = chat(page).locator(".fx-bubble", has=page.get_by_role("button", name="申し込む"))
         cards.first.wait_for()
         assert cards.count() >= 2  # a Flex carousel, drawn as cards
         cards.first.get_by_role("button", name="申し込む").click()

@@ -235,7 +235,7 @@ def test_english_residents_type_answer_code(app, resident, codes):
 
 def test_an_eight_letter_word_is_not_taken_for_a_code(app, resident, codes):
     r = onboard(resident(1))
-    text = r.texts(r.say("workshop"))
-    assert "うまく受け取れませんでした" in text and "コード" not in text
+    text = r.texts(r.say("workshop"))  # understood as the menu entry (issue 15)
+    assert "ワークショップ" in text and "コード" not in text
     mistyped = codes[0][:-1] + ("2" if codes[0][-1] != "2" else "3")
     assert "コード" in r.texts(r.say(mistyped))  # a digit or hyphen: a mistyped code

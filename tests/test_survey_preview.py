@@ -105,7 +105,9 @@ def test_every_question_type_in_both_languages(app, upcoming):
     intro, age, residency, single, multi, scale, text = (s[-1] for s in screens)
     assert intro["type"] == "text"
     assert "「プレビューの町アンケート」を始めます。全4問" in intro["text"]
-    assert "年代" in age["text"] and quick(age)[:2] == ["15歳以下", "16〜19歳"]
+    # nine age bands: a card of large buttons, not a row to swipe (issue 15)
+    assert age["type"] == "flex" and "年代" in age["altText"]
+    assert flex_buttons(age["contents"])[:2] == ["15歳以下", "16〜19歳"]
     assert quick(residency) == [
         "町内に住んでいる",
         "町内に通勤・通学",

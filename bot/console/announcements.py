@@ -13,8 +13,11 @@ from datetime import datetime
 from flask import abort, flash, jsonify, redirect, render_template, request, url_for
 
 from bot.console.base import actor, bp, db, now, state, write
+from db.events import upcoming_events
+from db.surveys import open_surveys
 from handlers import broadcast, segments
 from handlers.town import load_town
+from messages.rsvp import local
 
 log = logging.getLogger(__name__)
 FIELD_NAMES = {
@@ -86,7 +89,21 @@ def _draft_args(form) -> dict:
         "image_url": form.get("image_url", "").strip() or None,
         "link_url": form.get("link_url", "").strip() or None,
         "link_label": form.get("link_label", "").strip() or None,
+        "text_en": form.get("text_en", "")[:5000].strip() or None,
+        "action": form.get("action", "").strip() or None,
+        "tz": state().settings.tz,
     }
+
+
+def action_choices(session) -> list[tuple[str, str]]:
+    """(value, label) for the action select: upcoming events and open surveys."""
+    out = []
+    for e in upcoming_events(session, now(), limit=30):
+        if e.open_at(now()):
+            out.append((f"event:{e.id}", f"申し込む: {local('ja', e.title)}"))
+    for s in open_surveys(session, now()):
+        out.append((f"survey:{s.id}", f"回答する: {local('ja', s.definition['title'])}"))
+    return out
 
 
 def _when(form) -> tuple[datetime | None, str | None]:
@@ -104,7 +121,7 @@ def _when(form) -> tuple[datetime | None, str | None]:
     return at, None
 
 
-def _compose(form=None, *, check=None, preview=None, error=None, status=200):
+def _compose(form=None, *, check=None, preview=None, preview_en=None, error=None, status=200):
     session = db()
     town = load_town(session)
     form = form or {}
@@ -116,10 +133,12 @@ def _compose(form=None, *, check=None, preview=None, error=None, status=200):
             "console/announcements.html",
             fields=segment_fields(session),
             topics=town.topics,
+            actions=action_choices(session),
             form=form,
             chosen=chosen,
             check=check,
             preview=preview,
+            preview_en=preview_en,
             error=error,
             history=broadcast.list_broadcasts(session, 30),
             status_names=STATUS_NAMES,
@@ -139,11 +158,12 @@ def announcement_check():
     """Recipients now, message objects and quota cost, and the messages as residents see them."""
     args = _draft_args(request.form)
     try:
-        result = broadcast.dry_run(db(), state().gateway, **args)
-        draft = broadcast.prepare(db(), load_town(db()), **args)
+        result = broadcast.dry_run(db(), state().gateway, now=now(), **args)
+        draft = broadcast.prepare(db(), load_town(db()), now=now(), **args)
     except broadcast.BroadcastError as exc:
         return _compose(request.form, error=str(exc), status=400)
-    return _compose(request.form, check=result, preview=draft.messages("ja"))
+    english = draft.messages("en") if draft.text_en else None
+    return _compose(request.form, check=result, preview=draft.messages("ja"), preview_en=english)
 
 
 @bp.post("/announcements")

@@ -8,7 +8,18 @@ from __future__ import annotations
 
 from importlib import import_module
 
-AREAS = ("core", "survey", "events", "notify", "opinion", "digest", "content", "web")
+AREAS = (
+    "core",
+    "survey",
+    "events",
+    "notify",
+    "opinion",
+    "digest",
+    "content",
+    "web",
+    "announce",
+    "mydata",
+)
 
 
 def _merge() -> dict[str, dict[str, str]]:

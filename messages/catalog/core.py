@@ -53,6 +53,7 @@ JA = {
         "お知らせを受け取りたい分野を選んでください（いくつでも）。\n"
         "選び終わったら「決定」を押してください。\n選択中: {chosen}"
     ),
+    "onboarding.topics_now": "選択中: {chosen}\n（選び終わったら「決定」）",
     "onboarding.done": (
         "ご登録ありがとうございました。\n「メニュー」から、アンケートやワークショップに参加できます。"
     ),
@@ -66,7 +67,7 @@ JA = {
     "unset": "未登録",
     # profile
     "profile.show": (
-        "登録内容\n年代: {age}\n地区: {district}\nかかわり: {residency}\n関心分野: {topics}"
+        "登録内容\n年代: {age}\n地区: {district}\nかかわり: {residency}\n受け取る分野: {topics}"
     ),
     "profile.no_consent": (
         "プロフィールは保存していません（同意されていないため）。\n"
@@ -77,15 +78,23 @@ JA = {
     "menu.intro": "ご用件を選んでください。",
     "help.text": (
         "「まちの声」でできること\n"
-        "・アンケート: まちへのご意見をボタンで回答\n"
-        "・ワークショップ: 説明会やワークショップに申し込み\n"
-        "・お知らせ設定: 受け取る分野を選ぶ\n"
-        "・計画の進捗: まちの目標と今の数字\n"
-        "・意見: いつでもご意見を送る\n"
-        "・プロフィール / 私のデータ: 登録内容の確認・変更・削除\n"
+        "・アンケートに答える\n"
+        "・ワークショップに申し込む\n"
+        "・お知らせの分野を選ぶ\n"
+        "・ご意見を送る\n"
+        "下のボタンからどうぞ。\n"
         "お問い合わせ: {contact}"
     ),
-    "fallback.unknown": "すみません、うまく受け取れませんでした。下のメニューから選んでください。",
+    "fallback.unknown": "メッセージありがとうございます。ご用件を下のメニューから選んでください。",
+    "fallback.offer": (
+        "メッセージありがとうございます。\n"
+        "この内容を、町への「意見」としてお送りできます（受付番号をお知らせします）。"
+        "ほかのご用件は、下のメニューからどうぞ。"
+    ),
+    "fallback.offer_long": "メッセージありがとうございます。町へのご意見としてお受けします。",
+    "fallback.discarded": (
+        "承知しました。送信していません。ご用件を下のメニューから選んでください。"
+    ),
     "fallback.not_text": "ありがとうございます。文字かボタンでお知らせください。",
     "fallback.error": (
         "申し訳ありません、処理中に問題が起きました。お手数ですが、もう一度お試しください。"
@@ -152,6 +161,7 @@ EN = {
     "onboarding.ask_topics": (
         "Choose the topics you want news about (any number), then tap Done.\nChosen: {chosen}"
     ),
+    "onboarding.topics_now": "Chosen: {chosen}\n(tap Done when finished)",
     "onboarding.done": (
         "Thank you for registering. Use the Menu to answer surveys or join workshops."
     ),
@@ -165,7 +175,7 @@ EN = {
     "unset": "not set",
     "profile.show": (
         "Your profile\nAge group: {age}\nDistrict: {district}\nConnection: {residency}\n"
-        "Topics: {topics}"
+        "Topics you receive: {topics}"
     ),
     "profile.no_consent": (
         "We store no profile for you (you have not agreed to the privacy notice).\n"
@@ -175,15 +185,21 @@ EN = {
     "menu.intro": "What would you like to do?",
     "help.text": (
         "What you can do\n"
-        "- Surveys: answer with buttons\n"
-        "- Workshops: sign up for meetings and workshops\n"
-        "- Notifications: choose the topics you receive\n"
-        "- Plan progress: the town's targets and current figures\n"
-        "- Opinion: send your opinion any time\n"
-        "- Profile / My data: view, change or delete what we store\n"
+        "- Answer surveys\n"
+        "- Sign up for workshops\n"
+        "- Choose your news topics\n"
+        "- Send your opinion\n"
+        "Tap a button below.\n"
         "Contact: {contact}"
     ),
-    "fallback.unknown": "Sorry, I did not understand that. Please choose from the menu below.",
+    "fallback.unknown": "Thank you for your message. Please choose from the menu below.",
+    "fallback.offer": (
+        "Thank you for your message.\n"
+        "We can pass it on to the town as an opinion (you will get a receipt number). "
+        "For anything else, please use the menu below."
+    ),
+    "fallback.offer_long": "Thank you for your message. We can take it as an opinion.",
+    "fallback.discarded": "Understood: nothing was sent. Please choose from the menu below.",
     "fallback.not_text": "Thank you. Please send text or use the buttons.",
     "fallback.error": "Sorry, something went wrong. Please try again.",
     "flow.stale_button": "That button is from an earlier message. Here is the current question.",

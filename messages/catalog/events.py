@@ -19,6 +19,8 @@ JA: dict[str, str] = {
     "events.weekdays": "月,火,水,木,金,土,日",
     "events.date": "{month}月{day}日({weekday})",
     "events.range": "{start}〜{end}",
+    "events.day.today": "本日",
+    "events.day.tomorrow": "明日",
     # formats and modes
     "events.format.onsite": "会場",
     "events.format.online": "オンライン",
@@ -48,11 +50,15 @@ JA: dict[str, str] = {
     "events.ask_mode_series": "「{series}」全{n}回\n参加方法を選んでください。",
     "events.confirmed.header": "お申し込みを受け付けました",
     "events.confirmed.place": "場所: {place}",
+    "events.confirmed.mode": "参加方法: {mode}",
+    "events.confirmed.soon": "{day}の開催です。",
     "events.confirmed.url": "参加URL: {url}",
     "events.confirmed.note_onsite": "当日は受付でこの番号をお伝えください。前日にもご案内します。",
     "events.confirmed.note_online": (
         "時間になったら参加URLからお入りください。前日にもご案内します。"
     ),
+    "events.confirmed.note_onsite_soon": "当日は受付でこの番号をお伝えください。",
+    "events.confirmed.note_online_soon": "時間になったら参加URLからお入りください。",
     "events.waitlisted": (
         "キャンセル待ちに登録しました（{mode}・{position}番目）。\n「{title}」{when}\n"
         "席があきしだい、このトークでお知らせします。"
@@ -63,13 +69,20 @@ JA: dict[str, str] = {
     "events.already": "「{title}」はお申し込み済みです（{status}）。",
     "events.unknown": "このイベントは見つかりませんでした。「イベント」から探してください。",
     "events.series.done": "「{series}」のお申し込み結果です。",
-    "events.series.line": "・{when} {title}: {result}",
+    "events.series.line": "・{when} {result}",
     "events.series.confirmed": "確定（{mode}）",
     "events.series.waitlisted": "キャンセル待ち {position}番目",
     "events.series.already": "申込済み",
+    "events.series.already_other": "申込済み（{mode}・受付番号 {code}）",
+    "events.series.code": "受付番号: {code}（全回共通）",
+    "events.series.now_place": "　{day}の開催です。場所: {place}",
+    "events.series.now_url": "　{day}の開催です。参加URL: {url}",
+    "events.series.note_onsite": (
+        "当日は受付でこの番号をお伝えください。各回の前日にもご案内します。"
+    ),
+    "events.series.note_online": "参加URLは各回の前日に、このトークでお送りします。",
     "events.series.closed": "受付終了",
     "events.series.none": "このシリーズで、これから申し込める回はありません。",
-    "events.series.codes": "受付番号は「予約の確認」でご覧いただけます。",
     # cancel
     "events.cancel.ask": "「{title}」\n{when}\nのお申し込みをキャンセルしますか？",
     "events.cancel.done": "キャンセルしました。ご連絡ありがとうございます。",
@@ -85,7 +98,7 @@ JA: dict[str, str] = {
         "お申し込みを確定しました（{mode}）。\n受付番号: {code}\n"
         "ご都合が悪くなったときは「予約の確認」からキャンセルしてください。"
     ),
-    "events.reminder": "明日のご案内です。\n「{title}」\n{when}\n場所: {place}\n受付番号: {code}",
+    "events.reminder": "{day}のご案内です。\n「{title}」\n{when}\n場所: {place}\n受付番号: {code}",
     "events.reminder.online": "参加方法: オンライン\n参加URL: {url}",
     "events.reminder.cancel": "ご都合が悪くなったときは「予約の確認」からキャンセルしてください。",
 }
@@ -107,6 +120,8 @@ EN: dict[str, str] = {
     "events.weekdays": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
     "events.date": "{weekday} {month}/{day}",
     "events.range": "{start}–{end}",
+    "events.day.today": "today",
+    "events.day.tomorrow": "tomorrow",
     "events.format.onsite": "On site",
     "events.format.online": "Online",
     "events.format.hybrid": "On site or online",
@@ -133,6 +148,8 @@ EN: dict[str, str] = {
     "events.ask_mode_series": "“{series}”, {n} sessions\nHow will you attend?",
     "events.confirmed.header": "You are signed up",
     "events.confirmed.place": "Place: {place}",
+    "events.confirmed.mode": "You attend: {mode}",
+    "events.confirmed.soon": "This event is {day}.",
     "events.confirmed.url": "Join at: {url}",
     "events.confirmed.note_onsite": (
         "Please give this code at the reception. We will remind you the day before."
@@ -140,6 +157,8 @@ EN: dict[str, str] = {
     "events.confirmed.note_online": (
         "Join from the link at the start time. We will remind you the day before."
     ),
+    "events.confirmed.note_onsite_soon": "Please give this code at the reception.",
+    "events.confirmed.note_online_soon": "Join from the link at the start time.",
     "events.waitlisted": (
         "You are on the waitlist ({mode}, no. {position}).\n“{title}” {when}\n"
         "We will tell you here as soon as a seat is free."
@@ -150,13 +169,20 @@ EN: dict[str, str] = {
     "events.already": "You have already signed up for “{title}” ({status}).",
     "events.unknown": "We could not find this event. Please look again from Workshops.",
     "events.series.done": "Your sign-up for “{series}”:",
-    "events.series.line": "- {when} {title}: {result}",
+    "events.series.line": "- {when}: {result}",
     "events.series.confirmed": "confirmed ({mode})",
     "events.series.waitlisted": "waitlist no. {position}",
     "events.series.already": "already signed up",
+    "events.series.already_other": "already signed up ({mode}, code {code})",
+    "events.series.code": "Code: {code} (the same for every session)",
+    "events.series.now_place": "  This session is {day}. Place: {place}",
+    "events.series.now_url": "  This session is {day}. Join at: {url}",
+    "events.series.note_onsite": (
+        "Please give this code at the reception. We will remind you the day before each session."
+    ),
+    "events.series.note_online": "We will send the join link here the day before each session.",
     "events.series.closed": "closed",
     "events.series.none": "No session of this series is open for sign-up any more.",
-    "events.series.codes": "Your codes are in My sign-ups.",
     "events.cancel.ask": "Cancel your sign-up for\n“{title}”\n{when}?",
     "events.cancel.done": "Cancelled. Thank you for letting us know.",
     "events.cancel.kept": "Not cancelled. Your sign-up stays as it is.",
@@ -169,7 +195,7 @@ EN: dict[str, str] = {
         "so your sign-up is now confirmed ({mode}).\nCode: {code}\n"
         "If you cannot come, please cancel from My sign-ups."
     ),
-    "events.reminder": "A reminder for tomorrow.\n“{title}”\n{when}\nPlace: {place}\nCode: {code}",
+    "events.reminder": "A reminder for {day}.\n“{title}”\n{when}\nPlace: {place}\nCode: {code}",
     "events.reminder.online": "How: online\nJoin at: {url}",
     "events.reminder.cancel": "If you cannot come, please cancel from My sign-ups.",
 }

@@ -16,6 +16,11 @@ JA: dict[str, str] = {
     "opinion.confirm": "この内容で送信しますか？\n\n{text}",
     "opinion.label.send": "送信する",
     "opinion.label.rewrite": "書き直す",
+    "opinion.label.discard": "送らない",
+    "opinion.added": "書き足しました。",
+    "opinion.too_long_added": (
+        "書き足すと{n}文字になり、{max}文字を超えるため、書き足していません。"
+    ),
     "opinion.thanks": (
         "ご意見ありがとうございました。受付番号: {receipt}\n計画づくりの参考にさせていただきます。"
     ),
@@ -34,6 +39,10 @@ JA: dict[str, str] = {
     "plan.year": "{year}年",
     "plan.progress": "目標までの進み具合: {pct}%",
     "plan.more": "ほかに{n}件の目標があります。",
+    "plan.unit.yen": "円",
+    "plan.scale.million": "百万",
+    "plan.scale.billion": "十億",
+    "plan.scale.trillion": "兆",
     "mydata.header": "保存している内容",
     "mydata.language": "言語: {value}",
     "mydata.consent.agreed": "個人情報の取り扱い: 同意済み",
@@ -43,8 +52,7 @@ JA: dict[str, str] = {
     "mydata.footer": "匿名のアンケート回答は、あなたと結びつけて保存していません。",
     "mydata.label.delete": "削除する",
     "mydata.confirm": (
-        "保存している内容をすべて削除します。元には戻せません。\n"
-        "（匿名アンケートの集計には残ります）\n本当に削除しますか？"
+        "匿名のアンケートの回答は、だれのものか分からない形で集計に残ります。\n本当に削除しますか？"
     ),
     "mydata.label.confirm": "削除する（確定）",
     "mydata.label.keep": "やめる",
@@ -68,6 +76,11 @@ EN: dict[str, str] = {
     "opinion.confirm": "Send this?\n\n{text}",
     "opinion.label.send": "Send",
     "opinion.label.rewrite": "Rewrite",
+    "opinion.label.discard": "Don't send",
+    "opinion.added": "Added to your message.",
+    "opinion.too_long_added": (
+        "Adding that would make {n} characters, over the limit of {max}, so it was not added."
+    ),
     "opinion.thanks": "Thank you for your opinion. Receipt number: {receipt}",
     "opinion.thanks_comment": (
         "Your public comment was received. Receipt number: {receipt}\n"
@@ -84,6 +97,10 @@ EN: dict[str, str] = {
     "plan.year": "{year}",
     "plan.progress": "Progress towards the target: {pct}%",
     "plan.more": "There are {n} more targets.",
+    "plan.unit.yen": "yen",
+    "plan.scale.million": "million",
+    "plan.scale.billion": "billion",
+    "plan.scale.trillion": "trillion",
     "mydata.header": "What we store about you",
     "mydata.language": "Language: {value}",
     "mydata.consent.agreed": "Privacy notice: agreed",
@@ -93,8 +110,7 @@ EN: dict[str, str] = {
     "mydata.footer": "Anonymous survey answers are not stored with your identity.",
     "mydata.label.delete": "Delete",
     "mydata.confirm": (
-        "This deletes everything we store about you and cannot be undone.\n"
-        "(Anonymous survey answers stay in the totals.)\nDelete now?"
+        "Anonymous survey answers stay in the totals, linked to no one.\nDelete now?"
     ),
     "mydata.label.confirm": "Delete for good",
     "mydata.label.keep": "Keep",

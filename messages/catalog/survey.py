@@ -18,6 +18,7 @@ JA: dict[str, str] = {
     "survey.hint_multi": (
         "当てはまるものを選んで（{max}つまで）、「決定」を押してください。\n選択中: {chosen}"
     ),
+    "survey.chosen_now": "選択中: {chosen}\n（{max}つまで。選び終わったら「決定」）",
     "survey.hint_scale": "{min}〜{max}の数字で選んでください。{labels}",
     "survey.hint_text": "メッセージで入力してください（{max}文字まで）。",
     "survey.choose_from_buttons": "下のボタンから選んでください。",
@@ -104,6 +105,7 @@ EN: dict[str, str] = {
     "survey.optional": "(optional)",
     "survey.hint_single": "Please choose one below.",
     "survey.hint_multi": "Choose all that apply (up to {max}), then tap Done.\nChosen: {chosen}",
+    "survey.chosen_now": "Chosen: {chosen}\n(up to {max}; tap Done when finished)",
     "survey.hint_scale": "Choose a number from {min} to {max}. {labels}",
     "survey.hint_text": "Please type your answer (up to {max} characters).",
     "survey.choose_from_buttons": "Please choose one of the buttons below.",

@@ -21,6 +21,8 @@
     unread: {},
     busy: false,
     refusals: [],
+    pinned: true, // keep the newest message in view (false once the reader scrolls up)
+    autoTop: -1, // where we last scrolled the chat ourselves
   };
 
   const $ = (id) => document.getElementById(id);
@@ -284,21 +286,51 @@
 
   function renderChat() {
     const chat = $("chat");
-    const stick = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 80;
+    const entries = state.entries[state.current] || [];
+    const top = chat.scrollTop;
+    const fresh = chat.dataset.user !== (state.current || "") || Number(chat.dataset.count || 0) !== entries.length;
     chat.replaceChildren();
-    for (const e of state.entries[state.current] || []) chat.append(entryNode(e));
-    if (stick || chat.dataset.user !== state.current) chat.scrollTop = chat.scrollHeight;
+    for (const e of entries) chat.append(entryNode(e));
     chat.dataset.user = state.current || "";
+    chat.dataset.count = String(entries.length);
+    if (fresh) state.pinned = true; // something new (or another resident): show it
+    if (!state.pinned) chat.scrollTop = top;
+  }
+
+  // The newest reply: the bot's messages after the resident's last one. The chat scrolls to
+  // the bottom, but never past the start of that reply (a long one is read from its top).
+  function newestReplyStart(chat) {
+    let first = null;
+    for (let node = chat.lastElementChild; node; node = node.previousElementSibling) {
+      if (node.classList.contains("user")) break;
+      if (node.classList.contains("bot")) first = node;
+    }
+    return first;
+  }
+
+  function scrollToNewest() {
+    const chat = $("chat");
+    if (!state.pinned) return;
+    const bottom = chat.scrollHeight - chat.clientHeight;
+    const first = newestReplyStart(chat);
+    const start = first ? first.offsetTop - 8 : bottom;
+    chat.scrollTop = Math.max(0, Math.min(bottom, start));
+    state.autoTop = chat.scrollTop;
   }
 
   function renderQuick() {
     const bar = $("quick");
-    bar.replaceChildren();
     const list = state.entries[state.current] || [];
     const last = [...list].reverse().find((e) => e.side !== "system" || e.kind === "refusal");
     const quick = last && last.side === "bot" && last.message && last.message.quickReply;
-    if (!quick || state.busy) return;
+    const key = quick && !state.busy ? `${state.current}/${last.seq}` : "";
+    if (bar.dataset.key === key) return; // the same buttons: keep where the reader is
+    bar.dataset.key = key;
+    bar.replaceChildren();
+    bar.scrollLeft = 0; // a new message's buttons start from the first one
+    if (!key) return;
     bar.append(...LineRender.quickReplies(quick.items || [], act));
+    bar.scrollLeft = 0;
   }
 
   async function renderRichMenu() {
@@ -366,6 +398,19 @@
     renderChat();
     renderQuick();
     renderRichMenu();
+    scrollToNewest(); // after the quick-reply row and the menu took their room
+  }
+
+  // The chat shrinks when the quick-reply row appears or the rich menu opens, and grows
+  // when an image loads: keep the newest message in view through each of them.
+  function watchChat() {
+    const chat = $("chat");
+    if (window.ResizeObserver) new ResizeObserver(() => scrollToNewest()).observe(chat);
+    chat.addEventListener("load", () => scrollToNewest(), true);
+    chat.addEventListener("scroll", () => {
+      if (Math.abs(chat.scrollTop - state.autoTop) < 2) return; // our own scrolling
+      state.pinned = chat.scrollHeight - chat.scrollTop - chat.clientHeight < 40;
+    });
   }
 
   // ---------------------------------------------------------------- news from the server
@@ -497,6 +542,7 @@
 
   async function start() {
     wire();
+    watchChat();
     renderJobs();
     await loadResidents();
     const got = await get("/messages?after=0&refused=0");
