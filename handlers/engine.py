@@ -69,6 +69,7 @@ class Step:
     next: str | None
     say: list[Message] = field(default_factory=list)
     stay: bool = False
+    pause: bool = False  # the flow handed over to another (e.g. an opinion): say, then rest
 
 
 @dataclass(frozen=True)
@@ -242,6 +243,10 @@ def handle(ctx: Ctx, conv: Conversation, inp: Input) -> list[Message]:
             )
         ]
     step = state.answer(ctx, conv, inp)
+    if step.pause:
+        conv.status = "paused"
+        conv.updated_at = ctx.now
+        return step.say
     if step.next is None:
         conv.status = "done"
         conv.updated_at = ctx.now

@@ -212,7 +212,10 @@ def _progress(survey: Survey, q: dict, answers: dict, every: bool = False) -> st
 
 
 def _nav(ctx: Ctx, conv: Conversation, q: dict) -> list:
-    return engine.nav(ctx, conv, skip=not q.get("required", True))
+    buttons = engine.nav(ctx, conv, skip=not q.get("required", True))
+    if conv.data.get("typed"):  # words typed instead of a choice: offer to send them
+        buttons.insert(0, engine.button(conv, t(ctx.lang, "label.offer_opinion"), "offer"))
+    return buttons
 
 
 def _ask_question(ctx: Ctx, conv: Conversation) -> list[Message]:
@@ -295,6 +298,36 @@ def _retry(conv: Conversation, ctx: Ctx, key: str, **values) -> Step:
     return Step(conv.state, [common.text(t(ctx.lang, key, **values))], stay=True)
 
 
+OFFER_AFTER = 12  # typed characters that read as words of one's own, not a mistyped choice
+
+
+def _not_a_choice(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
+    """Typed words that are no choice: ask for a button, and offer to send them as an opinion.
+
+    The words wait in the conversation (never in a button or a log) until the next input.
+    """
+    typed = opinion_words(inp.text)
+    if inp.tapped or len(typed) < OFFER_AFTER or conv.data.get("preview"):
+        return _retry(conv, ctx, "survey.choose_from_buttons")
+    engine.update(conv, typed=typed)
+    return _retry(conv, ctx, "survey.choose_or_offer")
+
+
+def _offer(ctx: Ctx, conv: Conversation) -> Step:
+    """「意見として送る」: the survey pauses and the words go to the opinion flow's confirmation."""
+    typed = conv.data.get("typed")
+    engine.update(conv, typed=None)
+    if not typed:
+        return _retry(conv, ctx, "survey.choose_from_buttons")
+    note = common.text(t(ctx.lang, "survey.offer_paused", keyword=t(ctx.lang, "menu.survey")))
+    return Step(conv.state, [note, *engine.start(ctx, "opinion", {"offered": typed})], pause=True)
+
+
+def opinion_words(text: str | None) -> str:
+    """Typed text as it would be sent as an opinion (trimmed)."""
+    return (text or "").strip()
+
+
 def _answer_question(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     survey = _survey(ctx, conv)
     if not _open_for(ctx, conv, survey):
@@ -305,6 +338,9 @@ def _answer_question(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
         first = _after(ctx, conv, survey, None)
         first.say[:0] = [common.text(t(ctx.lang, "survey.changed"))]
         return first
+    if inp.action == "offer":
+        return _offer(ctx, conv)
+    engine.update(conv, typed=None)
     if inp.action == "skip":
         if q.get("required", True):
             return _retry(conv, ctx, "survey.required")
@@ -325,7 +361,7 @@ def _single(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
     for c in choices:
         if typed and typed in {_norm(c["value"]), *map(_norm, c["label"].values())}:
             return [c["value"]]
-    return _retry(conv, ctx, "survey.choose_from_buttons")
+    return _not_a_choice(ctx, conv, inp)
 
 
 def _multi(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
@@ -349,7 +385,7 @@ def _multi(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
             None,
         )
     if picked is None:
-        return _retry(conv, ctx, "survey.choose_from_buttons")
+        return _not_a_choice(ctx, conv, inp)
     if picked in chosen:
         chosen.remove(picked)
     elif len(chosen) >= q["max_choices"]:
@@ -365,7 +401,7 @@ def _scale(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
     raw = inp.value if inp.action == "pick" else _norm(inp.text)
     if re.fullmatch(r"-?\d{1,3}", raw or "") and q["min"] <= int(raw) <= q["max"]:
         return [int(raw)]
-    return _retry(conv, ctx, "survey.choose_from_buttons")
+    return _not_a_choice(ctx, conv, inp)
 
 
 def _text(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:

@@ -266,3 +266,27 @@ def test_onboarding_topics_answer_each_tap_compactly(app, resident):
     assert "✓ 防災" in r.buttons(got)
     got = r.tap("決定")
     assert "ご登録ありがとうございました" in r.texts(got)
+
+
+def test_words_typed_instead_of_a_choice_can_be_sent_as_an_opinion(app, resident, survey):
+    """Inside a survey's button step too, typed words are offered as an opinion, not lost."""
+    r = onboard(resident(1))
+    r.say("アンケート")
+    r.tap("町民アンケート（テスト）")
+    words = COMPLAINT
+    got = r.say(words)
+    assert "意見として送る" in r.buttons(got) and "下のボタンから選んでください" in r.texts(got)
+    assert "住みやすい" in r.buttons(got)  # the question is still there
+    got = r.tap("意見として送る")
+    text = r.texts(got)
+    assert "アンケートは中断しました" in text and words in text
+    got = r.tap("送信する")
+    assert "OP-" in r.texts(got)
+    with app.extensions["machikoe"].sessions() as s:
+        assert [o.body for o in s.query(Opinion)] == [words]
+    # the survey carries on where it stopped; a short mistyped word gets no offer
+    r.say("アンケート")
+    got = r.tap("続き: 町民アンケート（テスト）")
+    assert "まちは住みやすいと思いますか" in r.texts(got)
+    got = r.say("すみやすい")
+    assert "意見として送る" not in r.buttons(got)

@@ -363,12 +363,17 @@ def test_copy_makes_a_new_draft_with_the_same_question_ids(app, editor, runner):
     assert editor.get("/admin/surveys/new?copy=nope").status_code == 404
 
 
-def test_hostile_text_is_escaped_everywhere_staff_see_it(app, editor):
+def test_hostile_text_is_escaped_everywhere_staff_see_it(app, editor, resident):
     evil = [dict(EVERY_TYPE[0], text=XSS, choices=f"{XSS}\nふつう", choices_en="")]
     assert post(editor, form(id="xss-2027", title=XSS, questions=evil)).status_code == 302
     for url in ("/admin/surveys", "/admin/surveys/xss-2027", "/admin/surveys/xss-2027/edit"):
         body = editor.get(url).get_data(as_text=True)
         assert XSS not in body and "&lt;script&gt;alert(1)&lt;/script&gt;" in body, url
+    # in LINE the words are plain text (the fake LINE API checked every message)
+    r = onboard(resident(1))
+    r.say("アンケート")
+    got = r.tap(XSS)
+    assert XSS in r.texts(got) and "&lt;" not in r.texts(got)
     refused = post(editor, form(id="xss-2", title=XSS, questions=[dict(evil[0], type=XSS)]))
     body = refused.get_data(as_text=True)
     assert refused.status_code == 400 and XSS not in body

@@ -67,7 +67,7 @@ def test_an_officer_builds_previews_and_opens_a_survey(
     page.wait_for_url(f"{live}/admin/surveys/new")
     page.fill("input[name=title]", "町民アンケート 2027")
     page.fill("input[name=title_en]", "Resident survey 2027")
-    page.fill("input[name=opens_at]", "2026-11-01T00:00")
+    page.fill("input[name=opens_at]", "2026-12-01T00:00")  # starts later: not shown yet
     page.fill("input[name=closes_at]", "2026-12-31T23:59")
     page.fill("input[name=min_age]", "16")
     page.check("input[name=residency][value=resident]")
@@ -130,11 +130,20 @@ def test_an_officer_builds_previews_and_opens_a_survey(
     body = page.inner_text("main")
     assert "まちは住みやすいと思いますか" in body and "とても幸せ" in body
     shot(page, artifacts, "survey-builder-preview")
+
+    # not open yet: residents do not see it; the officer opens it now
+    r1, r2 = onboard(resident(1)), onboard(resident(2))
+    assert "町民アンケート 2027" not in r1.texts(r1.say("アンケート"))
+    page.goto(f"{live}/admin/surveys/{survey_id}")
+    assert "開始前" in page.inner_text("main")
+    page.once("dialog", lambda dialog: dialog.accept())  # 「いますぐ受付を開始しますか？」
+    with page.expect_navigation():
+        page.click("text=いますぐ受付開始")
+    assert "受付を開始しました" in page.inner_text(".flash")
     assert not errors, errors
     page.close()
 
-    # it is open (the period includes today): residents answer it in LINE
-    r1, r2 = onboard(resident(1)), onboard(resident(2))
+    # residents answer it in LINE
     for r, where in ((r1, "住みやすい"), (r2, "住みにくい")):
         r.say("アンケート")
         got = r.tap("町民アンケート 2027")

@@ -22,6 +22,13 @@ JA: dict[str, str] = {
     "survey.hint_scale": "{min}〜{max}の数字で選んでください。{labels}",
     "survey.hint_text": "メッセージで入力してください（{max}文字まで）。",
     "survey.choose_from_buttons": "下のボタンから選んでください。",
+    "survey.choose_or_offer": (
+        "この質問は下のボタンから選んでください。"
+        "お書きになった内容は「意見として送る」を押すと、ご意見として町に届きます。"
+    ),
+    "survey.offer_paused": (
+        "アンケートは中断しました。あとで「{keyword}」と送ると、続きから再開できます。"
+    ),
     "survey.too_many": "選べるのは{max}つまでです。ほかの選択を外してから選んでください。",
     "survey.choose_one": "1つ以上選んでから「決定」を押してください。",
     "survey.too_long": (
@@ -109,6 +116,13 @@ EN: dict[str, str] = {
     "survey.hint_scale": "Choose a number from {min} to {max}. {labels}",
     "survey.hint_text": "Please type your answer (up to {max} characters).",
     "survey.choose_from_buttons": "Please choose one of the buttons below.",
+    "survey.choose_or_offer": (
+        "Please answer this question with the buttons below. "
+        "To send what you wrote to the town as an opinion, tap “Send as opinion”."
+    ),
+    "survey.offer_paused": (
+        "The survey is paused. Send “{keyword}” later to carry on where you left off."
+    ),
     "survey.too_many": "You can choose up to {max}. Please untick another one first.",
     "survey.choose_one": "Please choose at least one, then tap Done.",
     "survey.too_long": (
