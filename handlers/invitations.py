@@ -29,8 +29,10 @@ def _check_char(body: str) -> str:
 
 
 def make_code() -> str:
-    """One new code, formatted `XXXX-XXXX`."""
-    body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
+    """One new code, formatted `XXXX-XXXX`, with at least one digit (so no word is a code)."""
+    body = ""
+    while not any(ch.isdigit() for ch in body):
+        body = "".join(secrets.choice(ALPHABET) for _ in range(RANDOM_LENGTH))
     raw = body + _check_char(body)
     return f"{raw[:4]}-{raw[4:]}"
 

@@ -239,3 +239,5 @@ def test_an_eight_letter_word_is_not_taken_for_a_code(app, resident, codes):
     assert "ワークショップ" in text and "コード" not in text
     mistyped = codes[0][:-1] + ("2" if codes[0][-1] != "2" else "3")
     assert "コード" in r.texts(r.say(mistyped))  # a digit or hyphen: a mistyped code
+    # every code has a digit, so a word of eight letters is never one
+    assert all(any(ch.isdigit() for ch in invitations.make_code()) for _ in range(2000))
