@@ -1,6 +1,6 @@
 """Segment expressions → one SQL condition on residents.
 
-Grammar (../shared/interfaces.md): space-separated conditions, all of which must hold;
+Grammar (docs/announcements.md): space-separated conditions, all of which must hold;
 a condition is `field=value[,value…]` (any of the values). Fields come from a registry,
 so other areas can plug theirs in with `register_field`. Example:
 
