@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 5000
 export PORT
 
-.PHONY: run test lint format bench clean
+.PHONY: run test lint format bench lock clean
 
 $(VENV)/.run-installed: requirements.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -27,11 +27,15 @@ run: $(VENV)/.run-installed
 	@echo "  simulator: http://127.0.0.1:$(PORT)/simulator"
 	@echo "  console:   http://127.0.0.1:$(PORT)/admin/"
 	@echo "  health:    http://127.0.0.1:$(PORT)/healthz"
+	@echo "  (the clock process runs beside it, as in production; Ctrl-C stops both)"
 	@echo ""
-	$(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --timeout 60 wsgi:app
+	$(BIN)/flask --app wsgi scheduler & clock=$$!; \
+	  trap 'kill $$clock 2>/dev/null' EXIT INT TERM; \
+	  $(BIN)/gunicorn --bind 127.0.0.1:$(PORT) --workers 1 --threads 8 --timeout 60 wsgi:app
 
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check bot handlers messages db tests bench
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.dev-installed
@@ -39,6 +43,14 @@ lint: $(VENV)/.dev-installed
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format bot handlers messages db tests bench && $(BIN)/ruff check --fix .
+
+# Regenerate the locks from pyproject.toml; versions already locked are kept unless
+# you add --upgrade (or --upgrade-package NAME) to UV_ARGS.
+lock: $(VENV)/.dev-installed
+	$(BIN)/uv pip compile pyproject.toml --universal --python-version 3.11 --generate-hashes \
+	  --annotation-style line $(UV_ARGS) -o requirements.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev --universal --python-version 3.11 \
+	  --generate-hashes --annotation-style line $(UV_ARGS) -o requirements-dev.txt
 
 bench: $(VENV)/.dev-installed
 	$(BIN)/python bench/webhook.py

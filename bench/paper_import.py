@@ -35,7 +35,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import text  # noqa: E402
 
-from db import migrate  # noqa: E402
+from db import anonymous_pool, migrate  # noqa: E402
 from db import surveys as store  # noqa: E402
 from db.session import make_engine, make_session_factory, transaction  # noqa: E402
 from handlers import content, survey_content  # noqa: E402, F401  (survey_content: kind survey)
@@ -110,6 +110,7 @@ def child(url: str, mode: str, path: Path) -> dict:
     pid = os.fork()
     if pid == 0:
         os.close(read)
+        anonymous_pool.configure("bench-only-secret")  # the demo survey is anonymous: pooled
         engine = make_engine(url)
         sessions = make_session_factory(engine)
         t0 = time.perf_counter()
@@ -147,8 +148,14 @@ def child(url: str, mode: str, path: Path) -> dict:
 def _empty(sessions) -> None:
     with transaction(sessions) as s:
         if s.bind.dialect.name == "postgresql":  # a DELETE's cascade checks run row by row
-            s.execute(text("TRUNCATE survey_answers, survey_responses, survey_paper_sheets"))
+            s.execute(
+                text(
+                    "TRUNCATE survey_answers, survey_responses, survey_paper_sheets,"
+                    " survey_pending_answers"
+                )
+            )
             return
+        s.execute(text("DELETE FROM survey_pending_answers WHERE survey_id = :s"), {"s": SURVEY_ID})
         s.execute(text("DELETE FROM survey_answers WHERE survey_id = :s"), {"s": SURVEY_ID})
         s.execute(text("DELETE FROM survey_responses WHERE survey_id = :s"), {"s": SURVEY_ID})
         s.execute(text("DELETE FROM survey_paper_sheets WHERE survey_id = :s"), {"s": SURVEY_ID})

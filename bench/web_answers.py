@@ -46,6 +46,7 @@ from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parents[1]
+PROCFILE = ROOT / "Procfile"
 sys.path.insert(0, str(ROOT))
 
 from bench.webhook import (  # noqa: E402
@@ -145,9 +146,11 @@ class Store:
             return invitations.create(s, SURVEY, n)
 
     def verify(self, codes: list[str]) -> dict:
-        """Web responses in the database, and how many of these codes are used / have drafts."""
+        """Web answers stored (written, or held in the anonymous pool until their group has
+        five), and how many of these codes are used / have drafts."""
         from sqlalchemy import func, select
 
+        from db.anonymous_pool import PendingAnswer
         from db.survey_channels import SurveyDraft, SurveyInvitation
         from db.surveys import SurveyResponse
         from handlers import invitations
@@ -158,6 +161,10 @@ class Store:
                 select(func.count())
                 .select_from(SurveyResponse)
                 .where(SurveyResponse.survey_id == SURVEY, SurveyResponse.channel == "web")
+            ) + s.scalar(
+                select(func.count())
+                .select_from(PendingAnswer)
+                .where(PendingAnswer.survey_id == SURVEY, PendingAnswer.channel == "web")
             )
             used = drafts = 0
             for i in range(0, len(hashes), 500):
@@ -358,8 +365,14 @@ def phase_figures(samples, start, end) -> dict:
     }
 
 
-def round_once(target: Target, store: Store, fake: FakeLineApi, args, rep: int, length) -> dict:
-    """One round: both phases (order alternating) under one continuous webhook load."""
+def round_once(
+    target: Target, survey: Target, store: Store, fake: FakeLineApi, args, rep: int, length
+) -> dict:
+    """One round: both phases (order alternating) under one continuous webhook load.
+
+    ``survey`` serves the web answers: the webhook's own gunicorn (layout *shared*) or the
+    Procfile's separate ``survey`` process (layout *split*).
+    """
     codes = store.codes(args.answers)
     before = store.verify([])["web_responses"]
     fake.clear()
@@ -371,7 +384,7 @@ def round_once(target: Target, store: Store, fake: FakeLineApi, args, rep: int, 
         Client(target.port, fake, people[c :: args.clients], seed=7000 + 1000 * rep + c, stop=stop)
         for c in range(args.clients)
     ]
-    pids = target.pids()
+    pids = sorted({*target.pids(), *survey.pids()})
     web_first = rep % 2 == 0 or length is None
     phases: dict[str, tuple] = {}
     web: WebStats | None = None
@@ -383,7 +396,7 @@ def round_once(target: Target, store: Store, fake: FakeLineApi, args, rep: int, 
             start = window(target, pids)
             if phase == "web":
                 deadline = time.monotonic() + args.web_timeout
-                web = web_load(target.port, codes, args.web_clients, rep, deadline)
+                web = web_load(survey.port, codes, args.web_clients, rep, deadline)
                 length = time.perf_counter() - start[0]
             else:
                 time.sleep(length)
@@ -422,29 +435,53 @@ def round_once(target: Target, store: Store, fake: FakeLineApi, args, rep: int, 
     return result
 
 
-def run_database(kind: str, url: str, fake_url: str, fake: FakeLineApi, work: Path, args) -> dict:
+def survey_process(env: dict[str, str], log: Path) -> Target:
+    """The Procfile's ``survey`` process: its own gunicorn, at a lower CPU priority."""
+    line = next(x for x in PROCFILE.read_text().splitlines() if x.startswith("survey:"))
+    words = line.split(":", 1)[1].split()
+    prefix = tuple(words[: words.index("gunicorn")])
+    options = [w for w in words[words.index("gunicorn") + 1 :] if w != "wsgi:app"]
+    drop = options.index("--bind")  # the bench binds its own port
+    options = options[:drop] + options[drop + 2 :]
+    workers = options.index("--workers") + 1
+    options[workers] = env.get("SURVEY_CONCURRENCY", "1")
+    return Target("survey", "wsgi:app", env, log, prefix=prefix, options=tuple(options))
+
+
+def run_database(
+    kind: str, layout: str, url: str, fake_url: str, fake: FakeLineApi, work: Path, args
+) -> dict:
     """Start gunicorn on one database, run every round, stop; the rounds and their medians."""
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_"))}
     env = app_env(base, fake_url, url)
-    prepare(env, work / kind)
-    target = Target(f"web-{kind}", "wsgi:app", env, work / f"{kind}.log")
+    prepare(env, work / f"{kind}-{layout}")
+    target = Target(f"web-{kind}", "wsgi:app", env, work / f"{kind}-{layout}.log")
+    survey = target
+    if layout == "split":
+        survey = survey_process(env, work / f"{kind}-{layout}-survey.log")
     store = Store(url)
     rounds = []
     try:
         target.start()
+        if survey is not target:
+            survey.start()
         length = None
         for rep in range(args.reps):
-            r = round_once(target, store, fake, args, rep, length)
+            r = round_once(target, survey, store, fake, args, rep, length)
             length = r["length"]
             rounds.append(r)
             if args.verbose:
-                print(describe(kind, r), flush=True)
+                print(describe(f"{kind}/{layout}", r), flush=True)
         total = store.verify([])["web_responses"]
     finally:
         target.stop()
+        if survey is not target:
+            survey.stop()
         store.close()
     return {
         "database": kind,
+        "layout": layout,
+        "survey_command": " ".join([*survey.prefix, "gunicorn", *survey.options]),
         "rounds": rounds,
         "summary": summarise(rounds),
         "web_responses_total": total,
@@ -455,7 +492,7 @@ def run_database(kind: str, url: str, fake_url: str, fake: FakeLineApi, work: Pa
 def describe(kind: str, r: dict) -> str:
     a, w, x = r["alone"], r["web"], r["answers"]
     return (
-        f"{kind:6} round {r['rep'] + 1} ({r['order']}, {r['length']:.1f} s each): "
+        f"{kind:12} round {r['rep'] + 1} ({r['order']}, {r['length']:.1f} s each): "
         f"webhook alone {a['rps']:.0f} req/s p50 {a['p50'] * 1000:.0f} p99 {a['p99'] * 1000:.0f} ms"
         f" | with web {w['rps']:.0f} req/s p50 {w['p50'] * 1000:.0f} p99 {w['p99'] * 1000:.0f} ms"
         f" | web {x['completed']}/{x['asked']} done, median {x['median']:.2f} s, p95 "
@@ -505,7 +542,7 @@ def markdown(results: list[dict], args, started: datetime) -> str:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for res in results:
-        s, db = res["summary"], res["database"]
+        s, db = res["summary"], f"{res['database']} ({res['layout']})"
         for phase, label in (("alone", "(a) webhook alone"), ("web", "(b) with web answers")):
             rows.append(
                 f"| {db} | {label} | {s[f'{phase}_rps']:.0f} | {s[f'{phase}_p50'] * 1000:.0f} "
@@ -535,7 +572,8 @@ def markdown(results: list[dict], args, started: datetime) -> str:
         for r in res["rounds"]:
             a, b, x = r["alone"], r["web"], r["answers"]
             per_run.append(
-                f"| {res['database']} | {r['rep'] + 1} | {r['order']} | {r['length']:.1f} "
+                f"| {res['database']} ({res['layout']}) | {r['rep'] + 1} | {r['order']} "
+                f"| {r['length']:.1f} "
                 f"| {a['rps']:.0f} | {a['p99'] * 1000:.0f} | {b['rps']:.0f} "
                 f"| {b['p99'] * 1000:.0f} | {x['completed']} | {x['median']:.2f} |"
             )
@@ -544,7 +582,9 @@ def markdown(results: list[dict], args, started: datetime) -> str:
             f"- Date: {started:%Y-%m-%d %H:%M} UTC",
             f"- Machine: {os.cpu_count()} cores ({cpu_model()}), Python "
             f"{platform.python_version()}, {platform.system()} {platform.release()}",
-            f"- gunicorn `{' '.join(GUNICORN)}` (the Procfile's web process) on each database.",
+            f"- gunicorn `{' '.join(GUNICORN)}` (the Procfile's web process) on each database; "
+            "layout *shared*: the web answers go to it too; layout *split*: they go to the "
+            f"Procfile's survey process, `{results[-1].get('survey_command', '')}`.",
             f"- Load: webhook {args.clients} closed-loop keep-alive clients over {args.residents} "
             f"residents (bench/webhook.py's mix), {args.warmup:g} s warm-up; web "
             f"{args.answers} answers per round by {args.web_clients} client threads, one "
@@ -598,14 +638,23 @@ def run(args) -> list[dict]:
                 url = pg.database("webbench")
             else:
                 url = f"sqlite:///{work / 'web.db'}"
-            (work / kind).mkdir()
-            results.append(run_database(kind, url, server.url, fake, work, args))
+            for layout in args.layouts:
+                (work / f"{kind}-{layout}").mkdir()
+                here = url if layout == args.layouts[0] else fresh(kind, layout, work, pg)
+                results.append(run_database(kind, layout, here, server.url, fake, work, args))
     finally:
         server.stop()
         if pg is not None:
             pg.stop()
         shutil.rmtree(work, ignore_errors=True)
     return results
+
+
+def fresh(kind: str, layout: str, work: Path, pg) -> str:
+    """An empty database of the same kind for the next layout."""
+    if kind == "pg":
+        return pg.database(f"webbench_{layout}")
+    return f"sqlite:///{work / f'web-{layout}.db'}"
 
 
 def options(argv: list[str] | None = None) -> argparse.Namespace:
@@ -619,11 +668,19 @@ def options(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--web-timeout", type=float, default=900.0, help="seconds per web phase")
     parser.add_argument("--no-pg", action="store_true", help="SQLite only")
     parser.add_argument("--only", choices=["sqlite", "pg"], help="this database only")
+    parser.add_argument(
+        "--layout",
+        choices=["shared", "split", "both"],
+        default="both",
+        help="web answers on the webhook's gunicorn (shared), on the Procfile's survey "
+        "process (split), or each in turn (both)",
+    )
     parser.add_argument("--quick", action="store_true", help="100 answers, 1 round")
     parser.add_argument("--quiet", dest="verbose", action="store_false")
     args = parser.parse_args(argv)
     if args.quick:
         args.answers, args.reps = 100, 1
+    args.layouts = ["shared", "split"] if args.layout == "both" else [args.layout]
     args.databases = [args.only] if args.only else ["sqlite"] if args.no_pg else ["sqlite", "pg"]
     return args
 

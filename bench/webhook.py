@@ -95,11 +95,13 @@ class Target:
     cwd: Path = ROOT
     port: int = 0
     proc: subprocess.Popen | None = None
+    prefix: tuple[str, ...] = ()  # e.g. ("nice", "-n", "10") for a lower CPU priority
+    options: tuple[str, ...] = tuple(GUNICORN)
 
     def start(self) -> None:
         """Start gunicorn and wait until it answers."""
         self.port = free_port()
-        cmd = [sys.executable, "-m", "gunicorn", *GUNICORN]
+        cmd = [*self.prefix, sys.executable, "-m", "gunicorn", *self.options]
         cmd += ["--bind", f"127.0.0.1:{self.port}", self.app]
         with open(self.log, "ab") as out:
             self.proc = subprocess.Popen(

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask
+from flask import Flask, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
+from bot import errors, logs, metrics
 from bot.config import INSTANCE, Settings, load_settings
 from bot.state import AppState, build_state
+from db import anonymous_pool
 
 
 def create_app(settings: Settings | None = None, state: AppState | None = None) -> Flask:
@@ -21,20 +24,35 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=not settings.demo_mode,
     )
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
+    logs.configure(settings.log_level, settings.log_format)
+    errors.start(settings)
+    logs.install_request_ids(app)
+    metrics.install(app)
+    if settings.trusted_proxies:  # the client's address and scheme from the town's proxy
+        app.wsgi_app = ProxyFix(
+            app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
+        )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
     app.extensions["machikoe"] = state or build_state(settings)
+    anonymous_pool.configure(settings.secret_key)  # seals anonymous answers while pooled
 
     import handlers.flows  # noqa: F401  (registers every flow and keyword)
-    from bot import calendar, cli, console, health, web_survey, webhook
+    from bot import calendar, cli, console, health, public_pages, web_survey, webhook
 
-    for blueprint in (webhook.bp, health.bp, calendar.bp, console.bp, web_survey.bp):
+    blueprints = (webhook.bp, health.bp, calendar.bp, console.bp, web_survey.bp, public_pages.bp)
+    for blueprint in blueprints:
         app.register_blueprint(blueprint)
     if settings.simulator_enabled:
         from bot.simulator import views as simulator
 
         app.register_blueprint(simulator.bp)
     cli.register(app)
+
+    @app.after_request
+    def _hsts(response):
+        """Browsers keep to HTTPS once they have seen the app over it (docs/security.md)."""
+        if request.is_secure or settings.public_base_url.startswith("https://"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+        return response
+
     return app

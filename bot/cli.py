@@ -90,9 +90,19 @@ def content_apply(paths: tuple[Path, ...]) -> None:
 
 
 @click.command("demo")
+@click.option("--remove", is_flag=True, help="Delete the demo residents and their answers only.")
+@click.option("--no-residents", is_flag=True, help="Content and login only, no demo residents.")
 @with_appcontext
-def demo() -> None:
-    """Apply the bundled demo content (and create the demo staff login when available)."""
+def demo(remove: bool, no_residents: bool) -> None:
+    """Apply the demo content, load demo residents (demo mode only) and the demo login."""
+    from bot import demo_data
+
+    state = _state()
+    if remove:
+        with transaction(state.sessions) as s:
+            gone = demo_data.remove(s)
+        click.echo("removed " + gone.summary())
+        return
     try:
         counts = apply_content([DEMO_CONTENT], actor="demo")
     except content.ContentError as exc:
@@ -101,6 +111,14 @@ def demo() -> None:
     click.echo(
         "demo content: {created} created, {updated} updated, {unchanged} unchanged".format(**counts)
     )
+    if no_residents:
+        pass
+    elif not state.settings.demo_mode:
+        click.echo("demo residents not loaded: a LINE channel is set (they load in demo mode only)")
+    else:
+        with transaction(state.sessions) as s:
+            loaded = demo_data.load(s, state.now(), state.settings.town_tz)
+        click.echo("loaded " + loaded.summary() + f" (seed {demo_data.SEED})")
     from bot.cli_staff import demo_login
 
     demo_login()
@@ -178,4 +196,7 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(events_cli)
     app.cli.add_command(opinions_cli)
-    from bot import cli_survey_answers  # noqa: F401 (adds `surveys import-answers`)
+    from bot import (
+        cli_publish,  # noqa: F401 (adds `surveys publish`, `events report-publish`)
+        cli_survey_answers,  # noqa: F401 (adds `surveys import-answers`)
+    )

@@ -66,6 +66,22 @@ def events_attendees(event_id: str, fmt: str, output: Path) -> None:
     click.echo(f"{n} sign-ups written to {output}")
 
 
+@events_cli.command("door-sheet")
+@click.argument("event_id")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
+def events_door_sheet(event_id: str, output: Path) -> None:
+    """The printable door list (受付名簿, xlsx): 受付番号, 名前, 参加方法, 出席 (blank)."""
+    from handlers import attendee_sheet
+
+    state = _state()
+    with state.sessions() as s:
+        if db_events.get_event(s, event_id) is None:
+            click.echo(f"no event {event_id!r}; see `events list`", err=True)
+            sys.exit(1)
+        n = attendee_sheet.export_door_sheet(s, event_id, output, tz=state.settings.tz)
+    click.echo(f"{n} people on the door list written to {output}")
+
+
 @events_cli.command("checkin")
 @click.argument("event_id")
 @click.argument("code")

@@ -109,10 +109,10 @@ def surveys_results(survey_id: str, by: tuple[str, ...], channel: str | None) ->
     )
     if channel is not None:
         click.echo(f"絞り込み: 回答方法 {CHANNEL_NAMES[channel]} のみ")
-    click.echo(f"回答数: {res['responses']}")
+    click.echo(f"回答数: {res['responses_shown']}")  # one channel's: hidden under 5
     click.echo(
         "回答方法別: "
-        + " ・ ".join(f"{CHANNEL_NAMES[ch]} {n}" for ch, n in res["channels"].items())
+        + " ・ ".join(f"{CHANNEL_NAMES[ch]} {n}" for ch, n in res["channels_shown"].items())
     )
     labels: dict[str, dict[str, str]] = {}
     for i, q in enumerate(res["questions"], 1):
@@ -186,19 +186,86 @@ def _group(dim: str, group: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @CHANNEL_OPTION
-def surveys_export(survey_id: str, fmt: str, output: Path, channel: str | None) -> None:
-    """One row per response: CSV (UTF-8 with BOM) or .xlsx (responses + summary sheets)."""
+@click.option("--summary", is_flag=True, help="Only the aggregate workbook (集計; xlsx), no rows.")
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Anonymous surveys: keep rare attribute combinations as stored (not coarsened); "
+    "for the operator's own backup or a re-import. Audited.",
+)
+def surveys_export(
+    survey_id: str, fmt: str, output: Path, channel: str | None, summary: bool, exact: bool
+) -> None:
+    """One row per response: CSV (UTF-8 with BOM) or .xlsx (responses + summary sheets).
+
+    Anonymous surveys follow the privacy rule (docs/surveys.md): rare combinations of age
+    band, district and residency are coarsened unless --exact; every row-level export of an
+    anonymous survey is written to the audit log.
+    """
+    from db.session import transaction
+    from handlers import staff as staff_accounts
+
     state = _state()
     with state.sessions() as s:
-        if store.get_survey(s, survey_id) is None:
+        survey = store.get_survey(s, survey_id)
+        if survey is None:
             _unknown(survey_id, s)
+        anonymous = survey.anonymous
         partial = output.with_name(output.name + ".part")
         try:
             with partial.open("wb") as f:
-                count = export(s, survey_id, fmt, f, channel)
+                count = export(
+                    s,
+                    survey_id,
+                    fmt,
+                    f,
+                    channel,
+                    with_rows=not summary,
+                    coarsen=anonymous and not exact,
+                    tz=state.settings.tz,
+                )
         except (ExportError, OSError) as exc:
             partial.unlink(missing_ok=True)
             click.echo(f"export failed: {exc}", err=True)
             sys.exit(1)
         partial.replace(output)
-    click.echo(f"{count} responses written to {output}")
+    if anonymous and not summary:
+        with transaction(state.sessions) as s:
+            detail = {"format": fmt, "rows": count, "coarsened": not exact}
+            if channel is not None:
+                detail["channel"] = channel
+            staff_accounts.audit(s, "cli", "survey.export", survey_id, detail)
+    if summary:
+        click.echo(f"aggregate workbook (集計) written to {output}")
+    else:
+        click.echo(f"{count} responses written to {output}")
+
+
+@surveys_cli.command("flush-anonymous")
+@click.argument("survey_id")
+def surveys_flush_anonymous(survey_id: str) -> None:
+    """Write every anonymous answer still held in the pool (at the survey's close).
+
+    Full groups as they are; the rest of each answer channel with generalised attributes if
+    they are at least 5 together, otherwise they stay in the pool (docs/surveys.md).
+    """
+    from db import anonymous_pool
+    from db.session import transaction as in_transaction
+
+    state = _state()
+    with in_transaction(state.sessions) as s:
+        survey = store.get_survey(s, survey_id)
+        if survey is None:
+            _unknown(survey_id, s)
+        if not survey.anonymous:
+            click.echo(f"{survey_id}: 記名アンケートの回答はすぐに書き込まれます（保留なし）")
+            return
+        day = store.town_day(state.now(), state.settings.town_tz)
+        written = anonymous_pool.flush_survey(s, survey, day, state.settings.secret_key)
+        held = anonymous_pool.pending_count(s, survey_id)
+    click.echo(f"{survey_id}: 保留中だった匿名回答 {written}件を書き込みました")
+    if held:
+        click.echo(
+            f"{survey_id}: 保留中 {held}件：匿名を守るため、同じ回答方法の回答が"
+            f"{anonymous_pool.K}件そろうまで集計に含めません"
+        )

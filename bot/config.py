@@ -42,7 +42,14 @@ class Settings:
     line_timeout: tuple[float, float] = (2.0, 5.0)
     public_base_url: str = "http://127.0.0.1:5000"  # PUBLIC_BASE_URL: links residents open
     log_level: str = "INFO"  # LOG_LEVEL: DEBUG also logs every webhook and reply sent
+    log_format: str = "text"  # LOG_FORMAT: text (one readable line) or json (one object a line)
+    trusted_proxies: int = 0  # TRUSTED_PROXIES: HTTPS proxies in front whose X-Forwarded-* count
+    metrics_token: str = ""  # METRICS_TOKEN: a scraper's bearer token for /metrics (off if empty)
+    sentry_dsn: str = ""  # SENTRY_DSN: report exceptions to Sentry (off if empty)
     line_add_friend_url: str | None = None  # LINE_ADD_FRIEND_URL: printed on invitation letters
+    console_session_max_hours: float = 12.0  # CONSOLE_SESSION_MAX_HOURS: absolute sign-in life
+    survey_paused_answers_days: int = 7  # SURVEY_PAUSED_ANSWERS_DAYS: unfinished answers kept
+    webhook_event_retention_days: int = 30  # WEBHOOK_EVENT_RETENTION_DAYS: user ids, times kept
 
     @property
     def tz(self) -> ZoneInfo:
@@ -62,6 +69,29 @@ def _log_level(env: dict) -> str:
     if level not in LOG_LEVELS:
         raise SettingsError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {level!r}")
     return level
+
+
+def _log_format(env: dict) -> str:
+    fmt = env.get("LOG_FORMAT", "text").strip().lower() or "text"
+    if fmt not in {"text", "json"}:
+        raise SettingsError(f"LOG_FORMAT must be text or json, not {fmt!r}")
+    return fmt
+
+
+def _proxies(env: dict) -> int:
+    raw = env.get("TRUSTED_PROXIES", "0").strip() or "0"
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > 5:
+        raise SettingsError(
+            f"TRUSTED_PROXIES is how many proxies stand in front of the app (0 to 5), not {raw!r}"
+        )
+    return int(raw)
+
+
+def _metrics_token(env: dict) -> str:
+    token = env.get("METRICS_TOKEN", "").strip()
+    if token and len(token) < 24:
+        raise SettingsError("METRICS_TOKEN must be at least 24 characters (a long random string)")
+    return token
 
 
 def _flag(env: dict, name: str, default: bool) -> bool:
@@ -88,6 +118,41 @@ def _default_api(env: dict, demo: bool, real: str = "https://api.line.me") -> st
     if demo:
         return f"http://127.0.0.1:{env.get('PORT', '5000')}/simulator/line"
     return real
+
+
+def _hours(env: dict, name: str, default: float, most: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        value = -1.0
+    if not 0 < value <= most:
+        raise SettingsError(f"{name}={raw!r}: expected a number of hours above 0, at most {most:g}")
+    return value
+
+
+def _days(env: dict, name: str, default: int, least: int, most: int, why: str = "") -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or not least <= int(raw) <= most:
+        raise SettingsError(f"{name}={raw!r}: expected whole days from {least} to {most}{why}")
+    return int(raw)
+
+
+def _simulator(env: dict, demo: bool) -> bool:
+    """The simulator signs webhooks for any user id: demo mode only, never with a channel."""
+    enabled = _flag(env, "SIMULATOR_ENABLED", demo)
+    if enabled and not demo:
+        raise SettingsError(
+            "SIMULATOR_ENABLED is on while LINE_CHANNEL_SECRET/LINE_CHANNEL_ACCESS_TOKEN are set: "
+            "the simulator would sign webhooks with the real channel secret for any user. "
+            "Unset SIMULATOR_ENABLED (the simulator runs only in demo mode, without LINE "
+            "credentials)"
+        )
+    return enabled
 
 
 def _local_secret_key() -> str:
@@ -152,16 +217,34 @@ def load_settings(env: dict | None = None) -> Settings:
         ),
         database_url=database_url,
         secret_key=secret_key,
-        simulator_enabled=_flag(env, "SIMULATOR_ENABLED", demo),
+        simulator_enabled=_simulator(env, demo),
         smtp_url=smtp_url,
         digest_emails=emails,
         town_tz=tz,
         demo_mode=demo,
         public_base_url=_url(env, "PUBLIC_BASE_URL", f"http://127.0.0.1:{env.get('PORT', '5000')}"),
         log_level=_log_level(env),
+        log_format=_log_format(env),
+        trusted_proxies=_proxies(env),
+        metrics_token=_metrics_token(env),
+        sentry_dsn=(
+            _url(env, "SENTRY_DSN", "https://key@sentry.example/1")
+            if env.get("SENTRY_DSN", "").strip()
+            else ""
+        ),
         line_add_friend_url=(
             _url(env, "LINE_ADD_FRIEND_URL", "https://lin.ee/…")
             if env.get("LINE_ADD_FRIEND_URL", "").strip()
             else None
+        ),
+        console_session_max_hours=_hours(env, "CONSOLE_SESSION_MAX_HOURS", 12.0, 24.0 * 7),
+        survey_paused_answers_days=_days(env, "SURVEY_PAUSED_ANSWERS_DAYS", 7, 1, 90),
+        webhook_event_retention_days=_days(
+            env,
+            "WEBHOOK_EVENT_RETENTION_DAYS",
+            30,
+            8,
+            3650,
+            " (the weekly digest counts last week's active residents from them)",
         ),
     )

@@ -6,6 +6,12 @@ a second worker finds it done. A webhook with one event (LINE's usual delivery i
 chat) is inserted as done together with its effect: one transaction. A webhook with several
 events stores them all as pending first, then claims each (pending → done) with its effect,
 so if the worker dies half-way the rest are recovered by the inbox job.
+
+A follow's reply (the welcome and the consent question) must not be lost to a worker that
+dies after the commit: it is also stored in the outbox as *held* in the event's transaction.
+A reply that goes out deletes it; a reply that fails, or comes too late for its token,
+releases it as a push at once; a worker that died leaves it for the inbox job, which
+releases it after `HELD_FOR` (longer than any reply can take).
 """
 
 from __future__ import annotations
@@ -15,8 +21,8 @@ import logging
 import traceback
 from datetime import UTC, datetime, timedelta
 
-from linebot.v3.webhooks import Event, FollowEvent
-from sqlalchemy import bindparam, select, update
+from linebot.v3.webhooks import Event, FollowEvent, PostbackEvent
+from sqlalchemy import bindparam, delete, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, make_transient_to_detached
@@ -24,10 +30,11 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from bot import outbox
 from bot.router import dispatch
 from bot.state import AppState
-from db.models import Resident, WebhookEvent
+from db.models import Outbox, Resident, WebhookEvent
 from db.session import once_more_if_disconnected, transaction
 from handlers.context import Ctx, Outcome
 from handlers.pushes import queue
+from handlers.rsvp import wants_display_name
 from messages import common
 from messages.catalog import t
 
@@ -35,6 +42,10 @@ log = logging.getLogger(__name__)
 EVENTS = WebhookEvent.__table__
 RECOVER_AFTER = timedelta(seconds=30)
 REPLY_TOKEN_LIFETIME = timedelta(seconds=50)
+HELD_FOR = timedelta(minutes=2)  # a reply starts within 50 s and is given up within seconds
+HELD = "held"  # the outbox status of a reply kept until it is known to have gone out
+HELD_EVENTS = {"follow"}  # events whose reply is kept that way
+OUTBOX = Outbox.__table__
 
 # The hot path's statements, built once (a reused statement skips construction and caching).
 _ROW = (
@@ -200,9 +211,17 @@ def process(
     extras: dict = {}
     if isinstance(event, FollowEvent) and event.source.user_id and event.mode == "active":
         extras["language"] = state.gateway.profile_language(event.source.user_id)
+    elif (
+        isinstance(event, PostbackEvent)
+        and getattr(event.source, "user_id", None)
+        and event.mode == "active"
+        and wants_display_name(event.postback.data)
+    ):  # はい to the door-list name: read the profile before the transaction, not inside it
+        extras["display_name"] = state.gateway.display_name(event.source.user_id)
+    held: list[int] = []  # the outbox id of a held reply, once committed
     try:
         result = once_more_if_disconnected(
-            lambda: _effect(state, event_id, raw, event, row, extras, late)
+            lambda: _effect(state, event_id, raw, event, row, extras, late, held)
         )
     except Exception as exc:
         # where it failed, but not the exception's message: it may quote what a resident said
@@ -223,7 +242,11 @@ def process(
     log.debug("event %s %s processed", event_id, event.type)
     token = getattr(event, "reply_token", None)
     if outcome.replies and token and state.now() - received_at < REPLY_TOKEN_LIFETIME:
-        state.gateway.reply(token, outcome.replies)
+        sent = state.gateway.reply(token, outcome.replies)
+        if held:
+            _settle_held(state, held[0], _replied(state, sent, token, outcome.replies))
+    elif held:
+        _settle_held(state, held[0], False)  # too late for the token: a push instead
     for outbox_id in outcome.outbox_ids:
         outbox.deliver(state, outbox_id)
     return "done"
@@ -237,8 +260,10 @@ def _effect(
     row: dict | None,
     extras: dict,
     late: bool,
+    held: list[int],
 ) -> Outcome | str:
     """The event's one transaction: claim it, decide, queue; a str says why nothing was done."""
+    held.clear()  # a transaction run once more starts afresh
     with transaction(state.sessions) as s:
         if not _claim(state, s.connection(), event_id, row):
             return "duplicate"
@@ -259,7 +284,63 @@ def _effect(
                     queue(s, user_id, outcome.replies, "late-reply", ("event", event_id))
                 )
             outcome.replies = []
+        user_id = getattr(event.source, "user_id", None) if event.source else None
+        if outcome.replies and user_id and event.type in HELD_EVENTS:
+            held.append(_hold(state, s, user_id, outcome.replies, event_id))
         return outcome
+
+
+def _hold(state: AppState, s: Session, user_id: str, replies: list, event_id: str) -> int:
+    """Keep a copy of the reply in the outbox, not yet to be sent, in the event's transaction."""
+    outbox_id = queue(s, user_id, replies, "reply", ("event", event_id))
+    kept = s.get(Outbox, outbox_id)
+    kept.status, kept.created_at = HELD, state.now()
+    return outbox_id
+
+
+def _replied(state: AppState, sent, token: str, replies: list) -> bool:
+    """Whether a held reply reached the resident.
+
+    With no answer at all (a timeout) it may have: the token is single-use, so asking once
+    more either delivers it now or is refused with 400 because it was used.
+    """
+    if sent.ok or (sent.error or "").startswith("HTTP"):
+        return sent.ok
+    again = state.gateway.reply(token, replies)
+    return again.ok or again.error == "HTTP 400"
+
+
+def _settle_held(state: AppState, outbox_id: int, replied: bool) -> None:
+    """The reply went out: forget the copy; it did not: send the copy as a push now."""
+    with state.engine.begin() as conn:
+        mine = OUTBOX.c.id == outbox_id, OUTBOX.c.status == HELD
+        if replied:
+            conn.execute(OUTBOX.delete().where(*mine))
+            return
+        conn.execute(update(OUTBOX).where(*mine).values(status="pending"))
+    outbox.deliver(state, outbox_id)
+
+
+def release_held(state: AppState) -> int:
+    """Send as pushes the held replies a dead worker left (older than HELD_FOR)."""
+    cutoff = state.now() - HELD_FOR
+    with state.engine.begin() as conn:
+        ids = list(
+            conn.execute(
+                select(OUTBOX.c.id)
+                .where(OUTBOX.c.status == HELD, OUTBOX.c.created_at < cutoff)
+                .order_by(OUTBOX.c.id)
+                .limit(1000)
+            ).scalars()
+        )
+    released = 0
+    for outbox_id in ids:
+        with state.engine.begin() as conn:
+            mine = OUTBOX.c.id == outbox_id, OUTBOX.c.status == HELD
+            if not conn.execute(update(OUTBOX).where(*mine).values(status="pending")).rowcount:
+                continue
+        released += outbox.deliver(state, outbox_id) == "sent"
+    return released
 
 
 def _claim(state: AppState, conn, event_id: str, row: dict | None) -> bool:
@@ -328,7 +409,11 @@ def _apologise(state: AppState, raw: dict) -> None:
 
 
 def recover(state: AppState) -> int:
-    """Process events stored but never processed (a worker died): replies go as pushes."""
+    """Process events stored but never processed (a worker died): replies go as pushes.
+
+    Also sends the held replies of events whose worker died after their commit.
+    """
+    released = release_held(state)
     cutoff = state.now() - RECOVER_AFTER
     with state.sessions() as s:
         ids = list(
@@ -339,4 +424,82 @@ def recover(state: AppState) -> int:
                 .limit(1000)
             )
         )
-    return sum(process(state, event_id, late=True) == "done" for event_id in ids)
+    return released + sum(process(state, event_id, late=True) == "done" for event_id in ids)
+
+
+# --- retention ---------------------------------------------------------------------------------
+
+FORGET_BATCH = 1000
+REPLY_KINDS = ("late-reply", "reply")  # the outbox copies of replies (they may quote answers)
+
+
+def forget_old(state: AppState) -> int:
+    """Events older than WEBHOOK_EVENT_RETENTION_DAYS lose who sent them and when.
+
+    The row and its event id stay, so a redelivery is still recognised; the user id and the
+    payload go, and the times are cut to the town's day. One still pending after all that
+    time is given up (failed). Finished outbox copies of replies are deleted. Safe to run twice.
+    """
+    now = state.now()
+    cutoff = now - timedelta(days=state.settings.webhook_event_retention_days)
+    tz = state.settings.tz
+
+    def day(at: datetime | None) -> datetime | None:
+        if at is None:
+            return None
+        return at.astimezone(tz).replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+    gave_up = {"pending": now}  # a pending event given up: processed (failed) now
+    forgotten = 0
+    while True:
+        with state.engine.begin() as conn:
+            rows = conn.execute(
+                select(
+                    EVENTS.c.id,
+                    EVENTS.c.status,
+                    EVENTS.c.error,
+                    EVENTS.c.occurred_at,
+                    EVENTS.c.received_at,
+                    EVENTS.c.processed_at,
+                )
+                .where(
+                    EVENTS.c.received_at < cutoff,
+                    or_(EVENTS.c.line_user_id.is_not(None), EVENTS.c.payload.is_not(None)),
+                )
+                .order_by(EVENTS.c.id)
+                .limit(FORGET_BATCH)
+            ).all()
+            if not rows:
+                break
+            conn.execute(
+                update(EVENTS)
+                .where(EVENTS.c.id == bindparam("row_id"))
+                .values(
+                    line_user_id=None,
+                    payload=None,
+                    status=bindparam("new_status"),
+                    error=bindparam("new_error"),
+                    occurred_at=bindparam("occurred"),
+                    received_at=bindparam("received"),
+                    processed_at=bindparam("processed"),
+                ),
+                [
+                    {
+                        "row_id": r.id,
+                        "new_status": "failed" if r.status == "pending" else r.status,
+                        "new_error": "never processed" if r.status == "pending" else r.error,
+                        "occurred": day(r.occurred_at),
+                        "received": day(r.received_at),
+                        "processed": day(r.processed_at or gave_up.get(r.status)),
+                    }
+                    for r in rows
+                ],
+            )
+        forgotten += len(rows)
+    with state.engine.begin() as conn:
+        finished = or_(
+            OUTBOX.c.status.in_(("sent", "skipped", "failed")),
+            (OUTBOX.c.status == "pending") & (OUTBOX.c.attempts >= outbox.MAX_ATTEMPTS),
+        )
+        conn.execute(delete(OUTBOX).where(OUTBOX.c.kind.in_(REPLY_KINDS), finished))
+    return forgotten

@@ -80,6 +80,54 @@ def expire_web_drafts(state: AppState) -> int:
         return survey_channels.expire_drafts(s, now - DRAFTS_KEPT, now)
 
 
+@job("answers", "interval", "delete unfinished survey answers kept past their days", hours=1)
+def expire_paused_answers(state: AppState) -> int:
+    """Unfinished survey answers idle for SURVEY_PAUSED_ANSWERS_DAYS go; finished rows go."""
+    from handlers import survey
+
+    now, kept = state.now(), timedelta(days=state.settings.survey_paused_answers_days)
+    with state.sessions() as s:
+        residents = survey.holders(s)
+    changed = 0
+    for resident_id in residents:  # one transaction each: a resident's events wait briefly
+        with transaction(state.sessions) as s:
+            changed += survey.forget_old_answers(s, resident_id, now, kept)
+    return changed
+
+
+@job("retention", "interval", "webhook events past their days lose user ids and times", hours=6)
+def forget_old_events(state: AppState) -> int:
+    """Events older than WEBHOOK_EVENT_RETENTION_DAYS: no user id, no payload, day-only times."""
+    return inbox.forget_old(state)
+
+
+@job("anonymous", "interval", "write pooled anonymous answers (closed surveys, leftovers)", hours=1)
+def flush_anonymous(state: AppState) -> int:
+    """Anonymous answers held in the pool: written at close, or generalised after HOLD_DAYS.
+
+    Each survey in its own transaction: one survey's trouble is logged, the others go on
+    (and the run still fails at the end, so the clock records it)."""
+    from db import anonymous_pool
+    from db.surveys import get_survey
+
+    with transaction(state.sessions) as s:
+        ids = anonymous_pool.pending_surveys(s)
+    written, failed = 0, 0
+    for survey_id in ids:
+        try:
+            with transaction(state.sessions) as s:
+                survey = get_survey(s, survey_id)
+                written += anonymous_pool.flush_due_survey(
+                    s, survey, state.now(), state.settings.town_tz, state.settings.secret_key
+                )
+        except Exception:
+            failed += 1
+            log.exception("anonymous: writing a survey's pooled answers failed; others go on")
+    if failed:
+        raise RuntimeError(f"anonymous: {failed} of {len(ids)} surveys could not be written")
+    return written
+
+
 @job(
     "digest",
     "cron",
@@ -103,6 +151,16 @@ def dispatch_broadcasts(state: AppState) -> int:
     return broadcast.send_due(state, state.now())
 
 
+@job("heartbeat", "interval", "record that the clock runs (the console warns if not)", minutes=1)
+def heartbeat(state: AppState) -> str:
+    """Touch the clock's heartbeat row in job_runs; the console warns when it is old."""
+    from db import digest as job_runs
+
+    with transaction(state.sessions) as s:
+        job_runs.beat(s, state.now())
+    return "ok"
+
+
 @job("reminders", "interval", "remind confirmed attendees the day before their event", hours=1)
 def event_reminders(state: AppState) -> int:
     """Queue the day-before reminders that are due (marked in the same transaction), send them."""
@@ -111,3 +169,14 @@ def event_reminders(state: AppState) -> int:
     with transaction(state.sessions) as s:
         ids = reminders.queue_due(s, state.now(), state.settings.tz)
     return sum(outbox.deliver(state, i) == "sent" for i in ids)
+
+
+@job("sign-ins", "interval", "forget ended console sessions and old failed sign-ins", hours=6)
+def forget_sign_ins(state: AppState) -> int:
+    """Delete staff_sessions rows ended over a day ago and login_throttles rows quiet for one."""
+    from handlers import staff
+
+    lifetime = timedelta(hours=state.settings.console_session_max_hours)
+    with transaction(state.sessions) as s:
+        now = state.now()
+        return staff.forget_sessions(s, now, lifetime) + staff.forget_throttles(s, now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import random
 import time
 from dataclasses import dataclass
 
@@ -20,8 +21,11 @@ from linebot.v3.messaging import (
 from linebot.v3.messaging.models.message import Message
 
 from bot.config import Settings
+from bot.demo_data import is_demo_user
+from bot.metrics import count_line_call
 from db.outbox import retry_key
 from messages import limits
+from messages.postback import ascii_int
 
 log = logging.getLogger(__name__)
 MONTHLY_LIMIT = "monthly limit"
@@ -77,6 +81,11 @@ def _unchecked(method):
     return functools.partial(method.raw_function, method.__self__)
 
 
+def _ids(request_id: str | None) -> dict:
+    """LINE's request id as a field of the JSON log line (bot/logs.py)."""
+    return {"line_request_id": request_id} if request_id else {}
+
+
 def _header(headers, name: str) -> str | None:
     if not headers:
         return None
@@ -86,8 +95,21 @@ def _header(headers, name: str) -> str | None:
         return dict(headers).get(name)
 
 
+def pause(delay: float, retry_after: float | None, rng: random.Random) -> float:
+    """Seconds to wait before the next attempt: LINE's Retry-After when it gives one (plus up
+    to 10 %), else our backoff with "equal jitter" (between half and all of it), so senders that
+    failed together do not retry in step."""
+    if retry_after is not None:
+        return retry_after + rng.uniform(0, 0.1 * retry_after)
+    return rng.uniform(delay / 2, delay)
+
+
 class LineGateway:
-    """One Messaging API client per process, explicit timeouts, retries with backoff."""
+    """One Messaging API client per process, explicit timeouts, retries with backoff.
+
+    A push or multicast gives up after ``deadline`` seconds in all (its outbox entry or batch
+    stays pending and the job tries again later), so a retry never holds a request for long.
+    """
 
     def __init__(
         self,
@@ -96,11 +118,15 @@ class LineGateway:
         attempts: int = 5,
         backoff: float = 0.5,
         max_backoff: float = 8.0,
+        deadline: float = 10.0,
+        rng: random.Random | None = None,
     ) -> None:
         self.settings = settings
         self.attempts = attempts
         self.backoff = backoff
         self.max_backoff = max_backoff
+        self.deadline = deadline
+        self.rng = rng or random.Random()
         self._pid: int | None = None
         self._api: MessagingApi | None = None
 
@@ -133,25 +159,32 @@ class LineGateway:
         if not fitted:
             return SendResult("sent")
         request = _Json({"replyToken": reply_token, "messages": fitted})
+        result = self._reply_once(request)
+        count_line_call("reply", result.status)
+        return result
+
+    def _reply_once(self, request) -> SendResult:
         try:
             resp = _unchecked(self.api.reply_message_with_http_info)(
                 request, _request_timeout=self.timeout, **_STATUS_ONLY
             )
         except ApiException as exc:
             rid = _header(exc.headers, "x-line-request-id")
-            log.warning("reply failed status=%s request_id=%s", exc.status, rid)
+            log.warning("reply failed status=%s request_id=%s", exc.status, rid, extra=_ids(rid))
             return SendResult("failed", rid, f"HTTP {exc.status}")
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             log.warning("reply failed: %s", type(exc).__name__)
             return SendResult("failed", None, type(exc).__name__)
         rid = _header(resp.headers, "x-line-request-id")
-        log.debug("reply sent status=%s request_id=%s", resp.status_code, rid)
+        log.debug("reply sent status=%s request_id=%s", resp.status_code, rid, extra=_ids(rid))
         return SendResult("sent", rid)
 
     # --- push and multicast ------------------------------------------------------------
 
     def push(self, user_id: str, messages: list[Message | dict], key: str) -> SendResult:
         """Push to one user under a retry key stored by the caller before this call."""
+        if self._demo_refused([user_id]):
+            return SendResult("failed", None, "demo resident: never sent with a LINE channel")
         results = []
         for i, chunk in enumerate(limits.batches(limits.fit(messages))):
             chunk_key = key if i == 0 else retry_key(key, i)
@@ -171,6 +204,10 @@ class LineGateway:
         """Send the same messages to at most 500 users under one retry key."""
         if not 1 <= len(user_ids) <= 500 or not all(isinstance(u, str) and u for u in user_ids):
             raise ValueError("multicast takes 1 to 500 user ids")
+        if self._demo_refused(user_ids):
+            user_ids = [u for u in user_ids if not is_demo_user(u)]
+            if not user_ids:
+                return SendResult("sent", None, "demo residents only: nothing sent")
         fitted = limits.fit(messages)
         if len(fitted) > limits.MAX_MESSAGES:
             raise ValueError("a multicast carries at most 5 messages; split the announcement")
@@ -178,8 +215,18 @@ class LineGateway:
         request = _Json({"to": list(user_ids), "messages": fitted})
         return self._send("multicast", _unchecked(self.api.multicast_with_http_info), request, key)
 
+    def _demo_refused(self, user_ids: list[str]) -> bool:
+        """Demo residents (bot/demo_data.py) are never messaged through a real LINE channel."""
+        return not self.settings.demo_mode and any(is_demo_user(u) for u in user_ids)
+
     def _send(self, endpoint: str, call, request, key: str) -> SendResult:
+        result = self._attempts(endpoint, call, request, key)
+        count_line_call(endpoint, result.status)
+        return result
+
+    def _attempts(self, endpoint: str, call, request, key: str) -> SendResult:
         delay = self.backoff
+        give_up_at = time.monotonic() + self.deadline
         for attempt in range(1, self.attempts + 1):
             try:
                 resp = call(
@@ -199,7 +246,8 @@ class LineGateway:
                     log.error("%s failed status=%s request_id=%s", endpoint, exc.status, rid)
                     return SendResult("failed", rid, f"HTTP {exc.status}", attempt)
                 retry_after = _header(exc.headers, "retry-after")
-                wait = float(retry_after) if retry_after and retry_after.isdigit() else delay
+                seconds = ascii_int(retry_after or "")
+                wait = pause(delay, None if seconds is None else float(seconds), self.rng)
                 log.warning(
                     "%s status=%s request_id=%s, retry %d in %.1fs",
                     endpoint,
@@ -210,16 +258,26 @@ class LineGateway:
                 )
                 error = f"HTTP {exc.status}"
             except (urllib3.exceptions.HTTPError, OSError) as exc:
-                wait = delay
+                wait = pause(delay, None, self.rng)
                 error = type(exc).__name__
                 log.warning("%s %s, retry %d in %.1fs", endpoint, error, attempt, wait)
             else:
                 rid = _header(resp.headers, "x-line-request-id")
-                log.info("%s sent status=%s request_id=%s", endpoint, resp.status_code, rid)
+                log.info(
+                    "%s sent status=%s request_id=%s",
+                    endpoint,
+                    resp.status_code,
+                    rid,
+                    extra=_ids(rid),
+                )
                 return SendResult("sent", rid, attempts=attempt)
-            if attempt < self.attempts:
-                time.sleep(min(wait, self.max_backoff))
-                delay = min(delay * 2, self.max_backoff)
+            wait = min(wait, self.max_backoff)
+            if attempt == self.attempts or time.monotonic() + wait > give_up_at:
+                if attempt < self.attempts:
+                    log.warning("%s gave up after %d attempts (deadline)", endpoint, attempt)
+                return SendResult("retry_exhausted", None, error, attempt)
+            time.sleep(wait)
+            delay = min(delay * 2, self.max_backoff)
         return SendResult("retry_exhausted", None, error, self.attempts)
 
     # --- reading -------------------------------------------------------------------
@@ -235,6 +293,21 @@ class LineGateway:
             log.warning("profile lookup failed: %s", type(exc).__name__)
             return None
         return profile.language
+
+    def display_name(self, user_id: str) -> str | None:
+        """The user's LINE display name (raw, uncleaned), or None when it is not available."""
+        try:
+            profile = self.api.get_profile(user_id, _request_timeout=self.timeout)
+        except ApiException as exc:
+            log.info("profile unavailable status=%s", exc.status)
+            return None
+        except (urllib3.exceptions.HTTPError, OSError) as exc:
+            log.warning("profile lookup failed: %s", type(exc).__name__)
+            return None
+        except ValueError:  # a profile the SDK cannot read
+            log.warning("profile unreadable")
+            return None
+        return profile.display_name
 
     def quota(self) -> tuple[str, int | None, int]:
         """(type, monthly limit or None, used this month) from LINE's quota endpoints."""

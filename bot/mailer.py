@@ -1,7 +1,8 @@
 """E-mail through SMTP_URL: plain text + HTML with inline PNG images (Content-ID).
 
-SMTP_URL is `smtp://user:pass@host:port` (STARTTLS when the server offers it) or
-`smtps://…` (TLS from the start). The sender is `?from=addr` in the URL, else the user
+SMTP_URL is `smtp://user:pass@host:port` (STARTTLS when the server offers it; with a user
+and password STARTTLS is required, so they never travel unencrypted) or `smtps://…` (TLS
+from the start). The sender is `?from=addr` in the URL, else the user
 name when it is an address, else `machikoe@<host>`.
 """
 
@@ -89,6 +90,16 @@ def send(smtp_url: str, msg: EmailMessage, timeout: float = 30.0) -> None:
             if not cfg.tls and conn.has_extn("starttls"):
                 conn.starttls(context=ssl.create_default_context())
                 conn.ehlo()
+            elif not cfg.tls and cfg.user:  # never send a password in the clear
+                log.error(
+                    "SMTP %s:%s does not offer STARTTLS: not logging in, mail not sent",
+                    cfg.host,
+                    cfg.port,
+                )
+                raise MailError(
+                    f"SMTP {cfg.host}:{cfg.port} does not offer STARTTLS; the user name and "
+                    "password are never sent unencrypted (use smtps:// or a server with STARTTLS)"
+                )
             if cfg.user:
                 conn.login(cfg.user, cfg.password or "")
             refused = conn.send_message(msg)

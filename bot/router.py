@@ -17,6 +17,7 @@ from linebot.v3.webhooks import (
 
 from handlers import chat, onboarding
 from handlers.context import Ctx, Outcome
+from handlers.rsvp import DISPLAY_NAME
 from messages import common
 from messages.catalog import t
 
@@ -76,7 +77,10 @@ def _message(ctx: Ctx, event: MessageEvent, extras: dict) -> Outcome:
 def _postback(ctx: Ctx, event: PostbackEvent, extras: dict) -> Outcome:
     if not one_to_one(event) or ctx.resident is None:
         return Outcome()
-    return chat.on_postback(ctx, event.postback.data, event.postback.params)
+    params = dict(event.postback.params or {})
+    if "display_name" in extras:  # read from LINE's profile for this tap (bot/inbox.py)
+        params[DISPLAY_NAME] = extras["display_name"]
+    return chat.on_postback(ctx, event.postback.data, params)
 
 
 @route(JoinEvent)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from flask import Blueprint, current_app, jsonify, request
 from linebot.v3.webhook import SignatureValidator
@@ -12,6 +13,26 @@ from bot import inbox
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
+
+
+MAX_DEPTH = 32  # LINE's events nest about 6 deep (events → message → mention → mentionees)
+_BRACKETS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[{\]}]')
+
+
+def _too_deep(text: str) -> bool:
+    """Whether lists and objects nest deeper than MAX_DEPTH (strings skipped), before parsing."""
+    if text.count("[") + text.count("{") <= MAX_DEPTH:  # the usual body: cannot be too deep
+        return False
+    depth = 0
+    for m in _BRACKETS.finditer(text):
+        c = m.group()
+        if c in "[{":
+            depth += 1
+            if depth > MAX_DEPTH:
+                return True
+        elif c in "]}":
+            depth -= 1
+    return False
 
 
 def _refuse(status: int, message: str):
@@ -38,9 +59,11 @@ def callback():
         text, signature
     ):
         return _refuse(400, "missing or invalid signature")
+    if _too_deep(text):
+        return _refuse(400, "JSON nested too deeply")
     try:
         payload = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _refuse(400, "malformed JSON")
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         return _refuse(400, "no events list")

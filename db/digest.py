@@ -81,3 +81,34 @@ def is_done(session: Session, name: str, period: str) -> bool:
         session.scalar(select(JobRun.status).where(JobRun.name == name, JobRun.period == period))
         == "done"
     )
+
+
+HEARTBEAT = ("heartbeat", "clock")  # (name, period): one row, touched by the clock each minute
+
+
+def beat(session: Session, now: datetime) -> None:
+    """Record that the clock process is running (the console warns when this gets old)."""
+    name, period = HEARTBEAT
+    touched = session.execute(
+        update(JobRun)
+        .where(JobRun.name == name, JobRun.period == period)
+        .values(status="done", started_at=now, finished_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not touched:
+        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+        session.execute(
+            insert(JobRun)
+            .values(
+                name=name, period=period, status="done", started_at=now, finished_at=now, detail={}
+            )
+            .on_conflict_do_nothing(index_elements=["name", "period"])
+        )
+
+
+def last_beat(session: Session) -> datetime | None:
+    """When the clock last said it was running (None: never)."""
+    name, period = HEARTBEAT
+    return session.scalar(
+        select(JobRun.finished_at).where(JobRun.name == name, JobRun.period == period)
+    )

@@ -104,6 +104,8 @@ class Signup(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     confirmed_at: Mapped[datetime | None]
     cancelled_at: Mapped[datetime | None]
+    # LINE display name for the door list, only where the resident agreed (cleared on cancel)
+    door_name: Mapped[str | None] = mapped_column(String(100))
 
     event: Mapped[Event] = relationship()
     resident: Mapped[Resident] = relationship()
@@ -257,6 +259,7 @@ class Attendee:
     attended_at: datetime | None
     signed_up_at: datetime
     cancelled_at: datetime | None
+    door_name: str | None = None
 
 
 def attendees(session: Session, event_id: str) -> list[Attendee]:
@@ -274,6 +277,7 @@ def attendees(session: Session, event_id: str) -> list[Attendee]:
             Signup.attended_at,
             Signup.created_at,
             Signup.cancelled_at,
+            Signup.door_name,
         )
         .join(Resident, Resident.id == Signup.resident_id)
         .where(Signup.event_id == event_id)
@@ -501,6 +505,12 @@ def join(
     return JoinResult("waitlisted", event, row, waitlist_position(session, row))
 
 
+def set_door_name(signup: Signup, name: str | None, now: datetime) -> None:
+    """Store (or, with None, clear) the name shown on the door list for this sign-up."""
+    signup.door_name = name
+    signup.updated_at = now
+
+
 def mark_reminded(signup: Signup, now: datetime) -> None:
     """Record that the resident has been given the practical details (no reminder follows)."""
     signup.reminded_at = now
@@ -531,7 +541,7 @@ def cancel(session: Session, event_id: str, resident_id: int, now: datetime) -> 
     if now >= event.starts_at:
         return CancelResult("started", event, row)
     was_confirmed = row.status == "confirmed"
-    row.status, row.waitlist_seq = "cancelled", None
+    row.status, row.waitlist_seq, row.door_name = "cancelled", None, None
     row.cancelled_at = row.updated_at = now
     session.flush()
     promoted = fill_seats(session, event, row.mode, now) if was_confirmed else []

@@ -108,7 +108,7 @@ class Outbox(Base):
     messages: Mapped[list] = mapped_column()
     status: Mapped[str] = mapped_column(
         String(16), default="pending"
-    )  # pending|sent|failed|skipped
+    )  # pending|sent|failed|skipped, or held (a reply kept until sent: bot/inbox.py)
     attempts: Mapped[int] = mapped_column(default=0)
     last_error: Mapped[str | None] = mapped_column(String(200))
     request_id: Mapped[str | None] = mapped_column(String(64))
@@ -146,6 +146,7 @@ class AuditLog(Base):
 
 # Each area keeps its models in its own module; importing them here registers their tables.
 from db import (  # noqa: E402, F401
+    anonymous_pool,
     broadcasts,
     digest,
     events,

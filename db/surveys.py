@@ -1,9 +1,10 @@
 """Surveys: definitions, responses, answers, completion records; results and cross-tabs in SQL.
 
 Anonymity: a response of an anonymous survey carries no resident id and only the day it was
-submitted (in the town's time zone); its id is random, and answers have no surrogate key, so
-neither row order nor ids line up with the completion record (resident, survey) that prevents
-a second response.
+written (in the town's time zone); its id is random, and answers have no surrogate key. It is
+not written when it is finished: it waits, sealed, in the holding pool (db/anonymous_pool.py)
+until its group holds K answers, which are then written together, shuffled, so neither order,
+transaction, day nor attributes single out the completion record that prevents a second response.
 
 Segments (announcements): a resident has answered survey X when
 `EXISTS (SELECT 1 FROM survey_completions c WHERE c.resident_id = residents.id
@@ -253,10 +254,13 @@ def submit(
     now: datetime,
     tz: str = "Asia/Tokyo",
     channel: str = "line",
+    secret: str | None = None,
 ) -> int | None:
     """Store a resident's finished response; None (nothing written) if they already answered.
 
     `answers` maps question id → list of values (choice values, one number, or one text).
+    Anonymous surveys: the answer goes to the holding pool (db/anonymous_pool.py) in this
+    transaction, sealed with `secret` (default: the app's SECRET_KEY).
     """
     day = town_day(now, tz)
     record_start(session, resident_id, survey.id, now)
@@ -273,6 +277,7 @@ def submit(
         tz,
         channel=channel,
         resident_id=None if survey.anonymous else resident_id,
+        secret=secret,
     )
 
 
@@ -286,9 +291,22 @@ def write_response(
     *,
     channel: str,
     resident_id: int | None = None,
+    secret: str | None = None,
 ) -> int:
-    """Write one response and its answers (no completion record: web and paper have none)."""
+    """Write one response and its answers (no completion record: web and paper have none).
+
+    Anonymous surveys: held in the pool instead (its pool id is returned), and its group
+    written once it holds K answers (db/anonymous_pool.py).
+    """
     day = town_day(now, tz)
+    if survey.anonymous:
+        from db import anonymous_pool
+
+        pooled = anonymous_pool.pool(
+            session, survey, answers, profile, channel=channel, day=day, secret=secret
+        )
+        anonymous_pool.release_full(session, survey, day, secret)
+        return pooled
     response_id = secrets.randbelow(2**62) + 1
     session.add(
         SurveyResponse(
@@ -433,6 +451,18 @@ def respondent_groups_by_channel(session: Session, survey_id: str) -> dict[tuple
         .group_by(r.age_band, r.district, r.channel)
     )
     return {(band, district, ch): count for band, district, ch, count in rows}
+
+
+def attribute_combos(
+    session: Session, survey_id: str, channel: str | None = None
+) -> dict[tuple, int]:
+    """Responses per (age band, district, residency): how rare each row of an export is."""
+    r = SurveyResponse
+    stmt = select(r.age_band, r.district, r.residency, func.count()).where(r.survey_id == survey_id)
+    if channel is not None:
+        stmt = stmt.where(r.channel == channel)
+    rows = session.execute(stmt.group_by(r.age_band, r.district, r.residency))
+    return {(band, district, residency): n for band, district, residency, n in rows}
 
 
 def crosstab_counts(
@@ -718,13 +748,67 @@ def export_rows(
         yield current, answers
 
 
-def write_responses(session: Session, survey: Survey, items: list[dict]) -> int:
+def write_responses(
+    session: Session,
+    survey: Survey,
+    items: list[dict],
+    today: date | None = None,
+    secret: str | None = None,
+    tz: str | None = None,
+) -> int:
     """Write many responses in two multi-row INSERTs (imports); random ids as write_response.
 
     Each item: {answers, profile, day, at, channel}; `at` is kept for named surveys only.
+    Anonymous surveys: every item goes to the pool (bulk INSERTs of 1,000) and full groups
+    are written (shuffled, with the day `today`, default today in the town's zone `tz`).
     """
-    from sqlalchemy import insert
+    if not survey.anonymous:
+        return insert_responses(session, survey, items)
+    from db import anonymous_pool
 
+    if today is None:
+        if tz is None:
+            raise TypeError("write_responses needs `today` or the town's time zone `tz`")
+        today = town_day(utcnow(), tz)
+    for at in range(0, len(items), anonymous_pool.BATCH):
+        chunk = items[at : at + anonymous_pool.BATCH]
+        anonymous_pool.pool_many(session, survey, chunk, today, secret)
+    anonymous_pool.release_full(session, survey, today, secret)
+    return len(items)
+
+
+def flush_pending(
+    session: Session,
+    force: bool = False,
+    now: datetime | None = None,
+    tz: str = "Asia/Tokyo",
+    secret: str | None = None,
+) -> int:
+    """Write pooled anonymous answers: full groups (and, with `force`, everything, as at
+    every survey's close); the clock's job is `anonymous_pool.flush_due`."""
+    from db import anonymous_pool
+
+    day = town_day(now or utcnow(), tz)
+    ids = session.scalars(select(anonymous_pool.PendingAnswer.survey_id).distinct()).all()
+    written = 0
+    for survey in session.scalars(select(Survey).where(Survey.id.in_(ids)).order_by(Survey.id)):
+        if force:
+            written += anonymous_pool.flush_survey(session, survey, day, secret)
+        else:
+            written += anonymous_pool.release_full(session, survey, day, secret)
+    return written
+
+
+def stored_answers(session: Session, survey_id: str) -> int:
+    """Responses written plus anonymous answers held in the pool (both bind the questions)."""
+    from db import anonymous_pool
+
+    return response_count(session, survey_id) + anonymous_pool.pending_count(session, survey_id)
+
+
+def insert_responses(session: Session, survey: Survey, items: list[dict]) -> int:
+    """The INSERTs themselves, in the items' order; an item's `version` and `resident_id`
+    default to the survey's version and none."""
     responses, rows = [], []
     kinds = {q["id"]: q["type"] for q in survey.questions}
     for item in items:
@@ -734,8 +818,8 @@ def write_responses(session: Session, survey: Survey, items: list[dict]) -> int:
             {
                 "id": response_id,
                 "survey_id": survey.id,
-                "survey_version": survey.version,
-                "resident_id": None,
+                "survey_version": item.get("version", survey.version),
+                "resident_id": item.get("resident_id"),
                 "submitted_on": item["day"],
                 "submitted_at": None if survey.anonymous else item["at"],
                 "age_band": profile.get("age_band"),
@@ -753,18 +837,25 @@ def write_responses(session: Session, survey: Survey, items: list[dict]) -> int:
                         "position": position,
                         "survey_id": survey.id,
                         "value": str(value),
-                        "number": int(value) if kinds[question_id] == "scale" else None,
+                        "number": int(value) if kinds.get(question_id) == "scale" else None,
                     }
                 )
-    connection = session.connection()  # one executemany per table
-    for table, data in ((SurveyResponse.__table__, responses), (SurveyAnswer.__table__, rows)):
-        if not data:
-            continue
-        if connection.dialect.name == "sqlite":
-            _sqlite_executemany(connection, table, data)
-        else:  # psycopg2: Core batches the rows into multi-row INSERTs (insertmanyvalues)
-            connection.execute(insert(table), data)
+    insert_rows(session, SurveyResponse.__table__, responses)  # one executemany per table
+    insert_rows(session, SurveyAnswer.__table__, rows)
     return len(responses)
+
+
+def insert_rows(session: Session, table, data: list[dict]) -> None:
+    """One executemany of plain rows into a table (nothing if there are none)."""
+    from sqlalchemy import insert
+
+    if not data:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "sqlite":
+        _sqlite_executemany(connection, table, data)
+    else:  # psycopg2: Core batches the rows into multi-row INSERTs (insertmanyvalues)
+        connection.execute(insert(table), data)
 
 
 def _sqlite_executemany(connection, table, data: list[dict]) -> None:

@@ -59,6 +59,7 @@ from messages.broadcast import (
     check_https,
 )
 from messages.catalog import LANGUAGES
+from messages.postback import ascii_int
 from messages.rsvp import local, moment
 from messages.rsvp import when as event_when
 
@@ -649,9 +650,9 @@ def _owner_dead(owner: str | None) -> bool:
         return True
     host, _, rest = owner.partition(":")
     pid_text, _, _token = rest.partition(":")
-    if host != HOST or not pid_text.isdigit():
+    pid = ascii_int(pid_text)
+    if host != HOST or pid is None:
         return False
-    pid = int(pid_text)
     if pid == os.getpid():
         return owner not in ACTIVE_OWNERS
     try:

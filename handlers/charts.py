@@ -1,6 +1,6 @@
 """Charts for the digest as PNG bytes: matplotlib (Agg, no pyplot) with a Japanese font.
 
-The font is IPAexGothic, shipped by the pinned japanize-matplotlib package. Rendering
+The font is IPAexGothic, shipped by the pinned matplotlib-fontja package. Rendering
 fails loudly (MissingGlyph) instead of drawing boxes when a character has no glyph.
 """
 
@@ -10,16 +10,14 @@ import io
 import warnings
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from importlib.util import find_spec
-from pathlib import Path
 
 from matplotlib import font_manager, rc_context
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-FONT_FILE = (
-    Path(find_spec("japanize_matplotlib").submodule_search_locations[0]) / "fonts/ipaexg.ttf"
-)
+from messages.fonts import IPAEX_GOTHIC
+
+FONT_FILE = IPAEX_GOTHIC
 font_manager.fontManager.addfont(str(FONT_FILE))
 FONT = font_manager.FontProperties(fname=str(FONT_FILE)).get_name()  # "IPAexGothic"
 BAR = "#4c78a8"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -114,13 +115,57 @@ def register(kind: Kind) -> Kind:
 
 # --- YAML with line numbers ------------------------------------------------------
 
+_TIMESTAMP, _MERGE = "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge"
+
+
+MAX_BYTES = 1_000_000  # a content file, before it is parsed
+MAX_DEPTH = 50  # nesting of lists and mappings
+MAX_NODES = 20_000  # values of every kind in one file (the demo survey has 222)
+
+
+class _Refused(yaml.YAMLError):
+    """A file the loader will not read (an alias, a tag, too deep, too many values)."""
+
+    def __init__(self, code: str, line: int, **values):
+        super().__init__(code)
+        self.code, self.line, self.values = code, line, values
+
 
 class _Loader(yaml.SafeLoader):
-    """Safe loader that keeps timestamps as strings (we parse them ourselves)."""
+    """Safe loader for untrusted files: no anchors or aliases, no tags, bounded depth and size.
+
+    Timestamps stay strings (we parse them ourselves) and `<<` is an ordinary key, so no
+    value is ever built from another. Limits hold while composing, before anything grows.
+    """
+
+    def __init__(self, stream):
+        super().__init__(stream)
+        self._depth = 0
+        self._nodes = 0
+
+    def compose_node(self, parent, index):
+        """One node, refused when it is an alias, anchored, tagged, too deep or one too many."""
+        event = self.peek_event()
+        line = event.start_mark.line + 1
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None) is not None:
+            raise _Refused("yaml_alias", line)
+        tag = getattr(event, "tag", None)
+        if tag is not None and not (isinstance(event, yaml.ScalarEvent) and tag == "!"):
+            raise _Refused("yaml_tag", line, tag=tag.replace("tag:yaml.org,2002:", "!!")[:40])
+        self._nodes += 1
+        if self._nodes > MAX_NODES:
+            raise _Refused("yaml_too_many", line, limit=f"{MAX_NODES:,}")
+        self._depth += 1
+        if self._depth > MAX_DEPTH:
+            raise _Refused("yaml_deep", line, limit=MAX_DEPTH)
+        try:
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {
-    k: [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"]
+    k: [(tag, rx) for tag, rx in v if tag not in {_TIMESTAMP, _MERGE}]
     for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
 
@@ -157,14 +202,27 @@ def _walk(node: yaml.Node, loader: _Loader, path: tuple, lines: dict) -> object:
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_walk(n, loader, (*path, i), lines) for i, n in enumerate(node.value)]
-    return loader.construct_object(node)
+    value = loader.construct_object(node)
+    if isinstance(value, float) and not math.isfinite(value):  # .inf, .nan: JSON has neither
+        raise ValueError("not a finite number")
+    return value
 
 
 def parse(text: str, path: str) -> Document:
-    """Parse one YAML document into data plus the line of every field."""
+    """Parse one YAML document into data plus the line of every field.
+
+    Every path that reads YAML comes here (`content apply`, console uploads): files over
+    `MAX_BYTES`, aliases and anchors, tags, nesting deeper than `MAX_DEPTH` and more than
+    `MAX_NODES` values are refused with a plain problem before anything is built.
+    """
+    if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
+        raise ContentError([plain_problem("too_big", limit="1 MB")])
     loader = _Loader(text)
     try:
         node = loader.get_single_node()
+    except _Refused as exc:
+        message = f"{path}:{exc.line}: refused ({exc.code})"
+        raise ContentError([_file_problem(message, exc.code, exc.line, **exc.values)]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark else 1
@@ -179,6 +237,10 @@ def parse(text: str, path: str) -> Document:
     lines: dict[tuple, int] = {}
     try:
         data = _walk(node, _Loader(""), (), lines)
+    except (yaml.YAMLError, ValueError, OverflowError) as exc:  # a value that cannot be built
+        line = max(lines.values(), default=1)  # the last value built
+        text = f"{path}:{line}: a value cannot be read ({type(exc).__name__})"
+        raise ContentError([_file_problem(text, "yaml_value", line)]) from exc
     except ContentError as exc:
         raise ContentError(
             [Problem(f"{path}:{p}", p.plain, p.plain_en, code=p.code) for p in exc.problems]
@@ -357,6 +419,12 @@ def load_documents(files: list[Path], session: Session) -> list[Document]:
     """Parse and validate every file; raise ContentError listing every problem."""
     docs, problems = [], []
     for f in files:
+        if f.stat().st_size > MAX_BYTES:  # not even read
+            big = plain_problem("too_big", limit="1 MB")
+            problems.append(
+                Problem(f"{f}:1: larger than 1 MB", big.plain, big.plain_en, (), big.code)
+            )
+            continue
         try:
             doc = parse(f.read_text(encoding="utf-8"), str(f))
         except UnicodeDecodeError:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from db.models import Resident, WebhookEvent
 from db.staff import Staff
 from db.surveys import respondent_groups
-from handlers import population
+from handlers import population, privacy
 from handlers.town import Town
 
 log = logging.getLogger(__name__)
@@ -234,9 +234,9 @@ def pct(part: float, whole: float) -> str:
     return f"{part / whole * 100:.1f}%" if whole else "—"
 
 
-def n(value: int) -> str:
-    """A count with thousands separators."""
-    return f"{value:,}"
+def n(value: int | str) -> str:
+    """A count with thousands separators (a hidden count, "<5", as it is)."""
+    return value if isinstance(value, str) else f"{value:,}"
 
 
 def in_period(column, period: Period):
@@ -294,18 +294,22 @@ def friends(inp: Inputs) -> Section:
 # --- representativeness ---------------------------------------------------------------------
 
 
-def coverage_section(inp: Inputs, cov: population.Coverage, key: str, title: str) -> Section:
-    """Rates per age band and district against the population, with charts."""
+def coverage_section(
+    inp: Inputs, cov: population.Coverage, key: str, title: str, anonymous: bool = False
+) -> Section:
+    """Rates per age band and district against the population, with charts (an anonymous
+    survey's small counts hidden as on the console: handlers/privacy.py)."""
     from handlers import charts  # matplotlib: loaded when a digest is built, not at start
 
     pop = population.load(inp.session)
+    shown = {(r.axis, r.group): r for r in privacy.coverage_view(cov, anonymous)["rows"]}
     rows = [
         [
             "年代" if r.axis == "age" else "地区",
             r.group,
             n(r.population),
-            n(r.count),
-            pct(r.count, r.population),
+            n(shown[(r.axis, r.group)].count),
+            pct(r.count, r.population) if shown[(r.axis, r.group)].rate is not None else "—",
         ]
         for r in cov.rows
     ]
@@ -315,7 +319,12 @@ def coverage_section(inp: Inputs, cov: population.Coverage, key: str, title: str
     overall = pct(cov.total_count, cov.total_population)
     lines = [f"全体: {n(cov.total_count)}人 / 人口 {n(cov.total_population)}人（{overall}）"]
     if low:
-        names = "、".join(f"{r.group}（{pct(r.count, r.population)}）" for r in low)
+        names = "、".join(
+            f"{r.group}（{pct(r.count, r.population)}）"
+            if shown[(r.axis, r.group)].rate is not None
+            else r.group
+            for r in low
+        )
         lines.append(f"参加が少ないグループ: {names}")
         lines.append("→ これらのグループに向けたお知らせやリマインドをご検討ください。")
     else:
@@ -336,8 +345,12 @@ def coverage_section(inp: Inputs, cov: population.Coverage, key: str, title: str
                     f"{title}（{label}）",
                     charts.hbar(
                         f"{title}（{label}）",
-                        [r.group for r in group_rows],
-                        [r.rate for r in group_rows],
+                        [
+                            r.group
+                            + ("" if shown[(r.axis, r.group)].rate is not None else "（非表示）")
+                            for r in group_rows
+                        ],
+                        [shown[(r.axis, r.group)].rate or 0 for r in group_rows],
                         highlight=highlight,
                         note=note,
                     ),
@@ -399,7 +412,13 @@ def opinions(inp: Inputs) -> Section | None:
     lines = [f"ご意見: 今週 {n(op_week)}件（累計 {n(op_total)}件）"]
     if pc_total:
         lines.append(f"パブリックコメント: 今週 {n(pc_week)}件（累計 {n(pc_total)}件）")
-    return Section("opinions", "ご意見", lines=lines, short=f"ご意見 今週{n(op_week)}件")
+    from db.opinions import open_count
+
+    waiting = open_count(s)
+    inp.numbers["opinions.open"] = waiting
+    lines.append(f"未対応のご意見 {n(waiting)}件")
+    short = f"ご意見 今週{n(op_week)}件・未対応{n(waiting)}件"
+    return Section("opinions", "ご意見", lines=lines, short=short)
 
 
 # --- message quota ------------------------------------------------------------------------
@@ -494,16 +513,25 @@ def surveys(inp: Inputs) -> Section | list[Section]:
         res = results.survey_results(s, survey.id, top_words=WORDS)
         rate = counts["completion_rate"]
         inp.numbers[f"survey.{survey.id}"] = counts
+        # the privacy rule (handlers/privacy.py): small channel counts hidden when anonymous
+        week = privacy.hide_small(
+            {ch: c["week"] for ch, c in counts["by_channel"].items()}, survey.anonymous
+        )
+        total = privacy.hide_small(
+            {ch: c["total"] for ch, c in counts["by_channel"].items()}, survey.anonymous
+        )
         lines = [
             f"今週の回答: {n(counts['finished'])}件（回答開始 {n(counts['started'])}件）",
             f"累計の回答: {n(counts['total'])}件"
             + (f"　完了率: {rate}%（開始した人のうち最後まで回答）" if rate is not None else ""),
             "回答方法別: "
             + "、".join(
-                f"{results.CHANNEL_NAMES[ch]} 今週{n(c['week'])}件（累計{n(c['total'])}件）"
-                for ch, c in counts["by_channel"].items()
+                f"{results.CHANNEL_NAMES[ch]} 今週{n(week[ch])}件（累計{n(total[ch])}件）"
+                for ch in counts["by_channel"]
             ),
         ]
+        if any(isinstance(v, str) for v in (*week.values(), *total.values())):
+            lines.append(privacy.NOTE)
         heads = [h for q in res["questions"] if (h := _headline(q))]
         if heads:
             lines.append("主な結果:")
@@ -545,9 +573,8 @@ def surveys(inp: Inputs) -> Section | list[Section]:
                 survey.id,
                 skip_bands=population.bands_below(inp.town.age_bands, min_age),
             )
-            sections.append(
-                coverage_section(inp, cov, f"coverage-{survey.id}", f"「{survey.title}」の回答率")
-            )
+            key, title = f"coverage-{survey.id}", f"「{survey.title}」の回答率"
+            sections.append(coverage_section(inp, cov, key, title, survey.anonymous))
         shorts.append(f"{survey.title} 今週{n(counts['finished'])}件（累計{n(counts['total'])}）")
     head = Section("surveys", "アンケート", short="、".join(shorts))
     head.lines = [f"受付中のアンケート: {len(open_now)}件"]

@@ -1,7 +1,11 @@
-"""Spreadsheet exports that open safely in Japanese Excel: CSV (UTF-8 with BOM) and .xlsx.
+"""Spreadsheet exports that open in Japanese Excel as they are: CSV (UTF-8 with BOM) and .xlsx.
 
-Cells that a spreadsheet would run as a formula (starting with = + - @, or a tab or
-carriage return) are neutralised with a leading apostrophe (handlers.survey_export.neutralise).
+Japanese headers, labels rather than codes, times in the town's zone (real Excel date cells
+in xlsx, tz-naive; `YYYY/MM/DD HH:MM` in CSV), numbers as numbers. Internal ids (申込番号,
+LINE user id, 意見募集ID) are on a separate sheet 内部ID (xlsx) or after an empty column at
+the right (CSV). Cells that a spreadsheet would run as a formula are neutralised with a
+leading apostrophe (handlers.survey_export.neutralise). The door list is
+handlers/attendee_sheet.py.
 """
 
 from __future__ import annotations
@@ -11,36 +15,69 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import IO
+from zoneinfo import ZoneInfo
 
 from db import events as db_events
 from db import opinions as db_opinions
 
 # one neutralising rule for every export: the survey exporter's (formulas, and control
 # characters xlsx cannot hold)
-from handlers.survey_export import neutralise
+from handlers.survey_export import DATETIME_FORMAT, neutralise
 
 FORMATS = ("csv", "xlsx")
+INTERNAL_SHEET = "内部ID"
+TOWN_TZ = ZoneInfo("Asia/Tokyo")
+MODE_NAMES = {"onsite": "会場", "online": "オンライン"}
+STATUS_NAMES = {"confirmed": "参加確定", "waitlisted": "キャンセル待ち", "cancelled": "取消"}
 
 
-def _cell(value: object, tz=None) -> object:
+def local(value: datetime, tz=None) -> datetime:
+    """A stored (UTC) time as the town's wall-clock time without a zone (Excel has none)."""
+    return value.astimezone(tz or TOWN_TZ).replace(tzinfo=None)
+
+
+def _csv_cell(value: object, tz=None) -> object:
+    if value is None:
+        return ""
     if isinstance(value, datetime):
-        value = value.astimezone(tz) if tz else value
-        return value.strftime("%Y-%m-%d %H:%M")
+        return local(value, tz).strftime("%Y/%m/%d %H:%M")
     if isinstance(value, bool):
-        return "1" if value else "0"
+        return int(value)
+    return neutralise(value)
+
+
+def _xlsx_cell(ws, value: object, tz=None) -> object:
+    from openpyxl.cell import WriteOnlyCell
+
+    if isinstance(value, datetime):
+        cell = WriteOnlyCell(ws, value=local(value, tz))
+        cell.number_format = DATETIME_FORMAT
+        return cell
+    if isinstance(value, bool):
+        return int(value)
     return neutralise(value)
 
 
 def write_csv(
-    out: IO[str], header: Sequence[str], rows: Iterable[Sequence[object]], tz=None
+    out: IO[str],
+    header: Sequence[str],
+    rows: Iterable[Sequence[object]],
+    tz=None,
+    internal: Sequence[str] = (),
 ) -> int:
-    """Write CSV with a BOM (Excel reads it as UTF-8); returns the number of rows."""
+    """Write CSV with a BOM (Excel reads it as UTF-8); returns the number of rows.
+
+    Each row holds len(header) cells and then len(internal) internal ids, written after an
+    empty column.
+    """
     out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([neutralise(h) for h in header])
-    n = 0
+    gap = [""] if internal else []
+    writer.writerow([neutralise(h) for h in header] + gap + list(internal))
+    n, k = 0, len(header)
     for row in rows:
-        writer.writerow(["" if v is None else _cell(v, tz) for v in row])
+        cells = [_csv_cell(v, tz) for v in row]
+        writer.writerow(cells[:k] + (gap + cells[k:] if internal else []))
         n += 1
     return n
 
@@ -49,19 +86,31 @@ def write_xlsx(
     path: str | Path,
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
-    sheet: str = "export",
+    sheet: str = "一覧",
     tz=None,
+    internal: Sequence[str] = (),
 ) -> int:
-    """Write an .xlsx workbook (openpyxl write-only mode); returns the number of rows."""
+    """Write an .xlsx workbook (write-only); internal ids on the sheet 内部ID, keyed by the
+    first column. Returns the number of rows."""
     from openpyxl import Workbook
 
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title=sheet[:31])
+    ws.freeze_panes = "A2"
     ws.append([neutralise(h) for h in header])
-    n = 0
+    ids = []
+    n, k = 0, len(header)
     for row in rows:
-        ws.append([_cell(v, tz) for v in row])
+        row = list(row)
+        ws.append([_xlsx_cell(ws, v, tz) for v in row[:k]])
+        if internal:
+            ids.append([row[0], *row[k:]])
         n += 1
+    if internal:
+        other = wb.create_sheet(INTERNAL_SHEET)
+        other.append([neutralise(header[0]), *internal])
+        for row in ids:
+            other.append([_xlsx_cell(other, v, tz) for v in row])
     wb.save(str(path))
     return n
 
@@ -71,53 +120,59 @@ def export(
     fmt: str,
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
-    sheet: str = "export",
+    sheet: str = "一覧",
     tz=None,
+    internal: Sequence[str] = (),
 ) -> int:
-    """Write rows to a file as csv or xlsx."""
+    """Write rows to a file as csv or xlsx (see write_csv and write_xlsx)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}; choose csv or xlsx")
     if fmt == "csv":
         with open(path, "w", encoding="utf-8", newline="") as f:
-            return write_csv(f, header, rows, tz)
-    return write_xlsx(path, header, rows, sheet, tz)
+            return write_csv(f, header, rows, tz, internal)
+    return write_xlsx(path, header, rows, sheet, tz, internal)
 
 
 ATTENDEE_HEADER = (
-    "signup_id",
-    "line_user_id",
-    "mode",
-    "status",
-    "waitlist_position",
-    "attendance_code",
-    "attended",
-    "attended_at",
-    "signed_up_at",
-    "cancelled_at",
+    "受付番号",
+    "参加方法",
+    "状態",
+    "キャンセル待ち順",
+    "出席",
+    "出席確認日時",
+    "申込日時",
+    "取消日時",
 )
+ATTENDEE_INTERNAL = ("申込番号", "LINEユーザーID")
 
 
 def export_attendees(session, event_id: str, path: str | Path, fmt: str, tz=None) -> int:
-    """Every sign-up of an event (mode, status, waitlist position, attendance) to a file."""
+    """Every sign-up of an event (mode, status, waitlist position, attendance) to a file;
+    internal ids (申込番号, LINE user id) on the sheet 内部ID / at the right."""
     rows = (
         (
-            a.signup_id,
-            a.line_user_id,
-            a.mode,
-            a.status,
-            a.waitlist_position,
             a.attendance_code,
-            a.attended_at is not None,
+            MODE_NAMES.get(a.mode, a.mode),
+            STATUS_NAMES.get(a.status, a.status),
+            a.waitlist_position,
+            "済" if a.attended_at is not None else "",
             a.attended_at,
             a.signed_up_at,
             a.cancelled_at,
+            a.signup_id,
+            a.line_user_id,
         )
         for a in db_events.attendees(session, event_id)
     )
-    return export(path, fmt, ATTENDEE_HEADER, rows, sheet=event_id, tz=tz)
+    return export(
+        path, fmt, ATTENDEE_HEADER, rows, sheet="申込者", tz=tz, internal=ATTENDEE_INTERNAL
+    )
 
 
-OPINION_HEADER = ("receipt_no", "received_at", "kind", "consultation_id", "section", "body")
+OPINION_HEADER = ("受付番号", "受付日時", "種類", "章・節", "内容", "対応状況", "分類", "職員メモ")
+OPINION_INTERNAL = ("意見募集ID",)
+KIND_NAMES = {"opinion": "ご意見", "comment": "パブリックコメント"}
+OPINION_STATUS = {"open": "未対応", "in_progress": "対応中", "done": "対応済み"}
 
 
 def export_opinions(session, path: str | Path, fmt: str, kind: str = "all", tz=None) -> int:
@@ -126,11 +181,14 @@ def export_opinions(session, path: str | Path, fmt: str, kind: str = "all", tz=N
         (
             o.receipt_no,
             o.created_at,
-            "comment" if o.consultation_id else "opinion",
-            o.consultation_id,
+            KIND_NAMES["comment" if o.consultation_id else "opinion"],
             o.section,
             o.body,
+            OPINION_STATUS.get(o.status, o.status),
+            o.category,
+            o.memo,
+            o.consultation_id,
         )
         for o in db_opinions.streamed(session, kind)
     )
-    return export(path, fmt, OPINION_HEADER, rows, sheet="opinions", tz=tz)
+    return export(path, fmt, OPINION_HEADER, rows, sheet="ご意見", tz=tz, internal=OPINION_INTERNAL)

@@ -9,6 +9,7 @@ from handlers import (  # noqa: F401
     onboarding,
     opinion,
     plan,
+    plan_results,
     population,
     rsvp,
     staff_link,

@@ -25,9 +25,9 @@ from sqlalchemy.orm import Session
 
 from db import surveys as store
 from handlers import invitations
-from handlers.charts import FONT_FILE
 from handlers.survey_export import neutralise
 from handlers.town import load_town
+from messages.fonts import IPAEX_GOTHIC
 from messages.survey import local
 
 FORMATS = ("csv", "pdf")
@@ -181,7 +181,7 @@ NO_LINE_START = "、。，．」』）)!?！？ー"
 
 def _font() -> str:
     if FONT not in pdfmetrics.getRegisteredFontNames():
-        pdfmetrics.registerFont(TTFont(FONT, str(FONT_FILE)))
+        pdfmetrics.registerFont(TTFont(FONT, str(IPAEX_GOTHIC)))
     return FONT
 
 

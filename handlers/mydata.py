@@ -21,6 +21,7 @@ from db import events as ev
 from db.broadcasts import BroadcastDelivery
 from db.models import Conversation, Outbox, Resident, WebhookEvent
 from db.opinions import Opinion
+from db.staff import Staff
 from db.surveys import Survey, SurveyCompletion, SurveyResponse
 from handlers import chat, engine, rsvp
 from handlers import topics as topic_choice
@@ -87,6 +88,8 @@ def _signups(ctx: Ctx) -> str | None:
             items.append(t(ctx.lang, "mydata.signup.waitlisted", position=position, **values))
         else:
             items.append(t(ctx.lang, "mydata.signup.confirmed", code=row.attendance_code, **values))
+        if row.door_name:  # the LINE display name the resident agreed to show at the door
+            items[-1] += t(ctx.lang, "events.door_name.mine", name=row.door_name)
     total = ctx.session.scalar(
         select(func.count()).select_from(ev.Signup).where(ev.Signup.resident_id == ctx.resident.id)
     )
@@ -279,6 +282,8 @@ def forget(ctx: Ctx) -> None:
         .values(line_user_id=None, payload=None)
     )
     s.execute(delete(Outbox).where(Outbox.line_user_id == r.line_user_id))
+    # a staff account linked to this LINE account (for the digest push) keeps no trace of it
+    s.execute(update(Staff).where(Staff.line_user_id == r.line_user_id).values(line_user_id=None))
     # the one table without a foreign key (its fan-out must be fast): deleted by hand
     s.execute(delete(BroadcastDelivery).where(BroadcastDelivery.resident_id == r.id))
     for conv in s.scalars(select(Conversation).where(Conversation.resident_id == r.id)):

@@ -20,6 +20,7 @@ from handlers.engine import Flow, Input, State, Step
 from messages import common
 from messages.catalog import every, t
 from messages.choices import question
+from messages.postback import ascii_int
 
 
 class S(StrEnum):
@@ -74,7 +75,7 @@ def _answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
         said = "notify.stopped_all" if now_off else "notify.resumed_all"
         return Step(S.SETTINGS, [common.text(t(ctx.lang, said))], stay=True)
     picked = None
-    if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(topics):
+    if inp.action == "toggle" and ascii_int(inp.value) in range(len(topics)):
         picked = topics[int(inp.value)]
     elif inp.text:
         picked = ctx.town.find("topic", inp.text.removeprefix("✓"))

@@ -18,7 +18,7 @@ from handlers.engine import Flow, Input, State, Step
 from messages import common
 from messages.catalog import every, pick_language, t
 from messages.choices import question
-from messages.postback import Postback
+from messages.postback import Postback, ascii_int
 
 RESIDENCIES = ("resident", "commuter", "outside")
 
@@ -160,7 +160,7 @@ def _single(state: S) -> State:
         if inp.action == "skip":
             return _after(ctx, NEXT[state])
         chosen = None
-        if inp.action == "pick" and inp.value.isdigit() and int(inp.value) < len(options):
+        if inp.action == "pick" and ascii_int(inp.value) in range(len(options)):
             chosen = options[int(inp.value)][0]
         elif inp.text:
             chosen = _typed(ctx, state, inp.text, options)
@@ -224,7 +224,7 @@ def _answer_topics(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
             return _finish(ctx, t(ctx.lang, "topics.saved", topics=topic_list(ctx, chosen)))
         return _finish(ctx)  # never chose: every topic stays on
     picked = None
-    if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(topics):
+    if inp.action == "toggle" and ascii_int(inp.value) in range(len(topics)):
         picked = topics[int(inp.value)]
     elif inp.text:
         picked = ctx.town.find("topic", inp.text.removeprefix("✓"))

@@ -6,19 +6,25 @@ Diagram: docs/flows/opinion.mmd
 from __future__ import annotations
 
 import unicodedata
+from datetime import datetime
 from enum import StrEnum
 
 from linebot.v3.messaging import Message
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from db.models import Conversation
-from db.opinions import Opinion
+from db.models import Conversation, Resident
+from db.opinions import Opinion, OpinionReply
+from db.outbox import retry_key
 from handlers import chat, engine, plan_content
+from handlers import staff as staff_accounts
 from handlers.context import Ctx, Outcome
 from handlers.engine import Flow, Input, State, Step
 from messages import common
 from messages.catalog import every, t
 from messages.choices import question
 from messages.plan import local
+from messages.postback import ascii_int
 
 MAX_LENGTH = 1000
 
@@ -110,7 +116,7 @@ def _ask_section(ctx: Ctx, conv: Conversation) -> list[Message]:
 def _answer_section(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     sections = _consultation(ctx, conv)["sections"]
     index = None
-    if inp.action == "section" and inp.value.isdigit() and int(inp.value) < len(sections):
+    if inp.action == "section" and ascii_int(inp.value) in range(len(sections)):
         index = int(inp.value)
     elif inp.text in sections:
         index = sections.index(inp.text)
@@ -230,3 +236,128 @@ engine.register(
 def start_opinion(ctx: Ctx, _text: str = "") -> Outcome:
     """Begin an opinion (or a public comment while a consultation is open)."""
     return Outcome().add(*engine.start(ctx, "opinion"))
+
+
+# --- staff: status, category, memo and a reply (console ご意見) --------------------------------
+
+STATUS_NAMES = {"open": "未対応", "in_progress": "対応中", "done": "対応済み"}
+OTHER_CATEGORY = "その他"
+MEMO_MAX = 2000
+REPLY_MAX = 1000
+
+
+def categories(session: Session) -> list[str]:
+    """The categories staff may choose: the plan's areas, the town's topics, then その他."""
+    from handlers.town import load_town
+
+    areas = [k["area"] for k in plan_content.items(session, "kpi") if k.get("area")]
+    try:
+        topics = list(load_town(session).topics)
+    except Exception:  # no town file applied yet
+        topics = []
+    out: list[str] = []
+    for name in [*areas, *topics, OTHER_CATEGORY]:
+        if name not in out:
+            out.append(name)
+    return out
+
+
+def update(session: Session, opinion: Opinion, form: dict, actor: str, now: datetime) -> list[str]:
+    """Set status, category and memo from the console form; problems (nothing stored) or []."""
+    status = (form.get("status") or "").strip()
+    category = (form.get("category") or "").strip() or None
+    memo = clean(form.get("memo") or "") or None
+    problems = []
+    if status not in STATUS_NAMES:
+        problems.append("対応状況を「未対応」「対応中」「対応済み」から選んでください。")
+    if category is not None and category not in categories(session):
+        problems.append("分類は一覧から選んでください。")
+    if memo and len(memo) > MEMO_MAX:
+        problems.append(f"メモは{MEMO_MAX}文字以内にしてください（いま{len(memo)}文字です）。")
+    if problems:
+        return problems
+    changed = [
+        name
+        for name, old, new in (
+            ("status", opinion.status, status),
+            ("category", opinion.category, category),
+            ("memo", opinion.memo, memo),
+        )
+        if old != new
+    ]
+    if not changed:
+        return []
+    detail = {"changed": changed, "status": status, "category": category}
+    opinion.status, opinion.category, opinion.memo = status, category, memo
+    opinion.handled_at = now
+    staff_accounts.audit(session, actor, "opinions.update", opinion.receipt_no, detail, at=now)
+    return []
+
+
+def reply_text(session: Session, opinion: Opinion, body: str) -> tuple[str, str]:
+    """(language, the push text) the resident would receive for this reply."""
+    from handlers.town import load_town
+
+    resident = session.get(Resident, opinion.resident_id)
+    lang = resident.language if resident and resident.language in ("ja", "en") else "ja"
+    try:
+        contact = load_town(session).contact_for(lang)
+    except Exception:
+        contact = ""
+    words = t(lang, "opinion.reply", receipt=opinion.receipt_no, body=body, contact=contact)
+    return lang, words.rstrip()
+
+
+def reply_problems(session: Session, opinion: Opinion, body: str) -> list[str]:
+    """Why this reply cannot be sent (empty: it can)."""
+    resident = session.get(Resident, opinion.resident_id)
+    if resident is None:
+        return ["この方はデータを削除したため、返信できません。"]
+    if resident.blocked:
+        return ["この方は公式アカウントをブロックしているため、返信できません。"]
+    if not body:
+        return ["返信の本文を入力してください。"]
+    if len(body) > REPLY_MAX:
+        return [f"返信は{REPLY_MAX}文字以内にしてください（いま{len(body)}文字です）。"]
+    return []
+
+
+def reply(
+    session: Session, opinion: Opinion, body: str, token: str, actor: str, now: datetime
+) -> tuple[int | None, list[str]]:
+    """Queue a reply push (retry key from the opinion and the form's token); (outbox id, problems).
+
+    The same form sent twice (a double click, a reload) has the same token, hence the same
+    key: it is queued once and the second time is refused.
+    """
+    from handlers.pushes import queue
+
+    body = clean(body)
+    problems = reply_problems(session, opinion, body)
+    if not token or len(token) > 64:
+        problems = problems or ["ページを開き直してから、もう一度お送りください。"]
+    if problems:
+        return None, problems
+    key = retry_key("opinion_reply", opinion.id, token)
+    if session.scalar(select(OpinionReply.id).where(OpinionReply.retry_key == key)):
+        return None, ["この返信はすでに送りました。"]
+    resident = session.get(Resident, opinion.resident_id)
+    _lang, text = reply_text(session, opinion, body)
+    outbox_id = queue(
+        session, resident.line_user_id, [common.text(text)], "opinion_reply", (opinion.id, token)
+    )
+    session.add(
+        OpinionReply(
+            opinion_id=opinion.id,
+            body=body,
+            staff=actor[:120],
+            retry_key=key,
+            outbox_id=outbox_id,
+            created_at=now,
+        )
+    )
+    if opinion.status == "open":
+        opinion.status, opinion.handled_at = "in_progress", now
+    detail = {"outbox_id": outbox_id, "retry_key": key, "length": len(body)}
+    staff_accounts.audit(session, actor, "opinions.reply", opinion.receipt_no, detail, at=now)
+    return outbox_id, []

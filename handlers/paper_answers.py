@@ -31,6 +31,8 @@ from db import survey_channels as channels
 from db import surveys as store
 from handlers import invitations
 from handlers import survey_rules as rules
+from handlers.privacy import HIDDEN
+from handlers.survey_export import ONE_HOT, looks_like_formula
 from handlers.town import Town, load_town
 from messages.paper import say
 
@@ -53,7 +55,7 @@ RESIDENCY_TYPED = {
     rules.norm("通勤・通学"): "commuter",
     **{key: key for key in RESIDENCY_LABELS},
 }
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+DERIVED = "_derived"  # a column the export adds for reading (0/1 per choice)
 SPLIT = re.compile(r"[、，,\n]")
 DAY = re.compile(r"(\d{4})[-/年.](\d{1,2})[-/月.](\d{1,2})日?(?:[ T].*)?")
 QUESTION = re.compile(r"Q(\d+)(?:[\s:.]|$)")
@@ -106,7 +108,7 @@ def cell_text(value: object) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     text = str(value).strip()
-    if text.startswith("'") and text[1:2] and text[1:].startswith(FORMULA_START):
+    if text.startswith("'") and text[1:2] and looks_like_formula(text[1:]):
         text = text[1:]
     return text
 
@@ -318,12 +320,20 @@ def next_sheet_number(session: Session, survey_id: str) -> str:
 
 
 def paper_total(session: Session, survey_id: str) -> int:
-    """Responses of the survey that came on paper."""
-    return session.scalar(
+    """Responses of the survey that came on paper (anonymous ones still pooled included)."""
+    from db.anonymous_pool import PendingAnswer
+
+    written = session.scalar(
         select(func.count())
         .select_from(store.SurveyResponse)
         .where(store.SurveyResponse.survey_id == survey_id, store.SurveyResponse.channel == "paper")
     )
+    pooled = session.scalar(
+        select(func.count())
+        .select_from(PendingAnswer)
+        .where(PendingAnswer.survey_id == survey_id, PendingAnswer.channel == "paper")
+    )
+    return written + pooled
 
 
 # --- reading files --------------------------------------------------------------------------
@@ -461,6 +471,9 @@ def _columns(ctx: Ctx, header: list, report: Report) -> dict[int, str]:
         typed = rules.norm(name)
         if not typed:
             continue
+        if ONE_HOT.match(name):  # the export's 0/1 columns per choice: read, not stored
+            cols[i] = DERIVED
+            continue
         key = fields.get(typed)
         found = QUESTION.match(typed)
         if key is None and found:
@@ -516,8 +529,8 @@ def import_file(
             continue
         raw: dict[str, object] = {}
         for i, cell in enumerate(row):
-            if i in cols:
-                raw[cols[i]] = cell
+            if i in cols:  # an attribute the export coarsened (（非表示）) is left blank
+                raw[cols[i]] = None if cell_text(cell) == HIDDEN else cell
             elif cell_text(cell):
                 report.add(row_no, None, say("unnamed_column"))
         number, _ = sheet_number(raw.get("sheet"))
@@ -584,6 +597,7 @@ def _flush(session: Session, ctx: Ctx, batch: list[tuple[int, Sheet]], report: R
             }
             for s in good
         ],
+        today=ctx.today,
     )
     channels.mark_sheets(session, survey_id, [s.sheet_no for s in good])
     for s in good:

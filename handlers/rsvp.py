@@ -7,6 +7,7 @@ as a new one, and a survey in progress is not interrupted. Diagram: docs/flows/r
 
 from __future__ import annotations
 
+import unicodedata
 from datetime import tzinfo
 from zoneinfo import ZoneInfo
 
@@ -20,7 +21,7 @@ from handlers import chat, engine, pushes, reminders
 from handlers.context import Ctx, Outcome
 from messages import common, rsvp
 from messages.catalog import t
-from messages.postback import Postback
+from messages.postback import Postback, ascii_int, decode
 
 DEFAULT_TZ = ZoneInfo("Asia/Tokyo")
 
@@ -119,7 +120,7 @@ def my_signups(ctx: Ctx, _text: str = "") -> Outcome:
 
 @chat.action("ev_list")
 def _more(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    offset = int(pb.value) if pb.value.isdigit() else 0
+    offset = ascii_int(pb.value) or 0
     return list_events(ctx, offset)
 
 
@@ -239,7 +240,82 @@ def sign_up(ctx: Ctx, event_id: str, mode: str, *, waitlist: bool = False) -> Ou
         )
         return Outcome().add(rsvp.with_mine(ctx.lang, body))
     soon = details_now(ctx, event, result.signup)
-    return Outcome().add(confirmation(ctx, event, result.signup, soon))
+    return Outcome().add(
+        confirmation(ctx, event, result.signup, soon), door_name_question(ctx, result.signup)
+    )
+
+
+# --- the name on the door list (asked once, when a seat is confirmed) -----------------------
+
+NAME_YES, NAME_NO = "ev_name_yes", "ev_name_no"
+DISPLAY_NAME = "line_display_name"  # the postback param bot/ fills from LINE's profile
+DOOR_NAME_MAX = 40
+_DROP = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # control, format, unassigned, separators
+
+
+def wants_display_name(data: str | None) -> bool:
+    """Whether a postback is はい to the door-list name (bot/ then reads the LINE profile)."""
+    pb = decode(data)
+    return pb is not None and not pb.flow and pb.action == NAME_YES
+
+
+def clean_door_name(raw: object) -> str | None:
+    """A display name fit for the door list: NFKC, no control characters, at most 40; or None."""
+    if not isinstance(raw, str):
+        return None
+    text = unicodedata.normalize("NFKC", raw)
+    text = "".join(" " if ch.isspace() else ch for ch in text)
+    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP)
+    text = " ".join(text.split())[:DOOR_NAME_MAX].strip()
+    return text or None
+
+
+def door_name_question(ctx: Ctx, signup: Signup) -> Message:
+    """May the LINE display name go on the door list? はい / いいえ, tied to this sign-up."""
+    value = f"{signup.event_id}:{signup.id}"
+    return common.text(
+        t(ctx.lang, "events.door_name.ask"),
+        [
+            common.button(t(ctx.lang, "events.label.door_name_yes"), Postback(NAME_YES, value)),
+            common.button(t(ctx.lang, "events.label.door_name_no"), Postback(NAME_NO, value)),
+        ],
+    )
+
+
+def _my_signup_for_name(ctx: Ctx, value: str) -> Signup | None:
+    """The sign-up a はい / いいえ button was for, if it is still the resident's own and active."""
+    event_id, _, signup_id = value.partition(":")
+    number = ascii_int(signup_id)
+    if number is None or not event_id:
+        return None
+    mine = db.signup_for(ctx.session, event_id, ctx.resident.id)
+    if mine is None or mine.id != number or mine.status not in db.ACTIVE:
+        return None
+    if mine.event.starts_at <= ctx.now:
+        return None
+    return mine
+
+
+@chat.action(NAME_YES)
+def _name_yes(ctx: Ctx, pb: Postback, params: dict) -> Outcome:
+    mine = _my_signup_for_name(ctx, pb.value)
+    if mine is None:
+        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.stale")))
+    name = clean_door_name(params.get(DISPLAY_NAME))
+    if name is None:  # no profile (or nothing usable in it): the name is written at the door
+        db.set_door_name(mine, None, ctx.now)
+        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.unavailable")))
+    db.set_door_name(mine, name, ctx.now)
+    return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.saved")))
+
+
+@chat.action(NAME_NO)
+def _name_no(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
+    mine = _my_signup_for_name(ctx, pb.value)
+    if mine is None:
+        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.stale")))
+    db.set_door_name(mine, None, ctx.now)
+    return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.declined")))
 
 
 @chat.action("ev_join")

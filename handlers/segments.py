@@ -17,7 +17,7 @@ import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
 from db.broadcasts import STOP_ALL, NotifyOptOut
@@ -136,6 +136,46 @@ def count(session: Session, town: Town, expression: str, topic=None, urgent=Fals
     """How many residents an expression reaches now (one COUNT query)."""
     where = recipients_where(session, town, expression, topic, urgent)
     return session.scalar(select(func.count()).select_from(Resident).where(where)) or 0
+
+
+@dataclass(frozen=True)
+class Audience:
+    """Who a segment matches, and who of them an announcement would really reach."""
+
+    matched: int  # residents the segment matches (blocked ones too)
+    blocked: int  # of those, blocked the account
+    stopped: int  # not blocked, but stopped every non-urgent announcement
+    topic_off: int  # not blocked nor stopped, but chose topics without this one
+
+    @property
+    def recipients(self) -> int:
+        """Who would receive it now (equals `count`)."""
+        return self.matched - self.blocked - self.stopped - self.topic_off
+
+
+def audience(session: Session, town: Town, expression: str, topic=None, urgent=False) -> Audience:
+    """The segment's residents and each exclusion, counted in one query (as `exclusions`)."""
+
+    def opted(name: str) -> ColumnElement[bool]:
+        return exists().where(NotifyOptOut.resident_id == Resident.id, NotifyOptOut.topic == name)
+
+    def n(cond: ColumnElement[bool]):
+        return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
+
+    open_ = Resident.blocked == false()
+    stop_all = opted(STOP_ALL) if not urgent else false()
+    off = opted(topic) if topic else false()
+    row = session.execute(
+        select(
+            func.count(),
+            n(not_(open_)),
+            n(and_(open_, stop_all)),
+            n(and_(open_, not_(stop_all), off)),
+        )
+        .select_from(Resident)
+        .where(true(), *compile_segment(session, town, expression))
+    ).one()
+    return Audience(*(int(x) for x in row))
 
 
 # --- the built-in fields ------------------------------------------------------------------

@@ -4,7 +4,8 @@ States are `age` and `residency` (asked first when a survey's eligibility needs 
 profile does not say) and one state per question: `q.<id>` for choice and scale questions,
 `t.<id>` for free text. In-progress answers live in the conversation's data only; the response
 is written at the end, and the conversation is cleared, so an anonymous response leaves no
-trace that ties it to the resident. Diagram: docs/flows/survey.mmd
+trace that ties it to the resident; unfinished answers expire (SURVEY_PAUSED_ANSWERS_DAYS).
+Diagram: docs/flows/survey.mmd
 """
 
 from __future__ import annotations
@@ -12,13 +13,16 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from linebot.v3.messaging import Message
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from db import survey_channels as channels
 from db import surveys as store
-from db.models import Conversation
+from db.models import Conversation, Resident
 from db.surveys import Survey
 from handlers import chat, engine, onboarding, survey_content  # noqa: F401 (registers the kind)
 from handlers import survey_rules as rules
@@ -27,7 +31,7 @@ from handlers.engine import Flow, Input, State, Step
 from messages import common
 from messages import survey as msg
 from messages.catalog import t
-from messages.postback import Postback
+from messages.postback import Postback, ascii_int
 
 FLOW = "survey"
 CHOICE_PREFIX, TEXT_PREFIX = "q.", "t."
@@ -123,8 +127,7 @@ def _after(ctx: Ctx, conv: Conversation, survey: Survey, after: str | None) -> S
 
 def _end(conv: Conversation, say: list[Message]) -> Step:
     """End the flow and forget the in-progress answers (other parked surveys are kept)."""
-    parked = conv.data.get("parked") or {}
-    conv.data = {"parked": parked} if parked else {}
+    conv.data = {k: conv.data[k] for k in ("parked", EXPIRED) if conv.data.get(k)}
     conv.history = []
     conv.state = ""
     return Step(None, say)
@@ -145,6 +148,7 @@ def _finish(ctx: Ctx, conv: Conversation, survey: Survey) -> Step:
         profile(ctx, conv),
         ctx.now,
         ctx.settings.town_tz,
+        secret=ctx.settings.secret_key,
     )
     title = msg.local(survey.definition["title"], ctx.lang)
     if rid is None:
@@ -332,6 +336,8 @@ def _answer_question(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     survey = _survey(ctx, conv)
     if not _open_for(ctx, conv, survey):
         return _closed(ctx, conv, survey)
+    if _stale(ctx, conv):
+        return _expire_now(ctx, conv)
     q = _question(survey, conv)
     if q is None:  # the survey changed under the resident: carry on from the start
         engine.update(conv, picked={})
@@ -355,7 +361,7 @@ def _answer_question(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
 
 def _single(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
     choices = q["choices"]
-    if inp.action == "pick" and inp.value.isdigit() and int(inp.value) < len(choices):
+    if inp.action == "pick" and ascii_int(inp.value) in range(len(choices)):
         return [choices[int(inp.value)]["value"]]
     typed = _norm(inp.text)
     for c in choices:
@@ -372,7 +378,7 @@ def _multi(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
         order = [c["value"] for c in q["choices"]]
         return [v for v in order if v in chosen]
     picked = None
-    if inp.action == "toggle" and inp.value.isdigit() and int(inp.value) < len(q["choices"]):
+    if inp.action == "toggle" and ascii_int(inp.value) in range(len(q["choices"])):
         picked = q["choices"][int(inp.value)]["value"]
     elif inp.text:
         typed = _norm(inp.text.removeprefix("✓").strip())
@@ -399,7 +405,7 @@ def _multi(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
 
 def _scale(ctx: Ctx, conv: Conversation, q: dict, inp: Input) -> list | Step:
     raw = inp.value if inp.action == "pick" else _norm(inp.text)
-    if re.fullmatch(r"-?\d{1,3}", raw or "") and q["min"] <= int(raw) <= q["max"]:
+    if re.fullmatch(r"-?[0-9]{1,3}", raw or "") and q["min"] <= int(raw) <= q["max"]:
         return [int(raw)]
     return _not_a_choice(ctx, conv, inp)
 
@@ -443,9 +449,11 @@ def _profile_state(state: S) -> State:
         survey = _survey(ctx, conv)
         if not _open_for(ctx, conv, survey):
             return _closed(ctx, conv, survey)
+        if _stale(ctx, conv):
+            return _expire_now(ctx, conv)
         options = _profile_options(ctx, state)
         chosen = None
-        if inp.action == "pick" and inp.value.isdigit() and int(inp.value) < len(options):
+        if inp.action == "pick" and ascii_int(inp.value) in range(len(options)):
             chosen = options[int(inp.value)][0]
         elif inp.text:
             chosen = next((v for v, label in options if _norm(inp.text) in {v, label}), None)
@@ -467,8 +475,8 @@ def _profile_state(state: S) -> State:
 # --- the flow ---------------------------------------------------------------------------------
 
 
-def intro_text(survey: Survey, lang: str) -> str:
-    """The first words of a survey: title, length, privacy and how to pause."""
+def intro_text(survey: Survey, lang: str, days: int = 7) -> str:
+    """The first words of a survey: title, length, privacy, how to pause and for how long."""
     privacy = t(lang, "survey.anonymous_note" if survey.anonymous else "survey.named_note")
     return t(
         lang,
@@ -476,7 +484,7 @@ def intro_text(survey: Survey, lang: str) -> str:
         title=msg.local(survey.definition["title"], lang),
         count=len(survey.questions),
         minutes=survey.definition["minutes"],
-        privacy=privacy + "\n" + t(lang, "survey.pause_note"),
+        privacy=privacy + "\n" + t(lang, "survey.pause_note", days=days),
     )
 
 
@@ -494,7 +502,7 @@ def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
         preview=bool(args.get("preview")),
         code_hash=restore.get("code_hash"),
     )
-    intro = intro_text(survey, ctx.lang)
+    intro = intro_text(survey, ctx.lang, kept_for(ctx).days)
     if restore.get("state") and STATES.get(restore["state"]) is not None:
         conv.history = list(restore.get("history") or [])
         return Step(restore["state"])
@@ -552,6 +560,7 @@ def survey_menu(ctx: Ctx, _text: str = "") -> Outcome:
     """The open surveys this resident may answer and has not finished."""
     done = store.completed_ids(ctx.session, ctx.resident.id)
     conv = engine.find(ctx, FLOW)
+    notice = tell_expired(ctx, conv)
     started = _in_progress(conv)
     known = profile(ctx)
     items, buttons = [], []
@@ -576,8 +585,8 @@ def survey_menu(ctx: Ctx, _text: str = "") -> Outcome:
             label = title
         buttons.append(common.button(label, Postback(action="survey_open", value=survey.id)))
     if not buttons:
-        return Outcome().add(msg.closing(ctx.lang, "survey.none_open"))
-    return Outcome().add(*msg.survey_list(ctx.lang, items, buttons[:12]))
+        return Outcome().add(*notice, msg.closing(ctx.lang, "survey.none_open"))
+    return Outcome().add(*notice, *msg.survey_list(ctx.lang, items, buttons[:12]))
 
 
 @chat.action("survey_open")
@@ -588,6 +597,10 @@ def survey_open(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
 
 def open_survey(ctx: Ctx, survey_id: str) -> list[Message]:
     """Start (or resume) a survey, after checking dates, earlier answers and eligibility."""
+    return tell_expired(ctx, engine.find(ctx, FLOW)) + _open_survey(ctx, survey_id)
+
+
+def _open_survey(ctx: Ctx, survey_id: str) -> list[Message]:
     survey = store.get_survey(ctx.session, survey_id)
     if survey is None:
         return [msg.closing(ctx.lang, "survey.gone")]
@@ -643,10 +656,111 @@ def open_survey(ctx: Ctx, survey_id: str) -> list[Message]:
             "state": conv.state,
             "history": list(conv.history),
             "code_hash": conv.data.get("code_hash"),
+            "at": ctx.now.isoformat(),  # parked answers expire too (forget_stale)
         }
     restore = parked.pop(survey.id, None)
     store.record_start(ctx.session, ctx.resident.id, survey.id, ctx.now)
     return engine.start(ctx, FLOW, {"survey": survey.id, "parked": parked, "restore": restore})
+
+
+# --- saved answers expire -------------------------------------------------------------------
+#
+# Unfinished answers wait in the conversation, keyed by resident, for
+# SURVEY_PAUSED_ANSWERS_DAYS after the last activity; then they are deleted (by the clock's
+# `answers` job, or here when the resident comes back first) and the resident is told once.
+
+EXPIRED = "expired"  # data key: answers expired, not yet told; also the state of such a row
+
+
+def kept_for(ctx: Ctx) -> timedelta:
+    """How long unfinished answers are kept after the last activity."""
+    return timedelta(days=ctx.settings.survey_paused_answers_days)
+
+
+def _saved_at(conv: Conversation, saved: dict) -> datetime:
+    try:
+        return datetime.fromisoformat(saved["at"])
+    except (KeyError, TypeError, ValueError):
+        return conv.updated_at
+
+
+def _stale(ctx: Ctx, conv: Conversation) -> bool:
+    return not conv.data.get("preview") and ctx.now - conv.updated_at >= kept_for(ctx)
+
+
+def forget_stale(conv: Conversation, now: datetime, kept: timedelta) -> bool:
+    """Delete answers saved longer than `kept` ago and leave a notice; True if any were."""
+    cutoff = now - kept
+    parked = dict(conv.data.get("parked") or {})
+    in_progress = conv.status in {"active", "paused"} and conv.state in STATES
+    if conv.updated_at <= cutoff and (in_progress or parked):
+        conv.data, conv.history = {EXPIRED: True}, []
+        conv.status, conv.state, conv.updated_at = "done", EXPIRED, now
+        return True
+    old = [sid for sid, saved in parked.items() if _saved_at(conv, saved) <= cutoff]
+    if not old:
+        return False
+    for sid in old:
+        del parked[sid]
+    conv.data = {**conv.data, "parked": parked, EXPIRED: True}
+    return True
+
+
+def _expired_notice(ctx: Ctx) -> Message:
+    return common.text(t(ctx.lang, "survey.saved_expired", days=kept_for(ctx).days))
+
+
+def _expire_now(ctx: Ctx, conv: Conversation) -> Step:
+    """An answer to a question asked too long ago: everything saved goes (the clock was late)."""
+    conv.data = {}
+    days = kept_for(ctx).days
+    return _end(conv, [msg.closing(ctx.lang, "survey.saved_expired", days=days)])
+
+
+def tell_expired(ctx: Ctx, conv: Conversation | None) -> list[Message]:
+    """Forget answers kept too long (if the clock has not yet) and say so, once."""
+    if conv is None:
+        return []
+    forget_stale(conv, ctx.now, kept_for(ctx))
+    if not conv.data.get(EXPIRED):
+        return []
+    conv.data = {k: v for k, v in conv.data.items() if k != EXPIRED}
+    if conv.state == EXPIRED:
+        conv.state = ""
+    return [_expired_notice(ctx)]
+
+
+def holders(session: Session) -> list[int]:
+    """Residents whose survey conversation may hold answers or the time a survey ended."""
+    return list(
+        session.scalars(
+            select(Conversation.resident_id)
+            .where(Conversation.flow == FLOW, Conversation.state != EXPIRED)
+            .order_by(Conversation.resident_id)
+        )
+    )
+
+
+def forget_old_answers(session: Session, resident_id: int, now: datetime, kept: timedelta) -> int:
+    """The clock's half: expire one resident's old answers; a finished one's row goes. 1 if so.
+
+    The resident's row is locked first, as their webhook events lock it, so the two never
+    interleave.
+    """
+    session.scalar(select(Resident.id).where(Resident.id == resident_id).with_for_update())
+    conv = session.scalar(
+        select(Conversation).where(
+            Conversation.resident_id == resident_id, Conversation.flow == FLOW
+        )
+    )
+    if conv is None or conv.state == EXPIRED:
+        return 0
+    if forget_stale(conv, now, kept):
+        return 1
+    if conv.status == "done" and not conv.data.get("parked") and not conv.data.get(EXPIRED):
+        session.delete(conv)  # a finished survey: the moment it ended goes with the row
+        return 1
+    return 0
 
 
 # --- staff preview (from the simulator) -------------------------------------------------------

@@ -7,13 +7,13 @@ change a scale's range — that is refused, naming the question, so old answers 
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
-from db.surveys import Survey, SurveyResponse
+from db.surveys import Survey, stored_answers
 from handlers import content
 from handlers.content import DATETIME, ID, TEXT, Document, Kind, check_times, parse_time
+from messages.postback import ascii_int
 
 RESIDENCIES = ("resident", "commuter", "outside")
 TYPES = ("single", "multi", "scale", "text")
@@ -177,7 +177,8 @@ def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) ->
             )
         else:
             for key in q.get("labels", {}):
-                if not str(key).lstrip("-").isdigit() or not q["min"] <= int(key) <= q["max"]:
+                point = ascii_int(str(key), signed=True)
+                if point is None or not q["min"] <= point <= q["max"]:
                     problems.append(
                         doc.problem(
                             [*where, "labels", key],
@@ -305,11 +306,7 @@ def check_changes(doc: Document, session: Session) -> list[str]:
     survey = session.get(Survey, doc.data["id"])
     if survey is None:
         return []
-    responses = session.scalar(
-        select(func.count())
-        .select_from(SurveyResponse)
-        .where(SurveyResponse.survey_id == survey.id)
-    )
+    responses = stored_answers(session, survey.id)  # written and pooled alike
     if not responses:
         return []
     try:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from db import surveys as store
 from db.survey_channels import CHANNELS
 from db.surveys import ALL_DIMENSIONS, DIMENSIONS, list_surveys, responses_between
+from handlers import privacy
 from handlers.survey_export import CHANNEL_NAMES
 from handlers.survey_export import export as export_survey
 from handlers.textmining import count_words, frequent_words
@@ -45,10 +46,16 @@ def survey_results(
 ) -> dict:
     """Everything `db.surveys.survey_results` gives, plus frequent words per free-text question.
 
+    `channels_shown` and `responses_shown` are the counts a view may show (handlers/privacy).
     With a channel filter in an anonymous survey whose channel has under 5 answers to a
     question, that question gets no words (as its counts are "<5").
     """
     res = store.survey_results(session, survey_id, by=by, channel=channel)
+    anonymous = res["survey"]["anonymous"]  # the privacy rule for counts shown (privacy.py)
+    res["channels_shown"] = privacy.hide_small(res["channels"], anonymous)
+    res["responses_shown"] = (
+        privacy.shown(res["responses"], anonymous) if channel else res["responses"]
+    )
     for q in res["questions"]:
         if q["type"] != "text":
             continue

@@ -18,8 +18,10 @@ from datetime import date, datetime, time, tzinfo
 from zoneinfo import ZoneInfo
 
 from handlers.content import ContentError, Document, Problem, parse_time, plain_problem
+from handlers.survey_export import looks_like_formula
 from messages import content_problems as words
 from messages.catalog import t
+from messages.postback import ascii_int
 
 MAX_BYTES = 2_000_000
 MAX_UNPACKED = 20_000_000
@@ -69,7 +71,6 @@ EXTRA_HEADERS = (
 TYPES = {"単一選択": "single", "複数選択": "multi", "段階評価": "scale", "自由記述": "text"}
 RESIDENCY = {"町内在住": "resident", "町内に通勤・通学": "commuter", "町外在住": "outside"}
 YES, NO = "はい", "いいえ"
-FORMULA_START = ("=", "+", "-", "@")
 _DATE = re.compile(
     r"^(\d{4})-(\d{1,2})-(\d{1,2})(?:[ T]+(\d{1,2}):(\d{2})(?::(\d{2}))?)?"
     r"\s*(Z|[+-]\d{2}:?\d{2})?$"
@@ -594,7 +595,7 @@ def _put(ws, row: int, col: int, value, wrap: bool = True):
         if not value:
             value = None
     cell = ws.cell(row=row, column=col, value=value)
-    if isinstance(value, str) and value.startswith(FORMULA_START):
+    if isinstance(value, str) and looks_like_formula(value):
         cell.data_type = "s"
         cell.quotePrefix = True
     if wrap:
@@ -649,7 +650,8 @@ def _question_values(q: dict) -> dict[str, object]:
             )
     middle, middle_en = [], []
     for key, label in (q.get("labels") or {}).items():
-        point = int(key) if str(key).lstrip("-").isdigit() else key
+        point = ascii_int(str(key), signed=True)
+        point = key if point is None else point
         if point == q.get("min"):
             out["最小ラベル"], out["最小ラベル（英語）"] = _ja(label), _en(label)
         elif point == q.get("max"):

@@ -23,15 +23,23 @@ _STOP = """
 STOP_WORDS = frozenset(_STOP.split())
 NOUN_KINDS = {"普通名詞", "固有名詞"}
 _local = threading.local()
+_dictionary_lock = threading.Lock()
+_dictionary = None
 
 
 def _tokenizer():
-    """One Sudachi tokenizer per thread (they are not shared across threads)."""
+    """A Sudachi tokenizer for this thread (tokenizers are not shared across threads), made
+    from the one dictionary of the process (about 80 MB: one per thread would hold it four
+    times in a gunicorn worker with four threads)."""
+    global _dictionary
     tok = getattr(_local, "tokenizer", None)
     if tok is None:
         from sudachipy import Dictionary, SplitMode
 
-        tok = _local.tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.C)
+        with _dictionary_lock:
+            if _dictionary is None:
+                _dictionary = Dictionary(dict="core")
+            tok = _local.tokenizer = _dictionary.tokenizer(mode=SplitMode.C)
     return tok
 
 

@@ -33,6 +33,19 @@ class Postback:
         return data
 
 
+def ascii_int(text: object, digits: int = 9, signed: bool = False) -> int | None:
+    """The whole number written in ASCII 0-9 (at most `digits` of them), else None.
+
+    `str.isdigit` also accepts ² and ①, which `int` then refuses; this never raises.
+    """
+    if not isinstance(text, str):
+        return None
+    body = text[1:] if signed and text.startswith("-") else text
+    if not 0 < len(body) <= digits or not body.isascii() or not body.isdigit():
+        return None
+    return int(text)
+
+
 def decode(data: str | None) -> Postback | None:
     """Parse postback data; None for anything that is not ours (never raises)."""
     if not data or len(data) > MAX_DATA:
@@ -44,11 +57,11 @@ def decode(data: str | None) -> Postback | None:
     if fields.get("v") != VERSION or not fields.get("a"):
         return None
     step = fields.get("n")
-    if step is not None and not step.isdigit():
+    if step is not None and ascii_int(step) is None:
         return None
     return Postback(
         action=fields["a"],
         value=fields.get("x", ""),
         flow=fields.get("f", ""),
-        step=int(step) if step is not None else None,
+        step=ascii_int(step) if step is not None else None,
     )

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import io
-from importlib.util import find_spec
-from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
 from messages.catalog import t
+from messages.fonts import IPAEX_GOTHIC
 
 WIDTH, HEIGHT = 2500, 1686
 ENTRIES = (
@@ -19,8 +18,7 @@ ENTRIES = (
     "menu.opinion",
     "menu.help",
 )
-# IPAexGothic, shipped by the japanize-matplotlib package (found without importing matplotlib)
-FONT = Path(find_spec("japanize_matplotlib").submodule_search_locations[0]) / "fonts" / "ipaexg.ttf"
+FONT = IPAEX_GOTHIC
 COLOURS = ("#06C755", "#2E7D32", "#00796B", "#1565C0", "#6A1B9A", "#5D4037")
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
-from tests.survey_helpers import NOW, onboard
+from tests.survey_helpers import NOW, flush, onboard
 from tests.test_console import PASSWORD, make_staff
 from tests.test_console_surveys import BROKEN, GOOD, XSS, answer
 
@@ -84,7 +84,7 @@ def test_a_planning_officer_works_in_the_browser(
 ):
     state.clock.fixed = NOW
     make_staff(app, "kikaku@town.example.jp", "editor")
-    for n, district in ((1, "七ツ森"), (2, "七ツ森"), (3, "大谷")):
+    for n, district in ((1, "七ツ森"), (2, "七ツ森"), (3, "大谷"), (4, "大谷"), (5, "大谷")):
         onboard(resident(n), district=district)
 
     page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="ja-JP")
@@ -102,7 +102,7 @@ def test_a_planning_officer_works_in_the_browser(
     page.click("button[type=submit]")
     page.wait_for_url(f"{live}/admin/")
     assert "ダッシュボード" in page.inner_text("h1")
-    assert page.inner_text("[data-testid=friends]").startswith("3")
+    assert page.inner_text("[data-testid=friends]").startswith("5")
 
     # a survey file with a mistake, then the fix
     broken, fixed = tmp_path / "町民アンケート.yml", tmp_path / "fixed" / "町民アンケート.yml"
@@ -127,8 +127,13 @@ def test_a_planning_officer_works_in_the_browser(
     answer(resident(1), "住みやすい", "8", XSS)
     answer(resident(2), "住みにくい", "4", "バスを増やしてほしい")
     answer(resident(3), "住みやすい", "9", "バスの本数が少ない")
+    answer(resident(4), "住みやすい", "7", None)
+    answer(resident(5), "住みやすい", "6", None)
     page.reload()
-    assert page.inner_text("[data-testid=responses]").startswith("3")
+    assert page.inner_text("[data-testid=pending]").startswith("保留中 5件")  # anonymous
+    flush(app)  # the survey's close: the five held answers (at least 5) go in together
+    page.reload()
+    assert page.inner_text("[data-testid=responses]").startswith("5")
     assert XSS in page.inner_text("#q-wishes")  # shown as text, not run
     assert page.evaluate("() => window.__xss === undefined")
     chart = page.locator("#q-livability img.chart")

@@ -81,7 +81,7 @@ def test_create_sign_up_check_in_export(app, state, resident):
     assert csv.data.startswith(b"\xef\xbb\xbf") and code in csv.data.decode("utf-8-sig")
     xlsx = editor.get("/admin/events/ws-x/attendees.xlsx")
     rows = list(load_workbook(io.BytesIO(xlsx.data)).worksheets[0].iter_rows(values_only=True))
-    assert rows[0][0] == "signup_id" and len(rows) == 3
+    assert rows[0][0] == "受付番号" and len(rows) == 3
 
     edit = editor.get("/admin/events/ws-x/edit").get_data(as_text=True)
     assert 'value="2026-12-12T18:30"' in edit

@@ -49,9 +49,9 @@ def test_staff_read_and_export_what_residents_sent(plan, resident, state):  # no
     sheet = viewer.get("/admin/opinions/export.csv")
     assert sheet.status_code == 200 and sheet.data.startswith("\ufeff".encode())
     rows = list(csv.reader(io.StringIO(sheet.data.decode("utf-8-sig"))))
-    assert rows[0] == ["receipt_no", "received_at", "kind", "consultation_id", "section", "body"]
+    assert rows[0][:5] == ["受付番号", "受付日時", "種類", "章・節", "内容"]
     assert [r[0] for r in rows[1:]] == [op.receipt_no, pc.receipt_no]  # oldest first
-    assert rows[1][5] == HOSTILE and rows[1][2] == "opinion" and rows[2][2] == "comment"
+    assert rows[1][4] == HOSTILE and rows[1][2] == "ご意見" and rows[2][2] == "パブリックコメント"
     assert uid not in sheet.data.decode("utf-8-sig")
     book = viewer.get("/admin/opinions/export.xlsx?kind=opinion")
     ws = openpyxl.load_workbook(io.BytesIO(book.data)).active
@@ -68,7 +68,7 @@ def test_opinions_export_command(plan, resident, state, runner, tmp_path):  # no
     assert result.exit_code == 0, result.output
     assert "1 opinions written" in result.output
     rows = list(csv.reader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert rows[1][5] == "'=1+1 駅前に駐輪場を"  # formula neutralised
+    assert rows[1][4] == "'=1+1 駅前に駐輪場を"  # formula neutralised
     assert not (tmp_path / "opinions.csv.part").exists()
     wrong = runner.invoke(args=["opinions", "export", "--format", "pdf", "--output", str(out)])
     assert wrong.exit_code != 0 and "pdf" in wrong.output

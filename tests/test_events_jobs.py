@@ -171,13 +171,14 @@ def test_attendees_export_csv_and_xlsx(app, runner, state, tmp_path, resident):
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    assert [(r["mode"], r["status"], r["waitlist_position"], r["attended"]) for r in rows] == [
-        ("onsite", "confirmed", "", "1"),
-        ("onsite", "waitlisted", "1", "0"),
-        ("onsite", "waitlisted", "2", "0"),
-        ("online", "cancelled", "", "0"),
+    got = [(r["参加方法"], r["状態"], r["キャンセル待ち順"], r["出席"]) for r in rows]
+    assert got == [
+        ("会場", "参加確定", "", "済"),
+        ("会場", "キャンセル待ち", "1", ""),
+        ("会場", "キャンセル待ち", "2", ""),
+        ("オンライン", "取消", "", ""),
     ]
-    assert rows[1]["line_user_id"] == b.id
+    assert rows[1]["LINEユーザーID"] == b.id  # internal ids: after an empty column
 
     xlsx = tmp_path / "attendees.xlsx"
     result = runner.invoke(
@@ -186,7 +187,7 @@ def test_attendees_export_csv_and_xlsx(app, runner, state, tmp_path, resident):
     assert result.exit_code == 0, result.output
     sheet = load_workbook(xlsx).active
     values = list(sheet.values)
-    assert values[0][:4] == ("signup_id", "line_user_id", "mode", "status")
+    assert values[0][:4] == ("受付番号", "参加方法", "状態", "キャンセル待ち順")
     assert len(values) == 5
     bad = runner.invoke(args=["events", "attendees", "nope", "--output", str(out)])
     assert bad.exit_code == 1

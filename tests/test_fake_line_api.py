@@ -767,3 +767,17 @@ def test_validation_is_fast():
         assert validator.validate("PushMessageRequest", body) == []
     per_call = (time.perf_counter() - start) / 20
     assert per_call < 0.05, f"{per_call * 1000:.1f} ms per validation"
+
+
+def test_the_demo_fake_keeps_only_its_recent_requests(server, http):
+    """The simulator's fake runs for days in the demo: its request log must not grow forever."""
+    server.fake = FakeLineApi(keep_requests=3)
+    try:
+        for n in range(5):
+            assert push(http, [text(f"お知らせ{n}")], key=str(uuid.uuid4())).status_code == 200
+        kept = [r.json["messages"][0]["text"] for r in server.fake.requests]
+        assert kept == ["お知らせ2", "お知らせ3", "お知らせ4"]
+        assert server.fake.texts_for(USER)[-1] == "お知らせ4"  # what was delivered stays
+        assert server.fake.count("push") == 5  # counts are kept whole
+    finally:
+        server.fake.close()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from bot.line_gateway import LineGateway
+from bot.line_gateway import LineGateway, pause
 from db.outbox import retry_key
 from messages import common
 from messages.limits import fit, split_text, squeeze, utf16_len
@@ -117,3 +119,20 @@ def test_profile_language_and_404(gateway, fake_line):
     fake_line.profiles[USER] = {"userId": USER, "displayName": "x", "language": "en"}
     assert gateway.profile_language(USER) == "en"
     assert gateway.profile_language(line.user_id("nobody")) is None
+
+
+def test_retries_stop_at_the_call_deadline_and_leave_the_rest_to_the_outbox(settings, fake_line):
+    slow = LineGateway(settings, attempts=10, backoff=0.2, max_backoff=0.4, deadline=0.5)
+    fake_line.inject("push", status=500, count=10)
+    result = slow.push(USER, [common.text("x")], retry_key("t", 7))
+    assert result.status == "retry_exhausted"
+    assert 1 <= fake_line.count("push") < 10 and result.attempts == fake_line.count("push")
+
+
+def test_waits_are_jittered_so_senders_do_not_retry_in_step():
+    rng = random.Random(7)
+    waits = [pause(1.0, None, rng) for _ in range(50)]
+    assert all(0.5 <= w <= 1.0 for w in waits)
+    assert len({round(w, 3) for w in waits}) > 40  # spread, not one value
+    after = [pause(1.0, 3.0, rng) for _ in range(20)]
+    assert all(3.0 <= w <= 3.3 for w in after)  # LINE's Retry-After is honoured, never cut

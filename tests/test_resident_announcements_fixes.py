@@ -219,7 +219,9 @@ def test_console_form_takes_english_text_and_an_action(app, state, runner, resid
     assert got[0]["text"] == "We hold a district meeting."
     assert quick_labels(got[-1])[0] == "Sign up"
     detail = editor.get(f"/admin/announcements/{b_id}").get_data(as_text=True)
-    assert "event:district-otani" in detail and "We hold a district meeting." in detail
+    # staff read the button by the event's title, not its id
+    assert "申し込む: 地区懇談会（大谷地区）" in detail and "event:district-otani" not in detail
+    assert "We hold a district meeting." in detail
 
 
 def test_plan_figures_in_english_form(app, runner, resident):

@@ -29,14 +29,13 @@ def sim(app, fake_line):
 
 @pytest.fixture
 def api(client, sim):
-    """POST to /simulator/api/… as the page does (JSON and the CSRF token)."""
-    with client.application.test_request_context():
-        token = views.csrf_token()
+    """POST to /simulator/api/… as the page does (JSON, its session's token, its Origin)."""
+    page = client.get("/simulator").get_data(as_text=True)
+    token = json.loads(re.search(r'id="sim-config"[^>]*>(.*?)</script>', page).group(1))["csrf"]
 
     def post(path: str, body: dict, **headers):
-        return client.post(
-            "/simulator/api" + path, json=body, headers={"X-CSRF-Token": token, **headers}
-        )
+        sent = {"X-CSRF-Token": token, "Origin": "http://localhost", **headers}
+        return client.post("/simulator/api" + path, json=body, headers=sent)
 
     return post
 

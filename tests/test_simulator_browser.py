@@ -7,7 +7,9 @@ every event goes browser → /simulator/api/send → signed POST /callback → g
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
+import re
 import shutil
 import threading
 import warnings
@@ -113,19 +115,18 @@ def live(tmp_path, sqlite_template):
 
 
 def test_send_goes_over_http_to_the_same_server(live):
-    html = requests.get(live.url + "/simulator", timeout=10).text
+    browser_like = requests.Session()  # the page's cookie, token and Origin, as a browser
+    html = browser_like.get(live.url + "/simulator", timeout=10).text
     assert "LINEシミュレーター" in html
-    with live.app.test_request_context():
-        from bot.simulator.views import csrf_token
-
-        headers = {"X-CSRF-Token": csrf_token()}
-    uid = requests.post(
+    token = json.loads(re.search(r'id="sim-config"[^>]*>(.*?)</script>', html).group(1))["csrf"]
+    headers = {"X-CSRF-Token": token, "Origin": live.url}
+    uid = browser_like.post(
         live.url + "/simulator/api/residents",
         json={"name": "HTTP", "language": "ja"},
         headers=headers,
         timeout=10,
     ).json()["resident"]["id"]
-    got = requests.post(
+    got = browser_like.post(
         live.url + "/simulator/api/send",
         json={"user": uid, "kind": "follow"},
         headers=headers,

@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
+from db.anonymous_pool import PendingAnswer
 from db.models import Conversation, Resident
 from tests.survey_helpers import (
     NOW,
@@ -60,6 +61,9 @@ def test_every_question_type_in_one_dialogue(app, resident, survey):
     got = r.say("公園がもっとほしい")
     assert "ご回答ありがとうございました" in r.texts(got)
 
+    with app.extensions["machikoe"].sessions() as s:  # held, sealed, with the chat's profile
+        held = s.scalar(select(PendingAnswer))
+        assert (held.age_band, held.district, held.residency) == ("30代", "七ツ森", "resident")
     assert answers(app) == {
         "livability": ["住みにくい"],
         "reasons": ["jobs", "traffic"],
@@ -67,14 +71,11 @@ def test_every_question_type_in_one_dialogue(app, resident, survey):
         "wishes": ["公園がもっとほしい"],
     }
     with app.extensions["machikoe"].sessions() as s:
-        response = s.scalar(select(SurveyResponse))
-        assert (response.age_band, response.district, response.residency) == (
-            "30代",
-            "七ツ森",
-            "resident",
-        )
-        assert response.resident_id is None and response.submitted_at is None
-        assert str(response.submitted_on) == "2026-11-28"
+        # the only answer (fewer than 5 in all): still held, sealed, after the close (written
+        # alone it would single its resident out); `answers` above opened it with the key
+        assert s.scalar(select(SurveyResponse)) is None
+        response = s.scalar(select(PendingAnswer))
+        assert str(response.pooled_on) == "2026-11-28"
         conv = s.scalar(select(Conversation).where(Conversation.flow == "survey"))
         assert conv.data == {} and conv.history == [] and conv.status == "done"
 

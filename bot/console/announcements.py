@@ -2,6 +2,9 @@
 and quota cost, send now or schedule, watch the progress, cancel, history.
 
 Everything goes through handlers/broadcast.py (the same functions `broadcast send` calls).
+Staff see names, never ids: districts by name, surveys by title, events by title and date (the
+id only in a small grey line); the audience is shown as it will really be reached (blocked
+residents, stopped announcements and the topic applied), with the send time in JST.
 """
 
 from __future__ import annotations
@@ -10,11 +13,12 @@ import logging
 import threading
 from datetime import datetime
 
-from flask import abort, flash, jsonify, redirect, render_template, request, url_for
+from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from sqlalchemy import select
 
-from bot.console.base import actor, bp, db, now, state, write
-from db.events import upcoming_events
-from db.surveys import open_surveys
+from bot.console.base import actor, bp, clock_warning, db, jst, now, state, write
+from db.events import Event, upcoming_events
+from db.surveys import Survey, open_surveys
 from handlers import broadcast, segments
 from handlers.town import load_town
 from messages.rsvp import local
@@ -38,34 +42,171 @@ STATUS_NAMES = {
     "done": "配信済み",
     "cancelled": "取り消し",
 }
+SKIP_REASONS = {"blocked": "ブロック中", "opted_out": "お知らせ・分野を止めている"}
+# The topic is chosen once, with the 分野 select (it limits the audience the way residents'
+# choices say); the `topic=` field stays for the CLI and the free expression only.
+NOT_IN_BUILDER = {"topic"}
+
+
+def names(session) -> dict[str, dict[str, tuple[str, str]]]:
+    """Per field, value → (what staff read, the grey secondary line) for ids staff never type
+    (read once per request)."""
+    if "console_names" in g:
+        return g.console_names
+    surveys = {
+        s.id: (local("ja", s.definition.get("title")) or s.title, s.id)
+        for s in session.scalars(select(Survey).order_by(Survey.opens_at.desc(), Survey.id))
+    }
+    events = {
+        e.id: (f"{local('ja', e.title)}（{jst(e.starts_at, 'date')}）", e.id)
+        for e in session.scalars(select(Event).order_by(Event.starts_at, Event.id))
+    }
+    residency = {code: (label, "") for code, label in RESIDENCY.items()}
+    g.console_names = {
+        "answered": surveys,
+        "not_answered": surveys,
+        "signed_up": events,
+        "attended": events,
+        "residency": residency,
+    }
+    return g.console_names
+
+
+def segment_fields(session) -> list[dict]:
+    """Each segment field with the values that exist now, by name (for the builder)."""
+    town = load_town(session)
+    shown = names(session)
+    out = []
+    for name, field in segments.FIELDS.items():
+        if name in NOT_IN_BUILDER:
+            continue
+        values = field.values(session, town)
+        if not values:
+            continue
+        known = shown.get(name, {})
+        items = [(v, *known.get(v, (v, ""))) for v in values]
+        if name in shown and name != "residency":  # newest surveys first, events by date
+            order = list(known)
+            items.sort(key=lambda item: order.index(item[0]) if item[0] in order else len(order))
+        out.append({"name": name, "title": FIELD_NAMES.get(name, name), "values": items})
+    return out
+
+
+def segment_problem(session, expression: str) -> str | None:
+    """What is wrong with a typed condition, in staff words (None when it is fine)."""
+    town = load_town(session)
+    example = "例: district=七ツ森 age=20代,30代"
+    try:
+        parsed = segments.parse(expression)
+    except segments.SegmentError:
+        return f"条件は「項目=値」の形で、空白で区切って書いてください（{example}）。"
+    for name, values in parsed:
+        field = segments.FIELDS.get(name)
+        if field is None:
+            known = "、".join(f"{k}（{FIELD_NAMES.get(k, k)}）" for k in segments.FIELDS)
+            return f"条件の項目「{name}」はありません。使える項目: {known}"
+        valid = field.values(session, town) or []
+        lookup = {segments.norm(v) for v in valid}
+        if field.aliases is not None:
+            lookup |= {segments.norm(k) for k in field.aliases(session, town)}
+        shown = names(session).get(name, {})
+        for value in values:
+            if segments.norm(value) not in lookup:
+                choices = "、".join(
+                    f"{v}（{shown[v][0]}）" if v in shown and shown[v][0] != v else v for v in valid
+                )
+                return (
+                    f"{FIELD_NAMES.get(name, name)}に「{value}」はありません。"
+                    f"使える値: {choices or 'まだありません'}"
+                )
+    return None
+
+
+def describe(session, expression: str) -> list[dict] | None:
+    """A segment in staff words, e.g. [{title: 地区, values: [七ツ森]}] (None if unreadable)."""
+    if not (expression or "").strip():
+        return []
+    try:
+        parsed = segments.conditions(session, load_town(session), expression)
+    except segments.SegmentError:
+        return None
+    shown = names(session)
+    return [
+        {
+            "title": FIELD_NAMES.get(c.field, c.field),
+            "values": [shown.get(c.field, {}).get(v, (v, ""))[0] for v in c.values],
+        }
+        for c in parsed
+    ]
+
+
+def describe_text(session, expression: str) -> str:
+    """The segment in one line of staff words (友だち全員 when there is none)."""
+    parts = describe(session, expression)
+    if parts is None:
+        return expression
+    if not parts:
+        return "条件なし（友だち全員）"
+    return " ・ ".join(f"{p['title']}: {'、'.join(p['values'])}" for p in parts)
+
+
+def action_label(session, action: str | None) -> str:
+    """The button an announcement carries, by title (なし when it has none)."""
+    if not action:
+        return "なし（メニューのみ）"
+    kind, _, value = action.partition(":")
+    if kind == "url":
+        return f"リンク: {value}"
+    if kind == "event":
+        event = session.get(Event, value)
+        if event is not None:
+            return f"申し込む: {local('ja', event.title)}（{jst(event.starts_at, 'date')}）"
+    if kind == "survey":
+        survey = session.get(Survey, value)
+        if survey is not None:
+            return f"回答する: {local('ja', survey.definition.get('title')) or survey.title}"
+    return f"{action}（見つかりません）"
+
+
+def estimate(session, b: dict) -> segments.Audience | None:
+    """Who a scheduled announcement would reach if it were sent now (None if unreadable)."""
+    try:
+        return segments.audience(
+            session, load_town(session), b["segment"], b["topic"], b.get("urgent", False)
+        )
+    except segments.SegmentError:
+        return None
 
 
 def summary(session) -> list[dict] | None:
     """Scheduled (and sending or paused) announcements for the dashboard."""
-    return [
-        {
-            "send_at": r["scheduled_at"],
-            "title": r["text"][:40],
-            "recipients": r["recipients"],
-            "status": STATUS_NAMES.get(r["status"], r["status"]),
-            "url": url_for("console.announcement", broadcast_id=r["id"]),
-        }
-        for r in broadcast.list_broadcasts(session, 50)
-        if r["status"] in {"scheduled", "sending", "paused"}
-    ]
-
-
-def segment_fields(session) -> list[dict]:
-    """Each segment field with the values that exist now (for the builder)."""
-    town = load_town(session)
     out = []
-    for name, field in segments.FIELDS.items():
-        values = field.values(session, town)
-        if not values:
+    for r in broadcast.list_broadcasts(session, 50):
+        if r["status"] not in {"scheduled", "sending", "paused"}:
             continue
-        shown = [(v, RESIDENCY.get(v, v) if name == "residency" else v) for v in values]
-        out.append({"name": name, "title": FIELD_NAMES.get(name, name), "values": shown})
+        guess = estimate(session, r) if r["recipients"] is None else None
+        out.append(
+            {
+                "send_at": r["scheduled_at"],
+                "title": r["text"][:40],
+                "recipients": r["recipients"],
+                "estimated": guess.recipients if guess else None,
+                "status": status_text(r),
+                "url": url_for("console.announcement", broadcast_id=r["id"]),
+            }
+        )
     return out
+
+
+def overdue(b: dict) -> bool:
+    """Scheduled, its time passed, and not started (no clock has picked it up)."""
+    return b["status"] == "scheduled" and b["scheduled_at"] <= now()
+
+
+def status_text(b: dict) -> str:
+    """The status in words; a scheduled one past its time says so."""
+    name = STATUS_NAMES.get(b["status"], b["status"])
+    return f"{name}（配信時刻を過ぎています）" if overdue(b) else name
 
 
 def segment_from_form(form) -> str:
@@ -121,7 +262,9 @@ def _when(form) -> tuple[datetime | None, str | None]:
     return at, None
 
 
-def _compose(form=None, *, check=None, preview=None, preview_en=None, error=None, status=200):
+def _compose(
+    form=None, *, check=None, preview=None, preview_en=None, error=None, status=200, extra=None
+):
     session = db()
     town = load_town(session)
     form = form or {}
@@ -140,11 +283,28 @@ def _compose(form=None, *, check=None, preview=None, preview_en=None, error=None
             preview=preview,
             preview_en=preview_en,
             error=error,
-            history=broadcast.list_broadcasts(session, 30),
+            history=history(session),
             status_names=STATUS_NAMES,
+            **(extra or {}),
         ),
         status,
     )
+
+
+def history(session) -> list[dict]:
+    """The last 30 announcements with the segment in words and an estimate for scheduled ones."""
+    out = []
+    for r in broadcast.list_broadcasts(session, 30):
+        guess = estimate(session, r) if r["recipients"] is None else None
+        out.append(
+            {
+                **r,
+                "audience": describe_text(session, r["segment"]),
+                "estimated": guess.recipients if guess else None,
+                "status_text": status_text(r),
+            }
+        )
+    return out
 
 
 @bp.get("/announcements")
@@ -155,15 +315,49 @@ def announcements():
 
 @bp.post("/announcements/check")
 def announcement_check():
-    """Recipients now, message objects and quota cost, and the messages as residents see them."""
+    """Who really receives it (and who not, why), cost, send time in JST, the preview."""
     args = _draft_args(request.form)
+    session = db()
+    problem = segment_problem(session, args["segment"])
+    if problem:
+        return _compose(request.form, error=problem, status=400)
     try:
-        result = broadcast.dry_run(db(), state().gateway, now=now(), **args)
-        draft = broadcast.prepare(db(), load_town(db()), now=now(), **args)
+        result = broadcast.dry_run(session, state().gateway, now=now(), **args)
+        town = load_town(session)
+        draft = broadcast.prepare(session, town, now=now(), **args)
+        reach = segments.audience(session, town, draft.segment, draft.topic, draft.urgent)
     except broadcast.BroadcastError as exc:
         return _compose(request.form, error=str(exc), status=400)
+    at, when_problem = _when(request.form)
+    same = broadcast.find_duplicate(session, draft, now())
     english = draft.messages("en") if draft.text_en else None
-    return _compose(request.form, check=result, preview=draft.messages("ja"), preview_en=english)
+    return _compose(
+        request.form,
+        check=result,
+        preview=draft.messages("ja"),
+        preview_en=english,
+        extra={
+            "reach": reach,
+            "audience_words": describe(session, draft.segment),
+            "send_at": at,
+            "later": request.form.get("when") == "later",
+            "when_problem": when_problem,
+            "duplicate": same,
+            "urgent": draft.urgent,
+        },
+    )
+
+
+def duplicate_refusal(b) -> str:
+    """Why a repeat within 24 hours is stopped, and how to send it on purpose."""
+    return (
+        f"同じ内容・同じ相手のお知らせ #{b.id}（{STATUS_NAMES.get(b.status, b.status)}、"
+        f"{jst(b.created_at)} 作成）を24時間以内に作っています。二重に送らないよう止めました。"
+        f"わざともう一度送るときは、確認欄の「{AGAIN_LABEL}」を選んでください。"
+    )
+
+
+AGAIN_LABEL = "同じ内容を24時間以内に送った相手にも、もう一度送る"
 
 
 @bp.post("/announcements")
@@ -171,16 +365,24 @@ def announcement_create():
     """Send now (in the background) or schedule for later; audited by the broadcast area."""
     args = _draft_args(request.form)
     at, problem = _when(request.form)
+    problem = problem or segment_problem(db(), args["segment"])
     if problem:
         return _compose(request.form, error=problem, status=400)
+    again = request.form.get("again") == "1"
     try:
+        if not again:
+            session = db()
+            draft = broadcast.prepare(session, load_town(session), now=now(), **args)
+            same = broadcast.find_duplicate(session, draft, now())
+            if same is not None:
+                return _compose(request.form, error=duplicate_refusal(same), status=400)
         with write() as s:
             b = broadcast.create_broadcast(
                 s,
                 actor=actor(),
                 now=now(),
                 at=at,
-                allow_repeat=request.form.get("again") == "1",
+                allow_repeat=again,
                 **args,
             )
             b_id, scheduled = b.id, b.scheduled_at
@@ -190,7 +392,12 @@ def announcement_create():
         start_sending(b_id)
         flash("配信を始めました。", "ok")
     else:
-        flash("配信を予約しました。", "ok")
+        message = f"{jst(scheduled)} に配信を予約しました。"
+        if clock_warning():
+            message += (
+                "ただし、いまは定時処理（時計）が止まっているため、このままでは送られません。"
+            )
+        flash(message, "warn" if clock_warning() else "ok")
     return redirect(url_for("console.announcement", broadcast_id=b_id))
 
 
@@ -212,10 +419,21 @@ def start_sending(broadcast_id: int) -> threading.Thread:
 @bp.get("/announcements/<int:broadcast_id>")
 def announcement(broadcast_id: int):
     """One announcement: what it says, to whom, progress and delivery counts."""
-    st = broadcast.broadcast_status(db(), broadcast_id)
+    session = db()
+    st = broadcast.broadcast_status(session, broadcast_id)
     if st is None:
         abort(404)
-    return render_template("console/announcement.html", st=st, status_names=STATUS_NAMES)
+    return render_template(
+        "console/announcement.html",
+        st=st,
+        status_names=STATUS_NAMES,
+        status_text=status_text(st),
+        overdue=overdue(st),
+        reach=estimate(session, st) if st["recipients"] is None else None,
+        audience=describe_text(session, st["segment"]),
+        button=action_label(session, st["action"]),
+        skip_reasons=SKIP_REASONS,
+    )
 
 
 @bp.get("/announcements/<int:broadcast_id>/progress")
@@ -229,7 +447,9 @@ def announcement_progress(broadcast_id: int):
     finished = st["status"] in {"done", "cancelled", "paused"} or (
         st["status"] == "scheduled" and st["scheduled_at"] > now()
     )
-    label = f"{STATUS_NAMES.get(st['status'], st['status'])}: 配信 {st['delivered']:,}人"
+    label = f"{status_text(st)}: 配信 {st['delivered']:,}人"
+    if st["status"] == "scheduled":
+        label = f"{status_text(st)}: {jst(st['scheduled_at'])} に配信"
     return jsonify(
         status=st["status"],
         done=done,

@@ -2,60 +2,70 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlsplit
 
 from flask import flash, redirect, render_template, request, url_for
 
+from bot.console.audit_view import audit_page
 from bot.console.base import (
+    IDLE_LIMIT,
     bp,
     db,
     jst,
+    lifetime,
     me,
     now,
-    page_args,
     require,
     sign_in,
     sign_out,
+    state,
     write,
 )
+from bot.web_survey import client_address
 from handlers import staff as staff_accounts
 
+# One answer for every failed sign-in (unknown address, wrong password, locked), so a
+# guesser learns nothing about which accounts exist or are locked.
+LOGIN_FAILED = "メールアドレスまたはパスワードが違います。"
 LOGIN_MESSAGES = {
-    "invalid": "メールアドレスまたはパスワードが違います。",
+    "invalid": LOGIN_FAILED,
+    "locked": LOGIN_FAILED,
     "inactive": "このアカウントは無効になっています。管理者にお問い合わせください。",
 }
+_NEXT_OK = re.compile(r"^/admin/[!-~]*$")  # printable ASCII only: no CR/LF, spaces or controls
 
 
 def _safe_next(target: str | None) -> str:
-    """Only paths inside the console (no other hosts, no scheme tricks)."""
-    if not target:
+    """Only paths inside the console (no other hosts, no scheme tricks, no control characters)."""
+    if not target or not _NEXT_OK.match(target) or "\\" in target:
         return url_for("console.dashboard")
     parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/admin/") or "\\" in target:
+    if parts.scheme or parts.netloc or target.startswith("//"):
         return url_for("console.dashboard")
     return target
 
 
+def _secret() -> str:
+    return state().settings.secret_key
+
+
 @bp.route("/login", methods=["GET", "POST"])
 def login():
-    """The sign-in form; failures are counted and lock the account after too many."""
+    """The sign-in form; failures from one address lock that account there for a while."""
     error = None
     email = ""
     if request.method == "POST":
         email = request.form.get("email", "")[:254]
         password = request.form.get("password", "")[:200]
         with write() as s:
-            result = staff_accounts.authenticate(s, email, password, now())
+            result = staff_accounts.authenticate(
+                s, email, password, now(), address=client_address(), secret=_secret()
+            )
         if result.ok:
             sign_in(result.staff)
             return redirect(_safe_next(request.args.get("next")))
-        if result.status == "locked":
-            error = (
-                "ログインに続けて失敗したため、一時的にログインできません。"
-                f"{jst(result.locked_until)} 以降にお試しください。"
-            )
-        else:
-            error = LOGIN_MESSAGES.get(result.status, LOGIN_MESSAGES["invalid"])
+        error = LOGIN_MESSAGES.get(result.status, LOGIN_FAILED)
     status = 401 if error else 200
     return render_template("console/login.html", error=error, email=email), status
 
@@ -71,24 +81,28 @@ def logout():
 @bp.get("/audit")
 @require("admin")
 def audit():
-    """Who changed what, when (newest first)."""
-    page, limit, offset = page_args(50)
-    action = request.args.get("action", "").strip()[:64] or None
-    rows, total = staff_accounts.audit_entries(db(), limit=limit, offset=offset, action=action)
-    return render_template(
-        "console/audit.html",
-        rows=rows,
-        total=total,
-        page=page,
-        pages=max(1, -(-total // limit)),
-        action=action or "",
-    )
+    """Who changed what, when (newest first), filtered by person, action and JST dates."""
+    return audit_page()
 
 
 @bp.get("/account")
 def account():
-    """The signed-in member's own account: change the password."""
-    return render_template("console/account.html")
+    """The signed-in member's own account: change the password, sign out everywhere."""
+    sessions = staff_accounts.open_sessions(
+        db(), me().id, now(), idle=IDLE_LIMIT, lifetime=lifetime()
+    )
+    hours = f"{state().settings.console_session_max_hours:g}"
+    return render_template("console/account.html", open_sessions=sessions, session_hours=hours)
+
+
+@bp.post("/account/sessions")
+def account_sessions():
+    """「すべての端末からサインアウト」: revoke every session of this member (audited)."""
+    with write() as s:
+        staff_accounts.sign_out_everywhere(s, me().id, now())
+    sign_out()
+    flash("すべての端末からサインアウトしました。")
+    return redirect(url_for("console.login"))
 
 
 @bp.post("/account/password")
@@ -102,7 +116,13 @@ def account_password():
     try:
         with write() as s:
             result = staff_accounts.change_own_password(
-                s, me().id, form.get("current_password", "")[:200], new, now()
+                s,
+                me().id,
+                form.get("current_password", "")[:200],
+                new,
+                now(),
+                address=client_address(),
+                secret=_secret(),
             )
     except staff_accounts.StaffError as exc:
         flash(f"{exc}。", "error")

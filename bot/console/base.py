@@ -7,7 +7,6 @@ editor role or above (except signing in and out), and admin pages say so with
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import io
 import logging
@@ -39,6 +38,7 @@ from bot.state import AppState
 from db.session import transaction
 from db.staff import Staff
 from handlers import staff as staff_accounts
+from messages.postback import ascii_int
 
 bp = Blueprint(
     "console",
@@ -52,8 +52,18 @@ bp = Blueprint(
 log = logging.getLogger(__name__)
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 PUBLIC = {"console.login", "console.static"}
-ANY_ROLE_POST = {"console.login", "console.logout", "console.account_password"}
+ANY_ROLE_POST = {
+    "console.login",
+    "console.logout",
+    "console.account_password",
+    "console.account_sessions",
+}
 IDLE_LIMIT = timedelta(hours=8)
+# Request bodies: checked from Content-Length before anything is read (413 when larger).
+MAX_BODY = 16 * 1024 * 1024  # signed-in staff: workbooks, YAML, CSV
+SIGNED_OUT_MAX_BODY = 64 * 1024  # the sign-in form is all an unknown visitor may post
+BODY_LIMITS = {"console.survey_paper_upload": 52 * 1024 * 1024}  # scanned answers (50 MB)
+KEEP_ON_SIGN_IN = ("sim_csrf",)  # the simulator's own token, if this browser has one
 WEEKDAYS = "月火水木金土日"
 CSRF_FIELD = "csrf_token"
 
@@ -125,12 +135,6 @@ def require(role: str) -> Callable:
 # --- sessions and CSRF ---------------------------------------------------------------------
 
 
-def fingerprint(staff: Staff) -> str:
-    """Ties a browser session to the password it was opened with (a reset signs others out)."""
-    key = current_app.secret_key.encode()
-    return hmac.new(key, staff.password_hash.encode(), hashlib.sha256).hexdigest()[:32]
-
-
 def csrf_token() -> str:
     """This session's CSRF token (created on first use)."""
     token = session.get("csrf")
@@ -145,38 +149,54 @@ def _csrf_ok() -> bool:
     return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
 
 
-def sign_in(staff: Staff) -> None:
-    """Start a fresh session for this staff member (a new CSRF token too)."""
+def lifetime() -> timedelta:
+    """The absolute lifetime of a sign-in (CONSOLE_SESSION_MAX_HOURS, 12 hours by default)."""
+    return timedelta(hours=state().settings.console_session_max_hours)
+
+
+def _clear() -> None:
+    kept = {k: session[k] for k in KEEP_ON_SIGN_IN if k in session}
     session.clear()
-    session["staff_id"] = staff.id
-    session["auth"] = fingerprint(staff)
-    session["seen"] = now().timestamp()
+    session.update(kept)
+
+
+def sign_in(staff: Staff) -> None:
+    """Start a fresh server-side session for this member (a new CSRF token too).
+
+    The cookie holds only a random token; the database row behind it is what sign-out,
+    「すべての端末からサインアウト」, a password change and the time limits revoke.
+    """
+    with write() as s:
+        token = staff_accounts.open_session(s, staff, now())
+    _clear()
+    session["sid"] = token
     session["csrf"] = secrets.token_urlsafe(32)
 
 
 def sign_out() -> None:
-    """Forget the session."""
-    session.clear()
+    """Revoke this browser's session on the server and forget the cookie."""
+    token = session.get("sid")
+    if token:
+        with write() as s:
+            staff_accounts.end_session(s, token, now())
+    _clear()
 
 
 def _load_staff() -> Staff | None:
-    staff_id = session.get("staff_id")
-    if not staff_id:
+    token = session.get("sid")
+    if not token:
         return None
-    seen = session.get("seen", 0)
-    if now().timestamp() - seen > IDLE_LIMIT.total_seconds():
-        session.clear()
-        return None
-    with state().sessions() as s:
-        staff = s.get(Staff, staff_id)
-    if staff is None or not staff.active:
-        session.clear()
-        return None
-    if not hmac.compare_digest(session.get("auth", ""), fingerprint(staff)):
-        session.clear()
-        return None
-    session["seen"] = now().timestamp()
+    with transaction(state().sessions) as s:
+        staff = staff_accounts.session_staff(s, token, now(), idle=IDLE_LIMIT, lifetime=lifetime())
+    if staff is None:
+        _clear()
     return staff
+
+
+def _body_limit() -> int:
+    if g.staff is None:
+        return SIGNED_OUT_MAX_BODY
+    return BODY_LIMITS.get(request.endpoint, MAX_BODY)
 
 
 @bp.before_request
@@ -185,12 +205,16 @@ def _guard():
     if request.endpoint == "console.static":
         return None
     g.staff = _load_staff()
-    if request.method not in SAFE_METHODS and not _csrf_ok():
-        abort(400, description="csrf")
+    # Nothing of the body is read before these: the size, then who is asking.
+    request.max_content_length = _body_limit()  # also stops a chunked body without a length
+    if (request.content_length or 0) > request.max_content_length:
+        abort(413)
     if g.staff is None and request.endpoint not in PUBLIC:
         if request.method in SAFE_METHODS:
             return redirect(url_for("console.login", next=request.full_path))
         abort(401)
+    if request.method not in SAFE_METHODS and not _csrf_ok():
+        abort(400, description="csrf")
     if (
         request.method not in SAFE_METHODS
         and request.endpoint not in ANY_ROLE_POST
@@ -228,7 +252,7 @@ ERRORS = {
     401: ("ログインが必要です", "ログインしてからお試しください。"),
     403: ("権限がありません", "この操作には編集者または管理者の権限が必要です。"),
     404: ("見つかりません", "ページまたはデータが見つかりません。"),
-    413: ("ファイルが大きすぎます", "1 MB までのファイルにしてください。"),
+    413: ("送信された内容が大きすぎます", "ファイルを小さくしてから、もう一度お試しください。"),
     503: (
         "データベースに接続し直しました",
         "変更が保存されていない可能性があります。ページを開き直して確かめてください。",
@@ -340,7 +364,31 @@ def _context():
         "role_names": ROLE_NAMES,
         "percent": percent,
         "town_name": _town_name(),
+        "clock_warning": clock_warning,
     }
+
+
+CLOCK_LATE_AFTER = timedelta(minutes=5)  # the heartbeat job runs every minute
+
+
+def staff_lang() -> str:
+    """Labels in English when the staff member's browser prefers English, else Japanese."""
+    return request.accept_languages.best_match(("ja", "en"), default="ja")
+
+
+def clock_warning() -> dict | None:
+    """None while the clock process beats; else when it last did (None: never), for the banner."""
+    if "console_clock" not in g:
+        from db.digest import last_beat
+
+        try:
+            last = last_beat(db()) if g.get("staff") else now()
+        except Exception as exc:  # the page still shows; the banner is left out
+            log.warning("clock heartbeat unreadable: %s", type(exc).__name__)
+            last = now()
+        late = last is None or now() - last > CLOCK_LATE_AFTER
+        g.console_clock = {"last": last} if late else None
+    return g.console_clock
 
 
 def _town_name() -> str:
@@ -356,8 +404,5 @@ def _town_name() -> str:
 
 def page_args(per_page: int = 50) -> tuple[int, int, int]:
     """(page, limit, offset) from ?page=."""
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = max(1, ascii_int(request.args.get("page", "1"), digits=6) or 1)  # ASCII digits only
     return page, per_page, (page - 1) * per_page

@@ -15,9 +15,10 @@ from bot.console import uploads
 from bot.console.base import actor, bp, db, now, send_export, state, write
 from db import events as db_events
 from db.events import Event
-from handlers import event_content, exports, translations
+from handlers import attendee_sheet, event_content, exports, translations
 from handlers import staff as staff_accounts
 from handlers.content import Document
+from messages.postback import ascii_int
 from messages.rsvp import local
 
 MODE_NAMES = {"onsite": "会場", "online": "オンライン"}
@@ -143,6 +144,22 @@ def event_attendees(event_id: str, fmt: str):
     )
 
 
+@bp.get("/events/<event_id>/door.xlsx")
+def event_door_sheet(event_id: str):
+    """The printable door list (受付名簿, handlers/attendee_sheet.py) as xlsx; audited."""
+    session = db()
+    if db_events.get_event(session, event_id) is None:
+        abort(404)
+    tz = state().settings.tz
+    return send_export(
+        "xlsx",
+        f"{event_id}-door.xlsx",
+        lambda path: attendee_sheet.export_door_sheet(session, event_id, path, tz=tz),
+        "events.door_sheet",
+        event_id,
+    )
+
+
 # --- create and edit --------------------------------------------------------------------------
 
 
@@ -199,7 +216,7 @@ def _document(form, base: dict | None) -> dict:
     for mode in ("onsite", "online"):
         raw = form.get(f"capacity_{mode}", "").strip()
         if raw:
-            capacity[mode] = int(raw) if raw.isdigit() else raw
+            capacity[mode] = raw if ascii_int(raw) is None else int(raw)
     data["capacity"] = capacity
     return data
 

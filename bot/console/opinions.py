@@ -1,12 +1,16 @@
-"""Opinions and public comments residents sent (意見): read, filter by kind, export."""
+"""Opinions and public comments residents sent (意見): read, filter, handle, answer, export."""
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+import secrets
 
-from bot.console.base import MIME, bp, db, page_args, send_export, state
+from flask import abort, flash, redirect, render_template, request, url_for
+
+from bot import outbox
+from bot.console.base import MIME, actor, bp, db, now, page_args, send_export, state, write
 from db import opinions as db_opinions
 from handlers import exports, plan_content
+from handlers import opinion as opinion_work
 from messages.plan import local
 
 KIND_NAMES = {"all": "すべて", "opinion": "ご意見", "comment": "パブリックコメント"}
@@ -23,9 +27,19 @@ def _kind() -> str:
 def opinions():
     """What residents wrote, newest first (the words escaped, no LINE user ids)."""
     kind = _kind()
-    page, limit, offset = page_args(50)
+    if any(v == "" for v in request.args.values()):  # a filter form's blanks: a clean address
+        kept = {k: v for k, v in request.args.items() if v != ""}
+        return redirect(url_for("console.opinions", **kept))
     session = db()
-    rows, total = db_opinions.listed(session, kind, limit, offset)
+    status = request.args.get("status", "")
+    category = request.args.get("category", "")
+    choices = opinion_work.categories(session)
+    if status and status not in opinion_work.STATUS_NAMES:
+        abort(404)
+    if category and category != "none" and category not in choices:
+        abort(404)
+    page, limit, offset = page_args(50)
+    rows, total = db_opinions.listed(session, kind, limit, offset, status or None, category or None)
     titles = {c["id"]: local(c["title"], "ja") for c in plan_content.items(session, "consultation")}
     return render_template(
         "console/opinions.html",
@@ -33,10 +47,108 @@ def opinions():
         total=total,
         kind=kind,
         kinds=KIND_NAMES,
+        status=status,
+        statuses=opinion_work.STATUS_NAMES,
+        category=category,
+        categories=choices,
+        open_count=db_opinions.open_count(session),
         titles=titles,
         page=page,
         pages=max(1, -(-total // limit)),
     )
+
+
+def _opinion(session, opinion_id: int) -> db_opinions.Opinion:
+    row = session.get(db_opinions.Opinion, opinion_id)
+    if row is None:
+        abort(404)
+    return row
+
+
+def _detail(
+    opinion_id: int,
+    *,
+    problems=(),
+    draft=None,
+    reply_body: str = "",
+    preview: str = "",
+    code=200,
+):
+    session = db()
+    row = _opinion(session, opinion_id)
+    draft = draft or {"status": row.status, "category": row.category, "memo": row.memo}
+    titles = {c["id"]: local(c["title"], "ja") for c in plan_content.items(session, "consultation")}
+    token = request.form.get("reply_token") or secrets.token_urlsafe(16)
+    html = render_template(
+        "console/opinion.html",
+        row=row,
+        title=titles.get(row.consultation_id, row.consultation_id),
+        statuses=opinion_work.STATUS_NAMES,
+        categories=opinion_work.categories(session),
+        replies=db_opinions.replies(session, row.id),
+        draft=draft,
+        refused=opinion_work.reply_problems(session, row, "x"),
+        problems=problems,
+        reply_body=reply_body,
+        reply_token=token,
+        reply_max=opinion_work.REPLY_MAX,
+        memo_max=opinion_work.MEMO_MAX,
+        preview=preview,
+    )
+    return html, code
+
+
+@bp.get("/opinions/<int:opinion_id>")
+def opinion(opinion_id: int):
+    """One opinion: what the resident wrote, staff's status, category and memo, replies."""
+    return _detail(opinion_id)
+
+
+@bp.post("/opinions/<int:opinion_id>")
+def opinion_update(opinion_id: int):
+    """Change status, category and memo (editor); a wrong value changes nothing."""
+    with write() as s:
+        row = _opinion(s, opinion_id)
+        problems = opinion_work.update(s, row, request.form, actor(), now())
+    if problems:  # shown again as typed, nothing stored
+        typed = {k: request.form.get(k, "") for k in ("status", "category", "memo")}
+        return _detail(opinion_id, problems=problems, draft=typed, code=400)
+    flash("対応状況・分類・メモを保存しました。", "ok")
+    return redirect(url_for("console.opinion", opinion_id=opinion_id))
+
+
+@bp.post("/opinions/<int:opinion_id>/reply")
+def opinion_reply(opinion_id: int):
+    """Preview, then send a reply by LINE push (editor; audited; once per form)."""
+    body = request.form.get("body", "")
+    if request.form.get("action") != "send":
+        session = db()
+        row = _opinion(session, opinion_id)
+        cleaned = opinion_work.clean(body)
+        problems = opinion_work.reply_problems(session, row, cleaned)
+        preview = "" if problems else opinion_work.reply_text(session, row, cleaned)[1]
+        return _detail(
+            opinion_id,
+            problems=problems,
+            reply_body=body,
+            preview=preview,
+            code=400 if problems else 200,
+        )
+    with write() as s:
+        row = _opinion(s, opinion_id)
+        outbox_id, problems = opinion_work.reply(
+            s, row, body, request.form.get("reply_token", ""), actor(), now()
+        )
+    if problems:
+        return _detail(opinion_id, problems=problems, reply_body=body, code=400)
+    result = outbox.deliver(state(), outbox_id)
+    if result == "sent":
+        flash("返信を LINE で送りました。", "ok")
+    elif result == "skipped":
+        flash("この方が公式アカウントをブロックしたため、返信は送りませんでした。", "warn")
+    else:
+        flash("LINE に届かなかったため送信待ちです。時計の処理が同じ返信を送り直します。", "warn")
+    return redirect(url_for("console.opinion", opinion_id=opinion_id))
 
 
 @bp.get("/opinions/export.<fmt>")

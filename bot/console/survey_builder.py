@@ -30,7 +30,7 @@ def _locked_ids(survey_id: str | None) -> tuple[set[str], int]:
     survey = store.get_survey(session, survey_id)
     if survey is None:
         return set(), 0
-    count = store.response_count(session, survey_id)
+    count = store.stored_answers(session, survey_id)  # pooled anonymous answers count too
     return ({q["id"] for q in survey.questions} if count else set()), count
 
 

@@ -15,6 +15,7 @@ from db import surveys as store
 from db.survey_channels import invitation_counts
 from handlers import invitation_letters as letters
 from handlers import staff as staff_accounts
+from messages.postback import ascii_int
 
 CONSOLE_MAX = {"csv": 10_000, "pdf": 1_000}
 MIME = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
@@ -44,7 +45,7 @@ def survey_invitations(survey_id: str):
         return back
     raw = request.form.get("count", "").strip()
     limit = CONSOLE_MAX[fmt]
-    if not raw.isdigit() or not 1 <= int(raw) <= limit:
+    if ascii_int(raw) is None or not 1 <= int(raw) <= limit:
         flash(
             f"枚数は 1〜{limit:,} の数字で入力してください"
             "（それより多いときは、コマンド surveys invitations をお使いください）。",

@@ -23,9 +23,9 @@ from flask import (
 )
 
 from bot.console import uploads
-from bot.console.base import MIME, actor, bp, db, now, state, write
+from bot.console.base import MIME, actor, bp, db, me, now, state, write
 from db import surveys as store
-from handlers import charts, population, translations
+from handlers import population, privacy, translations
 from handlers import staff as staff_accounts
 from handlers.content import Document
 from handlers.survey_export import FORMATS, ExportError
@@ -39,6 +39,7 @@ from handlers.survey_results import (
     survey_results,
 )
 from handlers.town import load_town
+from messages.postback import ascii_int
 
 DIM_TITLES = {
     "age_band": "年代",
@@ -168,7 +169,15 @@ def survey(survey_id: str):
         coverage=coverage,
         channel=channel,
         channel_names=CHANNEL_NAMES,
-        all_channels=store.channel_counts(session, survey_id) if channel else res["channels"],
+        all_channels=privacy.hide_small(
+            store.channel_counts(session, survey_id) if channel else res["channels"],
+            res["survey"]["anonymous"],
+        ),
+        all_responses=res["responses"] if not channel else store.response_count(session, survey_id),
+        pending=store.stored_answers(session, survey_id) - store.response_count(session, survey_id),
+        may_download_rows=privacy.may_download_rows(
+            (me().role if me() else None), res["survey"]["anonymous"]
+        ),
         translation_warnings=translations.warnings(
             session, {"kind": "survey", **store.get_survey(session, survey_id).definition}
         ),
@@ -184,7 +193,7 @@ def _coverage(session, survey_id: str, channel: str | None = None):
     town = load_town(session)
     survey = store.get_survey(session, survey_id)
     min_age = (survey.definition.get("eligibility") or {}).get("min_age")
-    return population.survey_coverage(
+    cov = population.survey_coverage(
         pop,
         store.respondent_groups_by_channel(session, survey_id),
         town,
@@ -192,6 +201,7 @@ def _coverage(session, survey_id: str, channel: str | None = None):
         skip_bands=population.bands_below(town.age_bands, min_age),
         channel=channel,
     )
+    return privacy.coverage_view(cov, survey.anonymous)  # small counts hidden (anonymous)
 
 
 def _answers(
@@ -214,10 +224,7 @@ def survey_answers(survey_id: str, question_id: str):
     question = sv.question(question_id) if sv else None
     if question is None or question["type"] != "text":
         abort(404)
-    try:
-        page = max(1, int(request.args.get("page", 1)))
-    except ValueError:
-        page = 1
+    page = max(1, ascii_int(request.args.get("page", "1"), digits=6) or 1)  # ASCII digits only
     offset = (page - 1) * ANSWERS_PER_PAGE
     answers = _answers(session, survey_id, question_id, offset, ANSWERS_PER_PAGE + 1)
     return render_template(
@@ -246,6 +253,8 @@ def survey_chart(survey_id: str, question_id: str):
         c["label"] + ("（5人未満）" if c["count"] == store.SUPPRESSED else "") for c in q["choices"]
     ]
     values = [(c["share"] or 0) / 100 for c in q["choices"]]
+    from handlers import charts  # matplotlib: loaded on the first chart, not in every worker
+
     try:
         data = charts.hbar(q["text"], labels, values, note=f"回答 {q['answered']}人")
     except charts.MissingGlyph:
@@ -263,13 +272,32 @@ def survey_export(survey_id: str, fmt: str):
     """
     if fmt not in FORMATS:
         abort(404)
+    return _download(survey_id, fmt, with_rows=True)
+
+
+@bp.get("/surveys/<survey_id>/results.xlsx")
+def survey_results_workbook(survey_id: str):
+    """The aggregate workbook (集計 only, the privacy rule applied): for every role; audited."""
+    return _download(survey_id, "xlsx", with_rows=False)
+
+
+def _download(survey_id: str, fmt: str, with_rows: bool):
+    """An export as an attachment. Row-level answers of an anonymous survey only for the
+    role handlers/privacy allows (403 with the reason otherwise), coarsened and audited."""
     session = db()
-    if store.get_survey(session, survey_id) is None:
+    survey = store.get_survey(session, survey_id)
+    if survey is None:
         abort(404)
     channel = _channel()
+    staff = me()
+    if with_rows and not privacy.may_download_rows(staff.role if staff else None, survey.anonymous):
+        title, body = "ダウンロードできません", privacy.REFUSED_ROWS
+        page = render_template("console/error.html", code=403, title=title, body=body)
+        return page, 403
+    tz = state().settings.tz
     buffer = io.BytesIO()
     try:
-        count = export_survey(session, survey_id, fmt, buffer, channel)
+        count = export_survey(session, survey_id, fmt, buffer, channel, with_rows=with_rows, tz=tz)
     except ExportError as exc:
         current_app.logger.warning("export failed: %s", exc)
         abort(404)
@@ -277,14 +305,20 @@ def survey_export(survey_id: str, fmt: str):
         detail = {"format": fmt, "rows": count}
         if channel is not None:
             detail["channel"] = channel
-        staff_accounts.audit(s, actor(), "survey.export", survey_id, detail)
+        if not with_rows:
+            detail["aggregate"] = True
+        elif survey.anonymous:
+            detail["coarsened"] = True
+        action = "survey.export" if with_rows else "survey.results_export"
+        staff_accounts.audit(s, actor(), action, survey_id, detail)
     buffer.seek(0)
+    kind = "" if with_rows else "-results"
     return send_file(
         buffer,
         mimetype=MIME[fmt],
         as_attachment=True,
-        download_name=f"{survey_id}{'-' + channel if channel else ''}"
-        f"-{now().astimezone(state().settings.tz):%Y%m%d}.{fmt}",
+        download_name=f"{survey_id}{kind}{'-' + channel if channel else ''}"
+        f"-{now().astimezone(tz):%Y%m%d}.{fmt}",
     )
 
 

@@ -310,8 +310,10 @@ class FakeLineApi:
         validator: LineValidator | None = None,
         reply_token_ttl: float | None = None,
         bot_user_id: str = "U" + "f" * 32,
+        keep_requests: int | None = None,
     ) -> None:
         self.validator = validator or get_validator(strict_properties)
+        self._keep_requests = keep_requests  # None: every request (tests); N: the last N (demo)
         self._config = {
             "access_token": access_token,
             "quota_limit": quota_limit,
@@ -368,7 +370,9 @@ class FakeLineApi:
     # ------------------------------------------------------------------ state
 
     def _reset_state(self) -> None:
-        self._requests: list[RecordedRequest] = []
+        self._requests: list[RecordedRequest] | deque[RecordedRequest] = (
+            deque(maxlen=self._keep_requests) if self._keep_requests else []
+        )
         self._violations: list[RecordedRequest] = []
         self._counts: Counter[tuple[str, int]] = Counter()
         self._batches: list[SendBatch] = []
@@ -479,7 +483,7 @@ class FakeLineApi:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received, in order (a copy)."""
+        """Every request received (the last `keep_requests` when set), in order (a copy)."""
         with self._lock:
             return list(self._requests)
 

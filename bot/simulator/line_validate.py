@@ -44,7 +44,7 @@ from jsonschema.exceptions import ValidationError
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "vendor/line-openapi/messaging-api.yml"
 
-# --- LINE's documented limits (line-platform.md §3-4, LINE API reference) -------
+# --- LINE's documented limits (LINE Messaging API reference and its message docs) -------
 MAX_BODY_BYTES = 2 * 1024 * 1024
 MAX_MESSAGES = 5
 MAX_TEXT_UTF16 = 5000

@@ -1,7 +1,9 @@
 """The simulator: a page that plays the LINE app, and the fake Messaging API it talks to.
 
-Enabled in demo mode or with ``SIMULATOR_ENABLED=1`` (``create_app`` registers this
-blueprint only then; otherwise ``/simulator`` is a 404).
+Enabled in demo mode only (``SIMULATOR_ENABLED=1`` with real LINE credentials stops the app
+at start: bot/config.py); otherwise ``/simulator`` is a 404. POSTs need this browser
+session's own CSRF token and a same-origin ``Origin`` or ``Referer``; signed events go to
+the address this server listens on, never to one taken from ``Host``.
 
 - ``/simulator/line/…`` is a :class:`FakeLineApi` (one per process, in
   ``app.extensions["simulator"]``): in demo mode the gateway's base URL points here, so
@@ -33,7 +35,16 @@ from typing import Any
 from urllib.parse import urlparse
 
 import requests
-from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request
+from flask import (
+    Blueprint,
+    Flask,
+    abort,
+    current_app,
+    jsonify,
+    render_template,
+    request,
+    session,
+)
 from sqlalchemy import select
 from werkzeug.test import Client
 
@@ -70,6 +81,9 @@ JOB_LABELS = {
     "outbox": "送れていないプッシュを送り直す",
     "inbox": "処理が途中で止まった受信イベントを処理する",
     "expire": "1日止まっている会話を一時停止にする",
+    "answers": "操作のない途中のアンケート回答を削除する",
+    "retention": "古い受信イベントから利用者IDと時刻を消す",
+    "heartbeat": "時計が動いていることを記録する（コンソールの警告が消えます）",
 }
 DEFAULT_RESIDENTS = (("山田 花子", "ja"), ("Alex Smith", "en"))
 
@@ -198,7 +212,10 @@ def install(app: Flask, fake: FakeLineApi | None = None) -> Simulator:
     """Give the app its simulator (a new FakeLineApi unless one is given)."""
     state = app.extensions["machikoe"]
     if fake is None:
-        fake = FakeLineApi(access_token=state.settings.line_channel_access_token)
+        fake = FakeLineApi(
+            access_token=state.settings.line_channel_access_token,
+            keep_requests=2000,  # the demo runs for days: keep the recent requests only
+        )
     simulator = Simulator(fake, clock=lambda: state.now().timestamp())
     app.extensions[EXTENSION] = simulator
     return simulator
@@ -239,25 +256,37 @@ def _state():
 # --- protection -----------------------------------------------------------------------------
 
 
+CSRF_KEY = "sim_csrf"
+
+
 def csrf_token() -> str:
-    """The token the page sends back with every POST (derived from the app's secret key)."""
-    key = _state().settings.secret_key.encode()
-    return hmac.new(key, b"machikoe-simulator-csrf", hashlib.sha256).hexdigest()[:40]
+    """This browser session's token, sent back with every POST (random, made on first use)."""
+    token = session.get(CSRF_KEY)
+    if not token:
+        token = session[CSRF_KEY] = secrets.token_urlsafe(32)
+    return token
+
+
+def _same_origin() -> bool:
+    """Origin (or, without it, Referer) names this page's own scheme and host; both absent fails."""
+    sent = request.headers.get("Origin") or request.headers.get("Referer") or ""
+    theirs = urlparse(sent)
+    if theirs.scheme not in ("http", "https") or not theirs.netloc:
+        return False  # missing, "null" (a sandboxed frame, a file) or not a web origin
+    mine = urlparse(request.host_url)
+    return (theirs.scheme, theirs.netloc) == (mine.scheme, mine.netloc)
 
 
 @bp.before_request
 def _protect():
     if request.method != "POST":
         return None
+    expected = session.get(CSRF_KEY, "")
     sent = request.headers.get("X-CSRF-Token", "")
-    if not hmac.compare_digest(sent, csrf_token()):
+    if not expected or not hmac.compare_digest(sent.encode(), expected.encode()):
         return jsonify(error="CSRF token missing or wrong: reload the page"), 403
-    origin = request.headers.get("Origin")
-    if origin and origin != "null":
-        mine = urlparse(request.host_url)
-        theirs = urlparse(origin)
-        if (theirs.scheme, theirs.netloc) != (mine.scheme, mine.netloc):
-            return jsonify(error="cross-origin request refused"), 403
+    if not _same_origin():
+        return jsonify(error="cross-origin request refused (no matching Origin or Referer)"), 403
     if not request.is_json:
         return jsonify(error="send JSON"), 415
     return None
@@ -424,6 +453,24 @@ def _check_send(body: dict[str, Any]) -> str | None:
     return None
 
 
+def callback_url(environ: dict) -> str | None:
+    """This server's own /callback, from the address the request arrived on (never Host).
+
+    The local end of the connection's socket is where this server listens; a forged
+    ``Host:`` header cannot move it. None when there is no real socket (a test client).
+    """
+    sock = environ.get("gunicorn.socket") or environ.get("werkzeug.socket")
+    if sock is None:
+        return None
+    try:
+        host, port = sock.getsockname()[:2]
+    except (OSError, ValueError, TypeError):
+        return None
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{port}/callback"
+
+
 def post_callback(payload: bytes) -> tuple[int, str]:
     """POST a signed webhook body to this app's /callback: over HTTP to this same server
     when it is a real one (as LINE would), otherwise (or if that fails) through WSGI."""
@@ -432,11 +479,12 @@ def post_callback(payload: bytes) -> tuple[int, str]:
         "x-line-signature": sign(payload, _state().settings.line_channel_secret),
         "User-Agent": "LineBotWebhook/2.0",
     }
-    real = "gunicorn.socket" in request.environ or "werkzeug.socket" in request.environ
-    if real:
-        url = request.host_url.rstrip("/") + "/callback"
+    url = callback_url(request.environ)
+    if url is not None:
         try:
-            response = requests.post(url, data=payload, headers=headers, timeout=(2, 60))
+            with requests.Session() as http:
+                http.trust_env = False  # never through a proxy from the environment
+                response = http.post(url, data=payload, headers=headers, timeout=(2, 60))
             return response.status_code, response.text
         except requests.RequestException as exc:
             log.warning("simulator: %s unreachable (%s); calling the app directly", url, exc)

@@ -1,12 +1,15 @@
 """Message catalogs: every resident-facing word, in Japanese and English.
 
 Each area keeps its wording in its own module here, with a `JA` and an `EN` dict;
-AREAS lists them. A key may be defined by one area only.
+AREAS lists them. A key may be defined by one area only. An English text whose noun follows a
+number is a `Plural` (Japanese has one form): `Plural("{n} seats left", one="{n} seat left")`.
 """
 
 from __future__ import annotations
 
 from importlib import import_module
+
+from messages.plural import Plural
 
 AREAS = (
     "core",
@@ -19,6 +22,7 @@ AREAS = (
     "web",
     "announce",
     "mydata",
+    "publish",
 )
 
 
@@ -41,6 +45,8 @@ LANGUAGES = tuple(CATALOGS)
 def t(lang: str, key: str, **values) -> str:
     """The text for key in lang (Japanese when missing), with values filled in."""
     text = CATALOGS.get(lang, CATALOGS["ja"]).get(key) or CATALOGS["ja"][key]
+    if isinstance(text, Plural):
+        text = text.form(values)
     return text.format(**values) if values else text
 
 

@@ -6,6 +6,8 @@ A problem's plain sentence is `{place}: {sentence}`; the place names the questio
 in the words the builder, the event form and the workbook use.
 """
 
+from messages.plural import Plural
+
 JA = {
     # places
     "content.place.question": "{n}問目「{text}」",
@@ -115,6 +117,11 @@ JA = {
     "content.mode_taken": "{mode}ですでに{n}人が申し込んでいるため、形式を変えられません。",
     "content.capacity_taken": "{mode}ですでに{n}人が参加確定しています。定員を{n}以上にしてください。",
     "content.yaml": "YAML の書き方に誤りがあります（{detail}）。",
+    "content.yaml_alias": "アンカー（&）とエイリアス（*）は使えません。くり返す内容も、そのまま書いてください。",
+    "content.yaml_tag": "タグ（{tag}）は使えません。値だけを書いてください。",
+    "content.yaml_deep": "入れ子が深すぎます（{limit}段まで）。書き方を確認してください。",
+    "content.yaml_too_many": "項目が多すぎます（{limit}個まで）。ファイルを分けてください。",
+    "content.yaml_value": "読み取れない値があります。長すぎる数字などがないか確認してください。",
     "content.empty": "ファイルが空です。",
     "content.not_mapping": "ファイルの最初に kind: を書いてください。",
     "content.key_text": "項目名は文字にしてください。",
@@ -229,7 +236,11 @@ EN = {
     "content.not_after": "The {field} must not be after the {other}.",
     "content.duplicate": "The {what} “{value}” appears twice. Change one of them.",
     "content.defined_twice": "The ID “{value}” is also used in {where}. Choose another ID.",
-    "content.choices_en_count": "There are {given} lines of English choices. Give the same {n} lines as the choices, or none.",
+    "content.choices_en_count": Plural(
+        "There are {given} lines of English choices. Give the same {n} lines as the choices, or none.",
+        one="There is {given} line of English choices. Give the same {n} lines as the choices, or none.",
+        by="given",
+    ),
     "content.id_taken": "A survey with the ID “{value}” already exists. Choose another ID, or leave it empty (one is given).",
     "content.only_for": "The {field} is only for {types} questions. Leave it empty.",
     "content.needs_choices": "Give at least two choices, one per line.",
@@ -254,6 +265,11 @@ EN = {
     "content.mode_taken": "{n} people have signed up ({mode}), so the format cannot change.",
     "content.capacity_taken": "{n} people are confirmed ({mode}). Keep the capacity at {n} or more.",
     "content.yaml": "The YAML is not written correctly ({detail}).",
+    "content.yaml_alias": "Anchors (&) and aliases (*) cannot be used. Write repeated content out in full.",
+    "content.yaml_tag": "Tags ({tag}) cannot be used. Write the value only.",
+    "content.yaml_deep": "The nesting is too deep (at most {limit} levels). Check how the file is written.",
+    "content.yaml_too_many": "There are too many values (at most {limit}). Split the file.",
+    "content.yaml_value": "A value cannot be read. Check for numbers that are far too long.",
     "content.empty": "The file is empty.",
     "content.not_mapping": "Start the file with kind:.",
     "content.key_text": "Field names must be text.",

@@ -1,5 +1,7 @@
 """Wording for events (workshops, district meetings). 日本語 first, then English."""
 
+from messages.plural import Plural
+
 JA: dict[str, str] = {
     # words typed or tapped
     "events.keyword.mine": "予約の確認",
@@ -101,6 +103,24 @@ JA: dict[str, str] = {
     "events.reminder": "{day}のご案内です。\n「{title}」\n{when}\n場所: {place}\n受付番号: {code}",
     "events.reminder.online": "参加方法: オンライン\n参加URL: {url}",
     "events.reminder.cancel": "ご都合が悪くなったときは「予約の確認」からキャンセルしてください。",
+    # the name on the door list (asked once a seat is confirmed)
+    "events.door_name.ask": "受付でお名前を確認するため、LINEの表示名を名簿に載せてもよいですか？",
+    "events.label.door_name_yes": "はい",
+    "events.label.door_name_no": "いいえ",
+    "events.door_name.saved": (
+        "ありがとうございます。受付の名簿にLINEの表示名を載せます。"
+        "キャンセルすると名簿からも消えます。"
+    ),
+    "events.door_name.declined": (
+        "承知しました。名簿には載せません。受付で受付番号をお伝えください。"
+    ),
+    "events.door_name.unavailable": (
+        "承知しました。今回は名簿に載せられませんでした。受付で受付番号をお伝えください。"
+    ),
+    "events.door_name.stale": (
+        "このボタンは使えなくなりました。お申し込みは「予約の確認」からご覧いただけます。"
+    ),
+    "events.door_name.mine": "（受付名簿の名前: {name}）",
 }
 
 EN: dict[str, str] = {
@@ -108,7 +128,7 @@ EN: dict[str, str] = {
     "events.label.join": "Sign up",
     "events.label.cancel": "Cancel",
     "events.label.details": "Details",
-    "events.label.series": "Join all {n} sessions",
+    "events.label.series": Plural("Join all {n} sessions", one="Join the {n} session"),
     "events.label.onsite": "Attend on site",
     "events.label.online": "Attend online",
     "events.label.waitlist": "Join the waitlist",
@@ -134,7 +154,7 @@ EN: dict[str, str] = {
     "events.list.more_title": "{n} more",
     "events.card.venue": "Place: {venue}",
     "events.card.format": "How: {format}",
-    "events.card.seats": "{mode}: {n} seats left",
+    "events.card.seats": Plural("{mode}: {n} seats left", one="{mode}: {n} seat left"),
     "events.card.full": "{mode}: full (waitlist open)",
     "events.card.closes": "Closes: {when}",
     "events.card.closed": "Sign-up has closed",
@@ -145,7 +165,10 @@ EN: dict[str, str] = {
     "events.details": "{title}\n{when}\nPlace: {venue}\nHow: {format}\n\n{description}",
     "events.place.online": "Online",
     "events.ask_mode": "“{title}”\n{when}\nHow will you attend?",
-    "events.ask_mode_series": "“{series}”, {n} sessions\nHow will you attend?",
+    "events.ask_mode_series": Plural(
+        "“{series}”, {n} sessions\nHow will you attend?",
+        one="“{series}”, {n} session\nHow will you attend?",
+    ),
     "events.confirmed.header": "You are signed up",
     "events.confirmed.place": "Place: {place}",
     "events.confirmed.mode": "You attend: {mode}",
@@ -198,4 +221,23 @@ EN: dict[str, str] = {
     "events.reminder": "A reminder for {day}.\n“{title}”\n{when}\nPlace: {place}\nCode: {code}",
     "events.reminder.online": "How: online\nJoin at: {url}",
     "events.reminder.cancel": "If you cannot come, please cancel from My sign-ups.",
+    "events.door_name.ask": (
+        "May we put your LINE display name on the list at the door, so we can greet you?"
+    ),
+    "events.label.door_name_yes": "Yes",
+    "events.label.door_name_no": "No",
+    "events.door_name.saved": (
+        "Thank you. Your LINE display name will be on the door list. "
+        "If you cancel, it is removed too."
+    ),
+    "events.door_name.declined": (
+        "Understood. It will not be on the list; please give your code at the door."
+    ),
+    "events.door_name.unavailable": (
+        "Understood. We could not add it this time; please give your code at the door."
+    ),
+    "events.door_name.stale": (
+        "This button is no longer valid. See your sign-ups under My sign-ups."
+    ),
+    "events.door_name.mine": "(name on the door list: {name})",
 }

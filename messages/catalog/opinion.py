@@ -1,5 +1,7 @@
 """Wording for 意見 (opinions, public comment), 計画の進捗 and 私のデータ."""
 
+from messages.plural import Plural
+
 JA: dict[str, str] = {
     "opinion.ask_kind": (
         "ただいま「{title}」へのパブリックコメントを受け付けています。\n{url}\n"
@@ -27,6 +29,10 @@ JA: dict[str, str] = {
     "opinion.thanks_comment": (
         "パブリックコメントを受け付けました。受付番号: {receipt}\n"
         "いただいたご意見と町の考え方は、後日まとめて公表します。"
+    ),
+    "opinion.reply": (
+        "ご意見（受付番号 {receipt}）へのお返事です。\n\n{body}\n\n"
+        "さらにご意見があるときは、メニューの「意見」からお送りください。\n{contact}"
     ),
     "flow.name.opinion": "ご意見の入力",
     "plan.title": "計画の進捗",
@@ -82,6 +88,10 @@ EN: dict[str, str] = {
         "Adding that would make {n} characters, over the limit of {max}, so it was not added."
     ),
     "opinion.thanks": "Thank you for your opinion. Receipt number: {receipt}",
+    "opinion.reply": (
+        "A reply to your opinion (receipt no. {receipt}):\n\n{body}\n\n"
+        "To send another opinion, tap Opinion in the menu.\n{contact}"
+    ),
     "opinion.thanks_comment": (
         "Your public comment was received. Receipt number: {receipt}\n"
         "The comments and the town's response will be published later."
@@ -96,7 +106,7 @@ EN: dict[str, str] = {
     "plan.target": "Target",
     "plan.year": "{year}",
     "plan.progress": "Progress towards the target: {pct}%",
-    "plan.more": "There are {n} more targets.",
+    "plan.more": Plural("There are {n} more targets.", one="There is {n} more target."),
     "plan.unit.yen": "yen",
     "plan.scale.million": "million",
     "plan.scale.billion": "billion",

@@ -1,5 +1,7 @@
 """Wording for surveys. 日本語 first, then English."""
 
+from messages.plural import Plural
+
 JA: dict[str, str] = {
     "flow.name.survey": "アンケート",
     "survey.none_open": (
@@ -12,7 +14,7 @@ JA: dict[str, str] = {
     "survey.intro": "「{title}」を始めます。全{count}問、約{minutes}分です。\n{privacy}",
     "survey.anonymous_note": "匿名のアンケートです。回答は、あなたと結びつけずに集計します。",
     "survey.named_note": "記名式のアンケートです。",
-    "survey.pause_note": "途中で「中断」して、あとから続きを回答できます。",
+    "survey.pause_note": "途中で「中断」して、{days}日以内なら続きを回答できます。",
     "survey.optional": "（任意）",
     "survey.hint_single": "下のボタンから1つ選んでください。",
     "survey.hint_multi": (
@@ -64,6 +66,11 @@ JA: dict[str, str] = {
         "アンケートの内容が更新されました。お手数ですが、続きから改めてお答えください。"
     ),
     "survey.gone": "このアンケートは終了しました。メニューからお選びください。",
+    "survey.saved_expired": (
+        "途中まで回答していたアンケートは、{days}日間操作がなかったため、"
+        "保存していた回答を削除しました（回答を長く保管しないためです）。"
+        "お手数ですが、もう一度はじめからお答えいただけます。"
+    ),
     "survey.list_sep": "、",
     "survey.who.resident": "町内にお住まいの方",
     "survey.who.commuter": "町内に通勤・通学している方",
@@ -100,15 +107,23 @@ EN: dict[str, str] = {
         "There is no survey to answer right now. We will let you know when one opens."
     ),
     "survey.list_intro": "Surveys you can answer. Please choose one below.\n{items}",
-    "survey.list_item": "- {title} ({count} questions, about {minutes} min, until {closes})",
+    "survey.list_item": Plural(
+        "- {title} ({count} questions, about {minutes} min, until {closes})",
+        one="- {title} ({count} question, about {minutes} min, until {closes})",
+        by="count",
+    ),
     "survey.list_item_resume": "- {title} (in progress)",
     "survey.label_resume": "Continue: {title}",
-    "survey.intro": "Starting “{title}”: {count} questions, about {minutes} min.\n{privacy}",
+    "survey.intro": Plural(
+        "Starting “{title}”: {count} questions, about {minutes} min.\n{privacy}",
+        one="Starting “{title}”: {count} question, about {minutes} min.\n{privacy}",
+        by="count",
+    ),
     "survey.anonymous_note": (
         "This survey is anonymous: answers are counted without linking them to you."
     ),
     "survey.named_note": "This survey is not anonymous.",
-    "survey.pause_note": "Tap Pause at any time and continue later.",
+    "survey.pause_note": "Tap Pause at any time and continue within {days} days.",
     "survey.optional": "(optional)",
     "survey.hint_single": "Please choose one below.",
     "survey.hint_multi": "Choose all that apply (up to {max}), then tap Done.\nChosen: {chosen}",
@@ -151,6 +166,11 @@ EN: dict[str, str] = {
     ),
     "survey.changed": "The survey was updated. Please continue with the question below.",
     "survey.gone": "This survey has ended. Please choose from the menu.",
+    "survey.saved_expired": (
+        "The answers you had saved part-way through a survey were deleted after {days} days "
+        "without activity (we do not keep unfinished answers for long). "
+        "You are welcome to start again from the beginning."
+    ),
     "survey.list_sep": ", ",
     "survey.who.resident": "live in town",
     "survey.who.commuter": "work or study in town",

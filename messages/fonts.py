@@ -1,0 +1,10 @@
+"""The Japanese font every drawing uses: IPAexGothic from the locked matplotlib-fontja wheel.
+
+Found without importing matplotlib, so a process that draws nothing never loads it.
+"""
+
+from importlib.util import find_spec
+from pathlib import Path
+
+_PACKAGE = Path(find_spec("matplotlib_fontja").submodule_search_locations[0])
+IPAEX_GOTHIC = _PACKAGE / "fonts" / "ipaexg.ttf"
