@@ -282,32 +282,27 @@ class LineGateway:
 
     # --- reading -------------------------------------------------------------------
 
-    def profile_language(self, user_id: str) -> str | None:
-        """The user's LINE language, or None when the profile is not available."""
+    def _profile(self, user_id: str):
+        """The user's LINE profile, or None when it is not available (logged, never raised)."""
         try:
-            profile = self.api.get_profile(user_id, _request_timeout=self.timeout)
+            return self.api.get_profile(user_id, _request_timeout=self.timeout)
         except ApiException as exc:
             log.info("profile unavailable status=%s", exc.status)
-            return None
         except (urllib3.exceptions.HTTPError, OSError) as exc:
             log.warning("profile lookup failed: %s", type(exc).__name__)
-            return None
-        return profile.language
+        except ValueError:  # a profile the SDK cannot read
+            log.warning("profile unreadable")
+        return None
+
+    def profile_language(self, user_id: str) -> str | None:
+        """The user's LINE language, or None when the profile is not available."""
+        profile = self._profile(user_id)
+        return profile.language if profile else None
 
     def display_name(self, user_id: str) -> str | None:
         """The user's LINE display name (raw, uncleaned), or None when it is not available."""
-        try:
-            profile = self.api.get_profile(user_id, _request_timeout=self.timeout)
-        except ApiException as exc:
-            log.info("profile unavailable status=%s", exc.status)
-            return None
-        except (urllib3.exceptions.HTTPError, OSError) as exc:
-            log.warning("profile lookup failed: %s", type(exc).__name__)
-            return None
-        except ValueError:  # a profile the SDK cannot read
-            log.warning("profile unreadable")
-            return None
-        return profile.display_name
+        profile = self._profile(user_id)
+        return profile.display_name if profile else None
 
     def quota(self) -> tuple[str, int | None, int]:
         """(type, monthly limit or None, used this month) from LINE's quota endpoints."""
