@@ -36,10 +36,11 @@ run: $(VENV)/.run-installed
 test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check bot handlers messages db tests bench
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
 lint: $(VENV)/.dev-installed
-	$(BIN)/ruff check . && $(BIN)/ruff format --check bot handlers messages db
+	$(BIN)/ruff check . && $(BIN)/ruff format --check bot handlers messages db && $(BIN)/mypy
 
 format: $(VENV)/.dev-installed
 	$(BIN)/ruff format bot handlers messages db tests bench && $(BIN)/ruff check --fix .

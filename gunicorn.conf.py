@@ -9,6 +9,21 @@ import os
 
 accesslog = os.environ.get("ACCESS_LOG", "-") or None  # ACCESS_LOG= (empty) turns it off
 access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms %({x-request-id}o)s'
+graceful_timeout = 30  # seconds a worker has to finish after SIGTERM
+POOL_STOP_SECONDS = 20  # below graceful_timeout: the pool's events finish before the kill
+
+
+def worker_exit(_server, worker):
+    """Let the worker's inbox threads finish their events (their replies) before it exits.
+
+    An event they have not taken stays pending for another drainer: nothing is lost.
+    """
+    from bot import event_pool
+
+    if event_pool.stop_all(POOL_STOP_SECONDS):
+        worker.log.info("inbox pool stopped: its events finished")
+    else:
+        worker.log.warning("inbox pool: an event was still running at exit; it rolls back")
 
 
 def child_exit(_server, worker):

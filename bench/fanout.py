@@ -5,7 +5,7 @@
 
 For each database: residents are generated in SQL, the demo town applied, a broadcast
 created; then we time the materialisation (`start_due`: INSERT … SELECT of the deliveries
-and the batch rows) in this process, and the send (`handlers.broadcast.send`) in a fresh
+and the batch rows) in this process, and the send (`bot.dispatcher.send`) in a fresh
 child process so that its own peak memory (ru_maxrss) is what we report. The fake Messaging
 API (`bot.simulator.line_api.FakeLineServer`) runs in this process and enforces LINE's
 multicast limit of 200 requests/s (a token bucket: faster senders get 429). The floor is
@@ -73,7 +73,7 @@ def settings_for(db_url: str, api_url: str) -> Settings:
 
 def prepare(db_url: str, api_url: str, n: int) -> dict:
     """Fresh schema, n residents, the town, one broadcast; returns timings and its id."""
-    from bot import create_app
+    from bot import create_app, dispatcher
     from db import migrate
     from db.session import make_engine, transaction
     from handlers import broadcast
@@ -101,7 +101,7 @@ def prepare(db_url: str, api_url: str, n: int) -> dict:
         )
         b_id = b.id
     t0 = time.perf_counter()
-    assert broadcast.start_due(state, b_id, state.now())
+    assert dispatcher.start_due(state, b_id, state.now())
     materialised = time.perf_counter() - t0
     with state.sessions() as s:
         from db.broadcasts import BroadcastBatch
@@ -125,14 +125,14 @@ def peak_rss_mb() -> float:
 
 def child(db_url: str, api_url: str, b_id: int) -> None:
     """The sending process: send broadcast b_id, print timings and peak memory as JSON."""
+    from bot import dispatcher
     from bot.state import build_state
-    from handlers import broadcast
 
     state = build_state(settings_for(db_url, api_url))
     t0 = time.perf_counter()
-    workers = int(os.environ.get("FANOUT_WORKERS", broadcast.WORKERS))
-    group = int(os.environ.get("FANOUT_GROUP", broadcast.GROUP))
-    report = broadcast.send(state, b_id, workers=workers, group=group)
+    workers = int(os.environ.get("FANOUT_WORKERS", dispatcher.WORKERS))
+    group = int(os.environ.get("FANOUT_GROUP", dispatcher.GROUP))
+    report = dispatcher.send(state, b_id, workers=workers, group=group)
     elapsed = time.perf_counter() - t0
     usage = resource.getrusage(resource.RUSAGE_SELF)
     peak = peak_rss_mb()
@@ -193,7 +193,7 @@ def write_doc(results: list[dict]) -> None:
         "",
         "`bench/fanout.py`: one announcement to every resident through the fake Messaging API",
         "(`bot/simulator/line_api.py`, enforcing 200 multicast requests/s), sent by",
-        "`handlers.broadcast.send` in its own process (8 concurrent requests, paced to 200/s).",
+        "`bot.dispatcher.send` in its own process (8 concurrent requests, paced to 200/s).",
         f"Machine: {cpu} cores, Python {platform.python_version()}, "
         f"run {datetime.now(UTC):%Y-%m-%d}, load average {os.getloadavg()[0]:.1f} at the end.",
         "",

@@ -20,9 +20,11 @@ from linebot.v3.webhook import SignatureValidator
 from sqlalchemy import insert
 
 from bot.config import load_settings
-from bot.inbox import _INSERT, _SEEN, RESIDENTS, _row, parse_event
+from bot.inbox import _SEEN, RESIDENTS, parse_event
 from bot.line_gateway import LineGateway
 from db.session import make_engine
+from db.webhook_queue import INSERT_ONE
+from db.webhook_queue import row as event_row
 from messages import common
 from messages.catalog import t
 
@@ -30,16 +32,16 @@ settings = load_settings()
 engine = make_engine(settings.database_url)
 gateway = LineGateway(settings)
 validator = SignatureValidator(settings.line_channel_secret)
-store_event = _INSERT[engine.dialect.name]
+store_event = INSERT_ONE[engine.dialect.name]
 app = Flask(__name__)
 
 
 def _effect(raw: dict, user_id: str | None, now: datetime) -> str | None:
     """Store the event as done, note its resident seen; their language (None: seen before)."""
-    row = _row(raw, now, payload=False)
+    row = event_row(raw, now)
     if row is None:
         return None
-    row.update(status="done", processed_at=now)
+    row.update(status="done", processed_at=now, payload=None, sender=None)
     with engine.begin() as conn:
         if conn.execute(store_event, row).first() is None:
             return None  # a redelivery: its effect is already stored

@@ -32,6 +32,7 @@ from sqlalchemy import insert, text  # noqa: E402
 from db import migrate  # noqa: E402
 from db import surveys as store  # noqa: E402
 from db.session import make_engine, make_session_factory, transaction  # noqa: E402
+from handlers import survey_report  # noqa: E402
 from handlers.survey_export import export  # noqa: E402
 
 AGES = ["16〜19歳", "20代", "30代", "40代", "50代", "60代", "70代", "80歳以上"]
@@ -249,8 +250,8 @@ def run(url: str, label: str, n: int) -> list[str]:
         ids = [q["id"] for q in survey.questions if q["type"] != "text"]
         sql = text(HAND_WRITTEN.format(ids=", ".join(f"'{i}'" for i in ids)))
         hand = timed(lambda: s.execute(sql, {"s": "bench-big"}).all())
-        ours = timed(lambda: store.crosstab(s, survey, "age_band"))
-        full = timed(lambda: store.survey_results(s, "bench-big"), repeat=1)
+        ours = timed(lambda: survey_report.crosstab(s, survey, "age_band"))
+        full = timed(lambda: survey_report.results(s, "bench-big"), repeat=1)
     out = [
         f"| {label} | cross-tab by age band ({n:,} responses, {rows:,} answers) | "
         f"{ours:.2f} s | hand-written GROUP BY {hand:.2f} s (ratio {ours / hand:.2f}) |",

@@ -131,9 +131,10 @@ class Store:
     """The bench's own connection to the app's database: codes in, verification out."""
 
     def __init__(self, url: str) -> None:
-        import db.models  # noqa: F401  (registers every table)
+        from db.models import metadata
         from db.session import make_engine, make_session_factory
 
+        metadata()  # every table (the area modules' too)
         self.engine = make_engine(url)
         self.sessions = make_session_factory(self.engine)
 

@@ -29,14 +29,16 @@ def create_app(settings: Settings | None = None, state: AppState | None = None) 
     logs.install_request_ids(app)
     metrics.install(app)
     if settings.trusted_proxies:  # the client's address and scheme from the town's proxy
-        app.wsgi_app = ProxyFix(
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's way to wrap it
             app.wsgi_app, x_for=settings.trusted_proxies, x_proto=settings.trusted_proxies
         )
     logging.getLogger("alembic.runtime.plugins").setLevel(logging.WARNING)  # start-up noise
     app.extensions["machikoe"] = state or build_state(settings)
     anonymous_pool.configure(settings.secret_key)  # seals anonymous answers while pooled
 
-    import handlers.flows  # noqa: F401  (registers every flow and keyword)
+    from handlers import registry
+
+    registry.load()  # every keyword, action, pattern and flow, from the listed areas
     from bot import calendar, cli, console, health, public_pages, web_survey, webhook
 
     blueprints = (webhook.bp, health.bp, calendar.bp, console.bp, web_survey.bp, public_pages.bp)

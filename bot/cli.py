@@ -154,6 +154,28 @@ def jobs_list() -> None:
         nxt = next_run(j, _state())
         nxt_text = f"next {nxt:%Y-%m-%d %H:%M %Z}" if nxt else "not scheduled"
         click.echo(f"{j.name:12} {nxt_text}  {j.trigger}({when})  {j.about}")
+    from bot.event_pool import backlog
+
+    queue = backlog(_state())
+    click.echo(
+        f"webhook queue: {queue.pending} pending, oldest {queue.oldest_seconds:.0f} s; "
+        f"replies sent as pushes (too late for the token) this month: {_late_pushes()}"
+    )
+
+
+def _late_pushes() -> int:
+    from datetime import UTC
+
+    from db import webhook_queue
+
+    state = _state()
+    month = (
+        state.now()
+        .astimezone(state.settings.tz)
+        .replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    )
+    with state.engine.connect() as conn:
+        return webhook_queue.pushed_since(conn, month.astimezone(UTC))
 
 
 @jobs_cli.command("run")
@@ -191,6 +213,9 @@ def register(app: Flask) -> None:
 
     app.cli.add_command(broadcast_cli)
     app.cli.add_command(scheduler_command)
+    from bot.cli_worker import worker_command
+
+    app.cli.add_command(worker_command)
     from bot.cli_events import events_cli
     from bot.cli_opinions import opinions_cli
 

@@ -6,16 +6,72 @@ import getpass
 import os
 import sys
 import threading
+from collections.abc import Iterable
 from datetime import datetime
+from typing import NoReturn, cast
 
 import click
 from flask import current_app
 from flask.cli import AppGroup
 
+from bot import dispatcher
 from db.session import transaction
 from handlers import broadcast
+from handlers.broadcast_errors import BroadcastError
+from messages.broadcast import SEGMENT_EXAMPLE
+from messages.catalog import t
+
+BUTTONS = {kind: t("ja", f"announce.label.{kind}") for kind in ("event", "survey")}
 
 broadcast_cli = AppGroup("broadcast", help="Announcements to residents (LINE multicast).")
+
+# Errors in the command line's own words: they name its flags (the console has its own).
+ERRORS = {
+    "action_format": "--action must be event:ID, survey:ID or url:URL (got {action!r})",
+    "not_https": "{flag} must be an https:// URL (got {url!r})",
+    "url_too_long": "{flag} is longer than {max} characters",
+    "link_label_length": "--link-label must be 1 to {max} characters",
+    "link_pair": "--link and --link-label go together",
+    "link_twice": "give the link either as --link or as --action url:, not both",
+    "no_event": "--action: there is no event {id!r}",
+    "event_closed": "--action: sign-up for event {id!r} has closed",
+    "no_survey": "--action: there is no survey {id!r}",
+    "survey_closed": "--action: survey {id!r} has closed",
+    "segment": "segment: {problem}",
+    "unknown_topic": "topic {topic!r} is not known; valid topics: {valid}",
+    "text_empty": "the announcement text is empty",
+    "too_many_messages": (
+        "the announcement needs {n} messages; LINE allows {max} per send "
+        "(shorten the text, or drop the image or link)"
+    ),
+    "naive_time": "the time must carry an offset, e.g. 2026-11-08T09:00+09:00",
+    "duplicate": (
+        "the same announcement is broadcast #{id} ({status}); "
+        "see `broadcast status {id}`, or repeat it on purpose with --again"
+    ),
+    "no_broadcast": "no broadcast {id}",
+    "cannot_cancel": "broadcast {id} is {status}; it cannot be cancelled",
+    "nothing_to_resume": "broadcast {id} is {status}; nothing to resume",
+}
+FLAGS = {"image": "--image", "link": "--link", "action": "--action url:"}
+
+
+def error_text(exc: BroadcastError) -> str:
+    """Why the command refused, naming its flags."""
+    values = dict(exc.params)
+    if "valid" in values:
+        values["valid"] = (
+            ", ".join(cast("Iterable[str]", values["valid"])) or "(no topics in the town file)"
+        )
+    if "field" in values:
+        values["flag"] = FLAGS.get(str(values["field"]), str(values["field"]))
+    template = ERRORS.get(exc.code)
+    return template.format(**values) if template else str(exc)
+
+
+def _refuse(exc: BroadcastError) -> NoReturn:
+    click.secho(f"error: {error_text(exc)}", fg="red", err=True)
+    sys.exit(2)
 
 
 def _state():
@@ -90,7 +146,7 @@ def _foreground(broadcast_id: int) -> broadcast.SendReport:
                 bar["pos"] = done
 
     try:
-        return broadcast.send(_state(), broadcast_id, progress=progress)
+        return dispatcher.send(_state(), broadcast_id, progress=progress)
     finally:
         if "bar" in bar:
             bar["bar"].__exit__(None, None, None)
@@ -112,9 +168,10 @@ def _report(report: broadcast.SendReport) -> None:
 @click.option(
     "--action",
     default=None,
-    help="A button under it: event:ID (申し込む), survey:ID (回答する) or url:URL.",
+    help=f"A button under it: event:ID ({BUTTONS['event']}), survey:ID ({BUTTONS['survey']}) "
+    "or url:URL.",
 )
-@click.option("--segment", default="", help="e.g. 'district=七ツ森,磐梯 age=20代,30代'.")
+@click.option("--segment", default="", help=f"e.g. '{SEGMENT_EXAMPLE}'.")
 @click.option("--topic", default=None, help="Its topic: residents who stopped it are skipped.")
 @click.option("--image", "image_url", default=None, help="An https image URL.")
 @click.option("--link", "link_url", default=None, help="An https link, shown as a button.")
@@ -173,9 +230,8 @@ def send_cmd(
                 **options,
             )
             b_id, scheduled_at = b.id, b.scheduled_at
-    except broadcast.BroadcastError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
+    except BroadcastError as exc:
+        _refuse(exc)
     if scheduled_at > state.now():
         click.echo(
             f"broadcast {b_id} scheduled for {_when(scheduled_at)} (the dispatch job sends it)"
@@ -194,9 +250,8 @@ def resume_cmd(broadcast_id: int, actor: str | None) -> None:
         with transaction(state.sessions) as s:
             b = broadcast.resume(s, broadcast_id, _actor(actor), state.now())
             due = b.scheduled_at <= state.now()
-    except broadcast.BroadcastError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
+    except BroadcastError as exc:
+        _refuse(exc)
     if not due:
         click.echo(f"broadcast {broadcast_id} is scheduled; the dispatch job sends it")
         return
@@ -229,8 +284,7 @@ def status_cmd(broadcast_id: int) -> None:
     with _state().sessions() as s:
         st = broadcast.broadcast_status(s, broadcast_id)
     if st is None:
-        click.secho(f"error: no broadcast {broadcast_id}", fg="red", err=True)
-        sys.exit(2)
+        _refuse(BroadcastError("no_broadcast", id=broadcast_id))
     click.echo(f"broadcast {st['id']}: {st['status']}")
     click.echo(f"by:         {st['created_by']}")
     click.echo(f"scheduled:  {_when(st['scheduled_at'])}")
@@ -259,7 +313,6 @@ def cancel_cmd(broadcast_id: int, actor: str | None) -> None:
     try:
         with transaction(state.sessions) as s:
             broadcast.cancel(s, broadcast_id, _actor(actor), state.now())
-    except broadcast.BroadcastError as exc:
-        click.secho(f"error: {exc}", fg="red", err=True)
-        sys.exit(2)
+    except BroadcastError as exc:
+        _refuse(exc)
     click.echo(f"broadcast {broadcast_id} cancelled")

@@ -8,13 +8,11 @@ from pathlib import Path
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy import select
 
 from db import events as db_events
-from db.events import Event
 from db.models import AuditLog
 from db.session import transaction
-from handlers import exports
+from handlers import exports, seats
 from messages.rsvp import local, when
 
 events_cli = AppGroup("events", help="Workshops and meetings: list, attendees, check-in.")
@@ -31,10 +29,7 @@ def events_list(show_all: bool) -> None:
     state = _state()
     tz = state.settings.tz
     with state.sessions() as s:
-        if show_all:
-            chosen = list(s.scalars(select(Event).order_by(Event.starts_at, Event.id)))
-        else:
-            chosen = db_events.upcoming_events(s, state.now())
+        chosen = db_events.all_events(s) if show_all else db_events.upcoming_events(s, state.now())
         if not chosen:
             click.echo("no upcoming events")
             return
@@ -89,8 +84,9 @@ def events_checkin(event_id: str, code: str) -> None:
     """Record attendance for the sign-up with this attendance code."""
     state = _state()
     with transaction(state.sessions) as s:
-        result = db_events.checkin(s, event_id, code, state.now())
+        result = seats.checkin(s, event_id, code, state.now())
         if result.status == "checked_in":
+            assert result.signup is not None  # a check-in names its sign-up
             s.add(
                 AuditLog(
                     actor="cli",

@@ -23,7 +23,7 @@ opinions_cli = AppGroup("opinions", help="Opinions and public comments residents
     type=click.Choice(KINDS),
     default="all",
     show_default=True,
-    help="opinion: 意見 only; comment: public comments only.",
+    help="opinion: opinions only; comment: public comments only.",
 )
 def opinions_export(fmt: str, output: Path, kind: str) -> None:
     """One row per opinion, oldest first: CSV (UTF-8 with BOM) or .xlsx; no LINE user ids."""

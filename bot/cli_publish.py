@@ -39,9 +39,9 @@ def _announce(kind: str, target: str) -> None:
     with transaction(st.sessions) as s:
         b = publishing.announce(s, kind, target, base, "cli", st.now(), token)
         b_id = b.id
-    from handlers import broadcast
+    from bot import dispatcher
 
-    broadcast.send(st, b_id)
+    dispatcher.send(st, b_id)
     click.echo(f"broadcast #{b_id} sent; see `broadcast status {b_id}`")
 
 

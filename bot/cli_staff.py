@@ -96,6 +96,7 @@ def staff_link_code(email: str) -> None:
             click.echo(f"error: no active staff account {email}", err=True)
             sys.exit(1)
         code = staff_link.issue(s, staff, state.settings.secret_key, state.now())
+        assert staff.link_code_expires_at is not None  # issue() has just set it
         expires = staff.link_code_expires_at.astimezone(state.settings.tz)
         staff_accounts.audit(s, "cli", "staff.link_code", staff.email, at=state.now())
     click.echo(f"link code for {staff.email}: {code}")

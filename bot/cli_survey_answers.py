@@ -15,6 +15,7 @@ from db import surveys as store
 from db.session import transaction
 from handlers import paper_answers
 from messages.paper import say
+from messages.survey_staff import word
 
 
 class _DryRun(Exception):
@@ -57,14 +58,14 @@ def surveys_import_answers(survey_id: str, file: Path, dry_run: bool) -> None:
             _unknown(survey_id, s)
     except paper_answers.FileProblem as exc:
         click.echo(f"{file.name}: {exc}", err=True)
-        click.echo("何も追加していません。", err=True)
+        click.echo(word("paper.nothing_added"), err=True)
         sys.exit(1)
     except paper_answers.Refused as exc:
         for line in exc.report.lines():
             click.echo(line, err=True)
-        click.echo(f"何も追加していません（問題 {len(exc.report.lines())}件）。", err=True)
+        click.echo(word("paper.refused", n=len(exc.report.lines())), err=True)
         sys.exit(1)
     if dry_run:
-        click.echo(f"確認のみ: {report.summary()}を追加できます（まだ何も追加していません）。")
+        click.echo(word("paper.dry_run", summary=report.summary()))
     else:
-        click.echo(f"{report.summary()}を追加しました。")
+        click.echo(word("paper.added", summary=report.summary()))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import unicodedata
 from pathlib import Path
+from typing import NoReturn
 
 import click
 from flask import current_app
@@ -13,21 +14,17 @@ from flask.cli import AppGroup
 from db import surveys as store
 from handlers.survey_export import FORMATS, ExportError, export
 from handlers.survey_results import CHANNEL_NAMES, CHANNELS, list_surveys, survey_results
+from messages.survey_staff import DIM_TITLES, DOT_JOIN, JOIN, NO_ANSWER, RESIDENCY_SHORT, word
 
 surveys_cli = AppGroup("surveys", help="Surveys: list, results, exports.")
-DIM_TITLES = {
-    "age_band": "年代",
-    "district": "地区",
-    "residency": "かかわり",
-    "channel": "回答方法",
-}
 CHANNEL_OPTION = click.option(
     "--channel",
     type=click.Choice(CHANNELS),
     default=None,
     help="Only the responses that came in this way (line, web or paper).",
 )
-RESIDENCY = {"resident": "町内在住", "commuter": "通勤・通学", "outside": "町外在住"}
+RESIDENCY = RESIDENCY_SHORT
+SUMMARY = word("sheet.summary")
 
 
 def _state():
@@ -48,7 +45,7 @@ def _local(moment, tz) -> str:
     return moment.astimezone(tz).strftime("%Y-%m-%d %H:%M")
 
 
-def _unknown(survey_id: str, session) -> None:
+def _unknown(survey_id: str, session) -> NoReturn:
     known = ", ".join(s["id"] for s in list_surveys(session)) or "(none)"
     click.echo(f"unknown survey {survey_id!r}; known surveys: {known}", err=True)
     sys.exit(1)
@@ -75,8 +72,9 @@ def surveys_list(show_all: bool) -> None:
         shown += 1
         click.echo(
             f"{r['id']:24} {status:8} {_local(r['opens_at'], tz)} → {_local(r['closes_at'], tz)}"
-            f"  {r['questions']:2}問  {r['responses']:6}件  "
-            f"{'匿名' if r['anonymous'] else '記名'}  {r['title']}"
+            f"  {word('cli.questions', n=r['questions'])}"
+            f"  {word('cli.responses_n', n=r['responses'])}"
+            f"  {word('sum.anonymous' if r['anonymous'] else 'sum.named')}  {r['title']}"
         )
     if not shown:
         click.echo("no open surveys" if not show_all else "no surveys")
@@ -104,20 +102,19 @@ def surveys_results(survey_id: str, by: tuple[str, ...], channel: str | None) ->
             _unknown(survey_id, s)
         res = survey_results(s, survey_id, by=dims, channel=channel)
     sv = res["survey"]
-    click.echo(
-        f"{sv['title']} ({sv['id']}, 版{sv['version']}, {'匿名' if sv['anonymous'] else '記名'})"
-    )
+    kind = word("sum.anonymous" if sv["anonymous"] else "sum.named")
+    click.echo(word("cli.title", title=sv["title"], id=sv["id"], version=sv["version"], kind=kind))
     if channel is not None:
-        click.echo(f"絞り込み: 回答方法 {CHANNEL_NAMES[channel]} のみ")
-    click.echo(f"回答数: {res['responses_shown']}")  # one channel's: hidden under 5
-    click.echo(
-        "回答方法別: "
-        + " ・ ".join(f"{CHANNEL_NAMES[ch]} {n}" for ch, n in res["channels_shown"].items())
-    )
+        click.echo(word("cli.filter", channel=CHANNEL_NAMES[channel]))
+    click.echo(word("cli.responses", n=res["responses_shown"]))  # one channel's: hidden under 5
+    shown = DOT_JOIN.join(f"{CHANNEL_NAMES[ch]} {n}" for ch, n in res["channels_shown"].items())
+    click.echo(word("cli.by_channel", list=shown))
     labels: dict[str, dict[str, str]] = {}
     for i, q in enumerate(res["questions"], 1):
         click.echo("")
-        click.echo(f"Q{i} {q['text']}  [{q['type']}, 回答 {q['answered']}]")
+        click.echo(
+            word("cli.question", n=i, text=q["text"], type=q["type"], answered=q["answered"])
+        )
         labels[q["id"]] = {c["value"]: c["label"] for c in q.get("choices", [])}
         width = max((_width(c["label"]) for c in q.get("choices", [])), default=0)
         for c in q.get("choices", []):
@@ -128,15 +125,15 @@ def surveys_results(survey_id: str, by: tuple[str, ...], channel: str | None) ->
         if q["type"] == "scale":
             mean = "-" if q["mean"] is None else f"{q['mean']:.2f}"
             median = "-" if q["median"] is None else f"{q['median']:g}"
-            click.echo(f"  平均 {mean}  中央値 {median}")
+            click.echo(word("cli.scale", mean=mean, median=median))
         if q["type"] == "text":
-            words = "、".join(f"{w}({n})" for w, n in q.get("words", [])) or "-"
-            click.echo(f"  頻出語: {words}")
+            words = JOIN.join(f"{w}({n})" for w, n in q.get("words", [])) or "-"
+            click.echo(word("cli.words", words=words))
     questions = {q["id"]: (i, q) for i, q in enumerate(res["questions"], 1)}
     for dim in dims:
         click.echo("")
-        note = "（5人未満のセルは <5）" if sv["anonymous"] else ""
-        click.echo(f"== クロス集計: {DIM_TITLES[dim]}別{note}")
+        note = word("cli.crosstab_note") if sv["anonymous"] else ""
+        click.echo(word("cli.crosstab", title=DIM_TITLES[dim], note=note))
         for qid, groups in res["crosstabs"][dim].items():
             i, q = questions[qid]
             values = [c["value"] for c in q["choices"]]
@@ -149,7 +146,7 @@ def surveys_results(survey_id: str, by: tuple[str, ...], channel: str | None) ->
                 "  "
                 + _pad("", first)
                 + "  "
-                + _pad("計", 5, True)
+                + _pad(word("sum.total"), 5, True)
                 + "  "
                 + "  ".join(_pad(h, w, True) for h, w in zip(heads, cols, strict=True))
             )
@@ -175,10 +172,10 @@ def surveys_results(survey_id: str, by: tuple[str, ...], channel: str | None) ->
 
 def _group(dim: str, group: str) -> str:
     if dim == "residency":
-        return RESIDENCY.get(group, group) or "未回答"
+        return RESIDENCY.get(group, group) or NO_ANSWER
     if dim == "channel":
         return CHANNEL_NAMES.get(group, group)
-    return group or "未回答"
+    return group or NO_ANSWER
 
 
 @surveys_cli.command("export")
@@ -186,7 +183,9 @@ def _group(dim: str, group: str) -> str:
 @click.option("--format", "fmt", type=click.Choice(FORMATS), required=True)
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), required=True)
 @CHANNEL_OPTION
-@click.option("--summary", is_flag=True, help="Only the aggregate workbook (集計; xlsx), no rows.")
+@click.option(
+    "--summary", is_flag=True, help=f"Only the aggregate workbook ({SUMMARY}; xlsx), no rows."
+)
 @click.option(
     "--exact",
     is_flag=True,
@@ -236,7 +235,7 @@ def surveys_export(
                 detail["channel"] = channel
             staff_accounts.audit(s, "cli", "survey.export", survey_id, detail)
     if summary:
-        click.echo(f"aggregate workbook (集計) written to {output}")
+        click.echo(f"aggregate workbook ({SUMMARY}) written to {output}")
     else:
         click.echo(f"{count} responses written to {output}")
 
@@ -258,14 +257,11 @@ def surveys_flush_anonymous(survey_id: str) -> None:
         if survey is None:
             _unknown(survey_id, s)
         if not survey.anonymous:
-            click.echo(f"{survey_id}: 記名アンケートの回答はすぐに書き込まれます（保留なし）")
+            click.echo(word("cli.named_now", id=survey_id))
             return
         day = store.town_day(state.now(), state.settings.town_tz)
         written = anonymous_pool.flush_survey(s, survey, day, state.settings.secret_key)
         held = anonymous_pool.pending_count(s, survey_id)
-    click.echo(f"{survey_id}: 保留中だった匿名回答 {written}件を書き込みました")
+    click.echo(word("cli.flushed", id=survey_id, n=written))
     if held:
-        click.echo(
-            f"{survey_id}: 保留中 {held}件：匿名を守るため、同じ回答方法の回答が"
-            f"{anonymous_pool.K}件そろうまで集計に含めません"
-        )
+        click.echo(word("cli.held", id=survey_id, n=held, k=anonymous_pool.K))

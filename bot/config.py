@@ -9,6 +9,8 @@ from pathlib import Path
 from urllib.parse import urlparse
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from messages.text import TOWN_TZ_NAME
+
 ROOT = Path(__file__).resolve().parents[1]
 INSTANCE = ROOT / "instance"
 
@@ -36,7 +38,7 @@ class Settings:
     simulator_enabled: bool = False
     smtp_url: str | None = None
     digest_emails: tuple[str, ...] = ()
-    town_tz: str = "Asia/Tokyo"
+    town_tz: str = TOWN_TZ_NAME
     demo_mode: bool = True
     max_body_bytes: int = 1_000_000
     line_timeout: tuple[float, float] = (2.0, 5.0)
@@ -50,6 +52,7 @@ class Settings:
     console_session_max_hours: float = 12.0  # CONSOLE_SESSION_MAX_HOURS: absolute sign-in life
     survey_paused_answers_days: int = 7  # SURVEY_PAUSED_ANSWERS_DAYS: unfinished answers kept
     webhook_event_retention_days: int = 30  # WEBHOOK_EVENT_RETENTION_DAYS: user ids, times kept
+    inbox_threads: int = 4  # INBOX_THREADS: webhook-draining threads per web worker (0: none)
 
     @property
     def tz(self) -> ZoneInfo:
@@ -142,6 +145,15 @@ def _days(env: dict, name: str, default: int, least: int, most: int, why: str = 
     return int(raw)
 
 
+def _threads(env: dict, name: str, default: int, most: int = 64) -> int:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not (raw.isascii() and raw.isdigit()) or int(raw) > most:
+        raise SettingsError(f"{name}={raw!r}: expected a whole number of threads from 0 to {most}")
+    return int(raw)
+
+
 def _simulator(env: dict, demo: bool) -> bool:
     """The simulator signs webhooks for any user id: demo mode only, never with a channel."""
     enabled = _flag(env, "SIMULATOR_ENABLED", demo)
@@ -176,7 +188,7 @@ def load_settings(env: dict | None = None) -> Settings:
             f"{missing} is not set: give both LINE credentials, or neither for demo mode"
         )
     demo = not secret
-    tz = env.get("TOWN_TZ", "Asia/Tokyo")
+    tz = env.get("TOWN_TZ", TOWN_TZ_NAME)
     try:
         ZoneInfo(tz)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -247,4 +259,5 @@ def load_settings(env: dict | None = None) -> Settings:
             3650,
             " (the weekly digest counts last week's active residents from them)",
         ),
+        inbox_threads=_threads(env, "INBOX_THREADS", 4),
     )

@@ -16,6 +16,7 @@ answers the demo wrote to the demo surveys.
 from __future__ import annotations
 
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -106,7 +107,7 @@ class Loaded:
 
 def is_demo_user(user_id: str | None) -> bool:
     """Whether a LINE user id belongs to a demo resident."""
-    return bool(user_id) and user_id.startswith(DEMO_PREFIX)
+    return bool(user_id and user_id.startswith(DEMO_PREFIX))
 
 
 def demo_user_id(n: int) -> str:
@@ -114,7 +115,7 @@ def demo_user_id(n: int) -> str:
     return f"{DEMO_PREFIX}{n:08x}"
 
 
-def _weighted(rng: random.Random, weights: dict[str, float]) -> str:
+def _weighted(rng: random.Random, weights: Mapping[str, float]) -> str:
     return rng.choices(list(weights), weights=list(weights.values()))[0]
 
 
@@ -185,7 +186,7 @@ def _resident_answers(rng: random.Random, band: str) -> dict[str, list]:
     return out
 
 
-def _some(rng: random.Random, weights: dict[str, float], k: int) -> list[str]:
+def _some(rng: random.Random, weights: Mapping[str, float], k: int) -> list[str]:
     """k different values, drawn by weight, in the question's order."""
     pool = dict(weights)
     chosen = []
@@ -211,8 +212,8 @@ def _wellbeing_answers(rng: random.Random, survey, band: str) -> dict[str, list]
             weights = {v: len(values) - i + 1 for i, v in enumerate(values)}
             out[q["id"]] = [_weighted(rng, weights)]
         elif q["type"] == "multi":
-            values = {c["value"]: 1 for c in q["choices"]}
-            out[q["id"]] = _some(rng, values, min(q.get("max_choices") or 3, 3))
+            each = {c["value"]: 1 for c in q["choices"]}
+            out[q["id"]] = _some(rng, each, min(q.get("max_choices") or 3, 3))
     return out
 
 
@@ -232,6 +233,7 @@ def load(session: Session, now: datetime, tz: str = "Asia/Tokyo", seed: int = SE
     from db.models import Resident, ResidentTopic
     from db.opinions import Opinion
     from db.staff import AppSetting
+    from handlers import seats
     from handlers.town import load_town
 
     remove(session)
@@ -277,13 +279,16 @@ def load(session: Session, now: datetime, tz: str = "Asia/Tokyo", seed: int = SE
     resident_survey = store.get_survey(session, "resident-2026")
     window = resident_survey and _window(resident_survey, now)
     if window:
+        assert resident_survey is not None  # a window comes from its survey
         for r, band, district, residency, agreed in people:
             eligible = agreed and residency == "resident" and band != "15歳以下"
             if not eligible or rng.random() > 0.55:
                 if eligible and rng.random() < 0.15:  # started in LINE, not finished (yet)
+                    assert r.followed_at is not None  # every demo resident follows
                     at = _between(rng, max(window[0], r.followed_at), window[1])
                     store.record_start(session, r.id, resident_survey.id, at)
                 continue
+            assert r.followed_at is not None  # every demo resident follows
             at = _between(rng, max(window[0], r.followed_at), window[1])
             profile = {"age_band": band, "district": district, "residency": residency}
             answers = _resident_answers(rng, band)
@@ -304,9 +309,11 @@ def load(session: Session, now: datetime, tz: str = "Asia/Tokyo", seed: int = SE
     wellbeing = store.get_survey(session, "wellbeing-2026")
     window = wellbeing and _window(wellbeing, now)
     if window:
+        assert wellbeing is not None  # a window comes from its survey
         for r, band, district, residency, agreed in people:
             if not agreed or band == "15歳以下" or rng.random() > 0.35:
                 continue
+            assert r.followed_at is not None  # every demo resident follows
             at = _between(rng, max(window[0], r.followed_at), window[1])
             profile = {"age_band": band, "district": district, "residency": residency}
             answers = _wellbeing_answers(rng, wellbeing, band)
@@ -323,7 +330,7 @@ def load(session: Session, now: datetime, tz: str = "Asia/Tokyo", seed: int = SE
             at = now - timedelta(hours=rng.uniform(1, 24 * 14))
             if not event.open_at(at) or not modes:
                 continue
-            result = ev.join(session, event.id, r.id, rng.choice(modes), at, waitlist=True)
+            result = seats.join(session, event.id, r.id, rng.choice(modes), at, waitlist=True)
             if result.status in ("confirmed", "waitlisted"):
                 done.signups += 1
 

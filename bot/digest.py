@@ -79,12 +79,13 @@ def deliver(state: AppState, digest: Digest, sched: Schedule) -> Delivery:
     result = Delivery(digest.period.key)
     with state.sessions() as s:
         result.emails = digest_data.recipients(s, sched)
-    if result.emails and not state.settings.smtp_url:
+    smtp_url = state.settings.smtp_url
+    if result.emails and not smtp_url:
         result.mail_error = "SMTP_URL is not set"
         log.warning("digest: %d recipient(s) but SMTP_URL is not set", len(result.emails))
-    elif result.emails:
+    elif result.emails and smtp_url:  # (set: the branch above took the unset case)
         msg = mailer.build(
-            mailer.Smtp.parse(state.settings.smtp_url).sender,
+            mailer.Smtp.parse(smtp_url).sender,
             result.emails,
             words.subject(digest),
             words.plain(digest, tz),
@@ -92,7 +93,7 @@ def deliver(state: AppState, digest: Digest, sched: Schedule) -> Delivery:
             [(c.cid, c.png) for c in digest.charts],
         )
         try:
-            mailer.send(state.settings.smtp_url, msg)
+            mailer.send(smtp_url, msg)
         except mailer.MailError as exc:
             result.mail_error = str(exc)
             log.error("digest mail failed: %s", exc)
@@ -106,6 +107,7 @@ def deliver(state: AppState, digest: Digest, sched: Schedule) -> Delivery:
         ids = [
             queue(s, user_id, messages, "digest", (digest.period.key, staff_id))
             for staff_id, user_id in linked
+            if user_id is not None  # (the query keeps only linked members)
         ]
     result.pushes = sum(outbox.deliver(state, i) == "sent" for i in ids)
     return result
@@ -144,7 +146,7 @@ def run_scheduled(state: AppState, *, catch_up_only: bool = False) -> str:
         with transaction(state.sessions) as s:
             runs.finish(s, JOB, period.key, state.now(), False, {"error": type(exc).__name__})
         return f"digest {period.key}: failed ({type(exc).__name__})"
-    detail = {"emails": len(delivery.emails), "pushes": delivery.pushes}
+    detail: dict[str, int | str] = {"emails": len(delivery.emails), "pushes": delivery.pushes}
     if delivery.mail_error:
         detail["error"] = delivery.mail_error[:200]
     with transaction(state.sessions) as s:

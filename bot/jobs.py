@@ -6,15 +6,16 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, CursorResult, update
 
 from bot import inbox, outbox
 from bot.state import AppState
 from db import survey_channels
 from db.models import Conversation
 from db.session import transaction
-from handlers.engine import IDLE_AFTER
+from handlers.engine import FLOWS, IDLE_AFTER
 
 DRAFTS_KEPT = timedelta(days=30)
 
@@ -47,9 +48,9 @@ def job(name: str, trigger: str, about: str, **trigger_args) -> Callable:
     return deco
 
 
-@job("inbox", "interval", "process webhook events a dead worker left behind", minutes=1)
+@job("inbox", "interval", "drain pending webhook events; send held replies left", minutes=1)
 def recover_inbox(state: AppState) -> int:
-    """Events stored but not processed: process them now (replies become pushes)."""
+    """Held replies a dead process left, then pending events (late replies go as pushes)."""
     return inbox.recover(state)
 
 
@@ -61,15 +62,24 @@ def send_outbox(state: AppState) -> int:
 
 @job("expire", "interval", "pause conversations idle for a day", hours=1)
 def expire_conversations(state: AppState) -> int:
-    """Conversations idle for a day are paused; the resident can resume them."""
+    """Conversations idle for their flow's `idle_after` (a day) are paused; they can resume."""
+    now = state.now()
+    own = {f.name: f.idle_after for f in FLOWS.values() if f.idle_after != IDLE_AFTER}
+    limits: list[tuple[ColumnElement[bool], timedelta]] = [
+        (Conversation.flow.not_in(own), IDLE_AFTER)
+    ]
+    limits += [(Conversation.flow == name, after) for name, after in own.items()]
+    paused = 0
     with transaction(state.sessions) as s:
-        return s.execute(
-            update(Conversation)
-            .where(
-                Conversation.status == "active", Conversation.updated_at < state.now() - IDLE_AFTER
+        for which, after in limits:
+            result = s.execute(
+                update(Conversation)
+                .where(which, Conversation.status == "active")
+                .where(Conversation.updated_at < now - after)
+                .values(status="paused")
             )
-            .values(status="paused")
-        ).rowcount
+            paused += cast(CursorResult[Any], result).rowcount  # an UPDATE's result has one
+    return paused
 
 
 @job("drafts", "interval", "delete unfinished web answers after 30 days or closing", hours=6)
@@ -117,6 +127,7 @@ def flush_anonymous(state: AppState) -> int:
         try:
             with transaction(state.sessions) as s:
                 survey = get_survey(s, survey_id)
+                assert survey is not None  # pooled answers keep their survey (ON DELETE CASCADE)
                 written += anonymous_pool.flush_due_survey(
                     s, survey, state.now(), state.settings.town_tz, state.settings.secret_key
                 )
@@ -146,9 +157,9 @@ def weekly_digest(state: AppState) -> str:
 @job("dispatch", "interval", "send announcements that are due or were interrupted", minutes=1)
 def dispatch_broadcasts(state: AppState) -> int:
     """Due and interrupted broadcasts: send what is left (batches are claimed, never doubled)."""
-    from handlers import broadcast
+    from bot import dispatcher
 
-    return broadcast.send_due(state, state.now())
+    return dispatcher.send_due(state, state.now())
 
 
 @job("heartbeat", "interval", "record that the clock runs (the console warns if not)", minutes=1)

@@ -14,6 +14,7 @@ import ssl
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid
+from typing import cast
 from urllib.parse import parse_qs, unquote, urlparse
 
 log = logging.getLogger(__name__)
@@ -67,7 +68,8 @@ def build(
     msg.set_content(text, charset="utf-8")
     if html is not None:
         msg.add_alternative(html, subtype="html", charset="utf-8")
-        html_part = msg.get_payload()[1]
+        # multipart/alternative now: its parts are EmailMessages (text, then html)
+        html_part = cast("list[EmailMessage]", msg.get_payload())[1]
         for cid, png in images:
             html_part.add_related(png, "image", "png", cid=f"<{cid}>", filename=f"{cid}.png")
     return msg
@@ -80,7 +82,7 @@ def send(smtp_url: str, msg: EmailMessage, timeout: float = 30.0) -> None:
         msg["From"] = cfg.sender
     try:
         if cfg.tls:
-            conn = smtplib.SMTP_SSL(
+            conn: smtplib.SMTP = smtplib.SMTP_SSL(
                 cfg.host, cfg.port, timeout=timeout, context=ssl.create_default_context()
             )
         else:

@@ -40,6 +40,10 @@ WEBHOOK_REQUESTS = Counter(
 LINE_CALLS = Counter(
     "machikoe_line_calls", "Messaging API calls, by endpoint and outcome", ["endpoint", "outcome"]
 )
+LATE_REPLIES = Counter(
+    "machikoe_late_reply_pushes",
+    "Replies sent as pushes because the event was processed after the reply window",
+)
 QUOTA_EVERY = 600.0
 _quota_lock = threading.Lock()
 _quota: dict = {"at": 0.0, "value": None}
@@ -48,6 +52,11 @@ _quota: dict = {"at": 0.0, "value": None}
 def count_line_call(endpoint: str, outcome: str) -> None:
     """One Messaging API call's outcome (sent, duplicate, failed, retry_exhausted, …)."""
     LINE_CALLS.labels(endpoint=endpoint, outcome=outcome).inc()
+
+
+def count_late_reply() -> None:
+    """One reply queued as a push: its event waited past the reply window."""
+    LATE_REPLIES.inc()
 
 
 def install(app: Flask) -> None:
@@ -167,5 +176,6 @@ def metrics():
     else:
         registry.register(WEBHOOK_REQUESTS)
         registry.register(LINE_CALLS)
+        registry.register(LATE_REPLIES)
     registry.register(_Stored(state))
     return Response(generate_latest(registry), mimetype=CONTENT_TYPE_LATEST)

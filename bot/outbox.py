@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -31,7 +32,7 @@ def deliver(state: AppState, outbox_id: int) -> str:
         user_id, messages, key = row.line_user_id, row.messages, row.retry_key
     result = state.gateway.push(user_id, messages, key)
     with transaction(state.sessions) as s:
-        values = {"request_id": result.request_id, "last_error": result.error}
+        values: dict[str, Any] = {"request_id": result.request_id, "last_error": result.error}
         if result.ok:
             values.update(status="sent", sent_at=state.now())
         elif result.status in {"failed", "monthly_limit"}:

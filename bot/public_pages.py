@@ -20,11 +20,12 @@ from sqlalchemy.orm import Session
 
 from db import events as event_store
 from db import surveys as store
-from db.surveys import SUPPRESSED
 from handlers import plan_content, publishing
 from handlers.content import parse_time
+from handlers.survey_cells import HIDDEN as SUPPRESSED
 from handlers.town import Town, load_town
 from messages.catalog import t
+from messages.text import RESIDENCIES, dated
 
 bp = Blueprint(
     "public",
@@ -115,8 +116,7 @@ def _context(lang: str, town: Town, *, static: bool = False, switch: str | None 
     def day(moment: datetime | None) -> str:
         if moment is None:
             return ""
-        m = moment.astimezone(tz)
-        return f"{m.day} {m:%b %Y}" if lang == "en" else f"{m.year}年{m.month}月{m.day}日"
+        return dated(moment, lang, tz)
 
     def num(value) -> str:
         if value == SUPPRESSED:
@@ -130,7 +130,7 @@ def _context(lang: str, town: Town, *, static: bool = False, switch: str | None 
         if not value:
             return t(lang, "pub.group_none")
         if dim == "residency":
-            return t(lang, f"pub.residency.{value}") if value in _RESIDENCIES else value
+            return t(lang, f"pub.residency.{value}") if value in RESIDENCIES else value
         if dim == "channel":
             return t(lang, f"pub.channel.{value}") if value in ("line", "web", "paper") else value
         return town.label(dim, value, lang)
@@ -152,9 +152,6 @@ def _context(lang: str, town: Town, *, static: bool = False, switch: str | None 
         "other": "en" if lang == "ja" else "ja",
         "small": SUPPRESSED,
     }
-
-
-_RESIDENCIES = ("resident", "commuter", "outside")
 
 
 def _switch(endpoint: str, **args) -> str:

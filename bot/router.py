@@ -17,25 +17,22 @@ from linebot.v3.webhooks import (
 
 from handlers import chat, onboarding
 from handlers.context import Ctx, Outcome
-from handlers.rsvp import DISPLAY_NAME
+from handlers.rsvp_door_name import DISPLAY_NAME
 from messages import common
 from messages.catalog import t
 
 log = logging.getLogger(__name__)
 Route = Callable[[Ctx, Event, dict], Outcome]
-ROUTES: dict[type, Route] = {}
 
 
-def route(event_type: type) -> Callable[[Route], Route]:
-    """Register the route for an event class; registering one twice is an error."""
-
-    def deco(fn: Route) -> Route:
-        if event_type in ROUTES:
+def routes(*pairs: tuple[type, Route]) -> dict[type, Route]:
+    """Event class → route; an event class may be routed once."""
+    out: dict[type, Route] = {}
+    for event_type, fn in pairs:
+        if event_type in out:
             raise ValueError(f"{event_type.__name__} is routed twice")
-        ROUTES[event_type] = fn
-        return fn
-
-    return deco
+        out[event_type] = fn
+    return out
 
 
 def dispatch(ctx: Ctx, event: Event, extras: dict) -> Outcome:
@@ -52,19 +49,18 @@ def one_to_one(event: Event) -> bool:
     return getattr(event.source, "type", None) == "user"
 
 
-@route(FollowEvent)
 def _follow(ctx: Ctx, event: FollowEvent, extras: dict) -> Outcome:
+    if getattr(event.source, "user_id", None) is None:
+        return Outcome()  # no one to welcome: LINE's schema lets `source` go missing
     return onboarding.on_follow(
         ctx, event.source.user_id, bool(event.follow.is_unblocked), extras.get("language")
     )
 
 
-@route(UnfollowEvent)
 def _unfollow(ctx: Ctx, event: UnfollowEvent, extras: dict) -> Outcome:
     return onboarding.on_unfollow(ctx)
 
 
-@route(MessageEvent)
 def _message(ctx: Ctx, event: MessageEvent, extras: dict) -> Outcome:
     if not one_to_one(event) or ctx.resident is None:
         return Outcome()  # groups and rooms: stay quiet
@@ -73,7 +69,6 @@ def _message(ctx: Ctx, event: MessageEvent, extras: dict) -> Outcome:
     return chat.on_other_message(ctx)
 
 
-@route(PostbackEvent)
 def _postback(ctx: Ctx, event: PostbackEvent, extras: dict) -> Outcome:
     if not one_to_one(event) or ctx.resident is None:
         return Outcome()
@@ -83,6 +78,15 @@ def _postback(ctx: Ctx, event: PostbackEvent, extras: dict) -> Outcome:
     return chat.on_postback(ctx, event.postback.data, params)
 
 
-@route(JoinEvent)
 def _join(ctx: Ctx, event: JoinEvent, extras: dict) -> Outcome:
     return Outcome().add(common.text(t("ja", "group.hello")))
+
+
+# Every webhook event type the bot answers; others get no reply (logged).
+ROUTES: dict[type, Route] = routes(
+    (FollowEvent, _follow),
+    (UnfollowEvent, _unfollow),
+    (MessageEvent, _message),
+    (PostbackEvent, _postback),
+    (JoinEvent, _join),
+)

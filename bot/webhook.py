@@ -1,4 +1,7 @@
-"""POST /callback: verify and parse; each event is then stored with its effect (bot/inbox)."""
+"""POST /callback: verify, store the batch as pending in one statement, answer 200, wake the pool.
+
+Processing is outside the request (bot/inbox.drain, run by bot/event_pool).
+"""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ import re
 from flask import Blueprint, current_app, jsonify, request
 from linebot.v3.webhook import SignatureValidator
 
-from bot import inbox
+from bot import event_pool, inbox
 
 log = logging.getLogger(__name__)
 bp = Blueprint("webhook", __name__)
@@ -42,7 +45,7 @@ def _refuse(status: int, message: str):
 
 @bp.post("/callback")
 def callback():
-    """The LINE webhook: 200 once every event is stored (and, normally, processed)."""
+    """The LINE webhook: 200 once every event is stored; the pool processes them after."""
     state = current_app.extensions["machikoe"]
     limit = state.settings.max_body_bytes
     if (request.content_length or 0) > limit:
@@ -67,6 +70,8 @@ def callback():
         return _refuse(400, "malformed JSON")
     if not isinstance(payload, dict) or not isinstance(payload.get("events"), list):
         return _refuse(400, "no events list")
-    new = inbox.receive(state, payload["events"])
-    log.debug("webhook: %d events, %d new", len(payload["events"]), new)
+    new = inbox.store(state, payload["events"])
+    log.debug("webhook: %d events, %d new", len(payload["events"]), len(new))
+    if new:
+        event_pool.wake(state)  # after the commit; the answer does not wait for it
     return jsonify(ok=True), 200

@@ -15,40 +15,38 @@ the pool (see `flush_survey`). Every sealed value of a survey has the same lengt
 
 from __future__ import annotations
 
-import functools
-import json
 import logging
-import os
 import secrets
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime, timedelta
+from typing import Any, cast
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import Date, ForeignKey, LargeBinary, String, delete, func, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Date,
+    ForeignKey,
+    LargeBinary,
+    Row,
+    String,
+    delete,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from db.anonymous_seal import configure, profile_of, seal, sealed_size, unseal
 from db.base import Base
-from db.surveys import (
-    DIMENSIONS,
-    RESPONSE_ID,
-    SUPPRESS_BELOW,
-    Survey,
-    insert_responses,
-    insert_rows,
-    town_day,
-)
+from db.survey_models import DIMENSIONS, RESPONSE_ID, Survey, town_day
+from db.survey_responses import insert_responses, insert_rows
 
-K = SUPPRESS_BELOW  # the small-cell threshold: results suppress groups under it, too
+K = 5  # the small-cell threshold (handlers.survey_cells.SUPPRESS_BELOW): results hide under it
 HOLD_DAYS = 14  # open surveys: pooled longer than this, old leftovers are written generalised
 # generalisation steps: drop district, then residency, then age band (blank means 不明)
 LEVELS = (DIMENSIONS, ("age_band", "residency"), ("age_band",), ())
-_INFO = b"machikoe/anonymous-answers/v1"
-_PREFIX = 4  # bytes of the plaintext's length, before it and its padding
-_STEP = 256  # padded sizes are multiples of this
 BATCH = 1000  # pool rows per INSERT / DELETE statement
-_configured: dict[str, str] = {}
+__all__ = ["configure", "seal", "sealed_size", "unseal"]
 log = logging.getLogger(__name__)
 
 
@@ -67,98 +65,14 @@ class PendingAnswer(Base):
     sealed: Mapped[bytes] = mapped_column(LargeBinary)  # 12-byte nonce + AES-GCM ciphertext
 
 
-# --- the key -------------------------------------------------------------------------------
-
-
-def configure(secret_key: str) -> None:
-    """Remember the app's SECRET_KEY for callers that do not pass one (set by create_app)."""
-    _configured["secret"] = secret_key
-
-
-def _key(secret: str | None) -> bytes:
-    secret = secret or _configured.get("secret")
-    if not secret:
-        raise RuntimeError("anonymous answers need the app's SECRET_KEY (create_app sets it)")
-    return _derive(secret)
-
-
-@functools.lru_cache(maxsize=4)
-def _derive(secret: str) -> bytes:
-    kdf = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO)
-    return kdf.derive(secret.encode())
-
-
-def _aad(survey_id: str, channel: str, profile: dict) -> bytes:
-    """What the seal binds the answers to: their survey, channel and group."""
-    return json.dumps([survey_id, channel, *(profile.get(d) for d in DIMENSIONS)]).encode()
-
-
-def sealed_size(survey: Survey) -> int:
-    """The padded plaintext size of every payload of a survey, from its own limits: the
-    longest answer each question allows (a text at 6 bytes per character, JSON's worst)."""
-    most = 64  # {"v": version, "a": {}} with room to spare
-    for q in survey.questions:
-        most += len(json.dumps(q["id"], ensure_ascii=False).encode()) + 8
-        if q["type"] in ("single", "multi"):
-            most += sum(
-                len(json.dumps(c["value"], ensure_ascii=False).encode()) + 2 for c in q["choices"]
-            )
-        elif q["type"] == "scale":
-            most += 48
-        else:
-            most += 6 * int(q.get("max_length") or 2000) + 4
-    return -(-(most + _PREFIX) // _STEP) * _STEP
-
-
-def _pad(data: bytes, size: int) -> bytes:
-    """A length prefix, the data, zeros up to `size` (or the next 4096 if it does not fit)."""
-    need = _PREFIX + len(data)
-    if need > size:  # cannot happen for answers within the limits; still never truncate
-        size = -(-need // 4096) * 4096
-    return len(data).to_bytes(_PREFIX, "big") + data + bytes(size - need)
-
-
-def _unpad(padded: bytes) -> bytes:
-    n = int.from_bytes(padded[:_PREFIX], "big")
-    if n > len(padded) - _PREFIX:
-        raise ValueError("bad padding in a sealed anonymous answer")
-    return padded[_PREFIX : _PREFIX + n]
-
-
-def seal(
-    secret: str | None,
-    survey_id: str,
-    channel: str,
-    profile: dict,
-    payload: dict,
-    size: int = 0,
-) -> bytes:
-    """Encrypt a payload for the pool (AES-256-GCM, random nonce), padded to `size` bytes so
-    every sealed value of a survey has the same length."""
-    nonce = os.urandom(12)
-    data = _pad(json.dumps(payload, ensure_ascii=False).encode(), size)
-    return nonce + AESGCM(_key(secret)).encrypt(nonce, data, _aad(survey_id, channel, profile))
-
-
-def unseal(secret: str | None, row) -> dict:
-    """Decrypt a pool row's payload ({"v": version, "a": answers}); InvalidTag without the key."""
-    aad = _aad(row.survey_id, row.channel, _profile(row))
-    data = AESGCM(_key(secret)).decrypt(row.sealed[:12], row.sealed[12:], aad)
-    return json.loads(_unpad(data))
-
-
-def _profile(row) -> dict:
-    return {d: getattr(row, d) for d in DIMENSIONS}
-
-
 # --- into the pool -------------------------------------------------------------------------
 
 
 def pool(
     session: Session,
     survey: Survey,
-    answers: dict[str, list],
-    profile: dict,
+    answers: Mapping[str, Sequence[str | int]],
+    profile: Mapping[str, str | None],
     *,
     channel: str,
     day: date,
@@ -170,11 +84,16 @@ def pool(
 
 
 def pool_many(
-    session: Session, survey: Survey, items: list[dict], day: date, secret: str | None = None
+    session: Session,
+    survey: Survey,
+    items: Sequence[Mapping[str, Any]],
+    day: date,
+    secret: str | None = None,
 ) -> list[int]:
     """Hold many finished answers ({answers, profile, channel}), BATCH rows per INSERT."""
     size = sealed_size(survey)
-    ids, rows = [], []
+    ids: list[int] = []
+    rows: list[dict[str, Any]] = []
     for item in items:
         clean = {d: item["profile"].get(d) or None for d in DIMENSIONS}
         payload = {
@@ -203,7 +122,7 @@ def pool_many(
 def pending_count(session: Session, survey_id: str) -> int:
     """How many answers of a survey wait in the pool."""
     stmt = select(func.count()).select_from(PendingAnswer)
-    return session.scalar(stmt.where(PendingAnswer.survey_id == survey_id))
+    return session.scalar(stmt.where(PendingAnswer.survey_id == survey_id)) or 0
 
 
 def pending_surveys(session: Session) -> list[str]:
@@ -222,7 +141,9 @@ def release_full(session: Session, survey: Survey, day: date, secret: str | None
     return written
 
 
-def _release_full(session, survey, day, secret) -> tuple[int, set[int]]:
+def _release_full(
+    session: Session, survey: Survey, day: date, secret: str | None
+) -> tuple[int, set[int]]:
     """release_full: (answers written, ids of the pool rows that would not open)."""
     p = PendingAnswer
     keys = (p.channel, p.age_band, p.district, p.residency)
@@ -236,11 +157,13 @@ def _release_full(session, survey, day, secret) -> tuple[int, set[int]]:
     if not full:
         return 0, set()
     ids = [row[0] for row in session.execute(select(p.id, *keys).where(mine)) if row[1:] in full]
-    locked = []  # a concurrent writer may have taken some meanwhile: they are gone here
+    locked: list[
+        Row[Any]
+    ] = []  # a concurrent writer may have taken some meanwhile: they are gone here
     for at in range(0, len(ids), BATCH):
         locked += _locked(session, p.id.in_(ids[at : at + BATCH]))
     rows, items, unreadable = _opened(secret, locked)
-    groups: dict[tuple, list[int]] = {}
+    groups: dict[tuple[str | None, ...], list[int]] = {}
     for n, row in enumerate(rows):
         groups.setdefault((row.channel, *(getattr(row, d) for d in DIMENSIONS)), []).append(n)
     take = sorted(n for members in groups.values() if len(members) >= K for n in members)
@@ -288,10 +211,13 @@ def flush_old(session: Session, survey: Survey, day: date, secret: str | None = 
     return written
 
 
-def _flush_old(session, survey, day, secret) -> tuple[int, set[int]]:
+def _flush_old(
+    session: Session, survey: Survey, day: date, secret: str | None
+) -> tuple[int, set[int]]:
     p = PendingAnswer
     cutoff = day - timedelta(days=HOLD_DAYS)
-    written, unreadable = 0, set()
+    written = 0
+    unreadable: set[int] = set()
     channels = session.scalars(
         select(p.channel)
         .where(p.survey_id == survey.id, p.pooled_on <= cutoff)
@@ -335,7 +261,7 @@ def flush_due(session: Session, now: datetime, tz: str, secret: str | None = Non
 # --- helpers -------------------------------------------------------------------------------
 
 
-def _locked(session: Session, *where) -> list:
+def _locked(session: Session, *where: ColumnElement[bool]) -> list[Row[Any]]:
     """Pool rows (plain rows, not objects), locked in id order (PostgreSQL: a concurrent
     writer waits, then finds them gone)."""
     p = PendingAnswer
@@ -343,10 +269,14 @@ def _locked(session: Session, *where) -> list:
     return list(session.execute(stmt.where(*where).order_by(p.id).with_for_update()))
 
 
-def _opened(secret: str | None, rows: list) -> tuple[list, list[dict], set[int]]:
+def _opened(
+    secret: str | None, rows: list[Row[Any]]
+) -> tuple[list[Row[Any]], list[dict[str, Any]], set[int]]:
     """The rows that open with the key, their items, and the ids of those that did not (they
     stay in the pool; the ids are never logged)."""
-    kept, items, bad = [], [], set()
+    kept: list[Row[Any]] = []
+    items: list[dict[str, Any]] = []
+    bad: set[int] = set()
     for row in rows:
         try:
             payload = unseal(secret, row)
@@ -356,7 +286,7 @@ def _opened(secret: str | None, rows: list) -> tuple[list, list[dict], set[int]]
         kept.append(row)
         items.append(
             {"answers": payload["a"], "version": payload["v"], "channel": row.channel}
-            | {"profile": _profile(row)}
+            | {"profile": profile_of(row)}
         )
     return kept, items, bad
 
@@ -371,10 +301,10 @@ def _report(unreadable: set[int]) -> None:
         )
 
 
-def _level(items: list[dict]) -> tuple[str, ...]:
+def _level(items: list[dict[str, Any]]) -> tuple[str, ...]:
     """The finest attributes at which every combination among the items has at least K."""
     for dims in LEVELS:
-        counts: dict[tuple, int] = {}
+        counts: dict[tuple[str | None, ...], int] = {}
         for item in items:
             key = tuple(item["profile"].get(d) for d in dims)
             counts[key] = counts.get(key, 0) + 1
@@ -386,8 +316,8 @@ def _level(items: list[dict]) -> tuple[str, ...]:
 def _write(
     session: Session,
     survey: Survey,
-    items: list[dict],
-    rows: list,
+    items: list[dict[str, Any]],
+    rows: list[Row[Any]],
     dims: tuple[str, ...],
     day: date,
 ) -> int:
@@ -396,7 +326,8 @@ def _write(
     gone = 0
     for at in range(0, len(ids), BATCH):
         chunk = ids[at : at + BATCH]
-        gone += session.execute(delete(PendingAnswer).where(PendingAnswer.id.in_(chunk))).rowcount
+        result = session.execute(delete(PendingAnswer).where(PendingAnswer.id.in_(chunk)))
+        gone += cast(CursorResult[Any], result).rowcount  # a DELETE's result has a rowcount
     if gone != len(ids):  # taken by a concurrent writer: roll back rather than write twice
         raise RuntimeError("anonymous pool rows changed under a flush; try again")
     batch = [

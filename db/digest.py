@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import String, UniqueConstraint, or_, select, update
+from sqlalchemy import CursorResult, String, UniqueConstraint, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -29,7 +30,7 @@ class JobRun(Base):
     attempts: Mapped[int] = mapped_column(default=1)
     started_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
-    detail: Mapped[dict] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
 def claim(session: Session, name: str, period: str, now: datetime) -> bool:
@@ -38,6 +39,7 @@ def claim(session: Session, name: str, period: str, now: datetime) -> bool:
     INSERT … ON CONFLICT DO NOTHING decides between two clocks; a failed run is claimable
     again after RETRY_FAILED_AFTER, a run whose process died after STALE_AFTER.
     """
+    assert session.bind is not None  # the app's sessions are bound to its engine
     insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
     inserted = session.scalar(
         insert(JobRun)
@@ -65,7 +67,9 @@ def claim(session: Session, name: str, period: str, now: datetime) -> bool:
     return bool(retaken)
 
 
-def finish(session: Session, name: str, period: str, now: datetime, ok: bool, detail: dict) -> None:
+def finish(
+    session: Session, name: str, period: str, now: datetime, ok: bool, detail: dict[str, Any]
+) -> None:
     """Record how a claimed run ended."""
     session.execute(
         update(JobRun)
@@ -89,13 +93,15 @@ HEARTBEAT = ("heartbeat", "clock")  # (name, period): one row, touched by the cl
 def beat(session: Session, now: datetime) -> None:
     """Record that the clock process is running (the console warns when this gets old)."""
     name, period = HEARTBEAT
-    touched = session.execute(
+    result = session.execute(
         update(JobRun)
         .where(JobRun.name == name, JobRun.period == period)
         .values(status="done", started_at=now, finished_at=now)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )
+    touched = cast(CursorResult[Any], result).rowcount  # an UPDATE's result has a rowcount
     if not touched:
+        assert session.bind is not None  # the app's sessions are bound to its engine
         insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         session.execute(
             insert(JobRun)

@@ -8,16 +8,19 @@ Segment hooks (for announcements): `signed_up=<event id>` is
 `event_signups.event_id = :id AND event_signups.status IN ('confirmed', 'waitlisted')`,
 `attended=<event id>` is `event_signups.event_id = :id AND event_signups.attended_at IS NOT
 NULL`; both yield `event_signups.resident_id` (see `signed_up_residents`, `attended_residents`).
+
+This module stores and reads; changing sign-ups (locks, seats, codes) is `db/events_signups.py`,
+and the rules (who gets a seat, who is promoted) are `handlers/seats.py`.
 """
 
 from __future__ import annotations
 
-import secrets
-import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
 from sqlalchemy import (
+    Case,
     ForeignKey,
     Index,
     Select,
@@ -38,7 +41,6 @@ from db.models import Resident
 MODES = ("onsite", "online")
 FORMATS = ("onsite", "online", "hybrid")
 ACTIVE = ("confirmed", "waitlisted")
-CODE_DIGITS = 4
 
 
 class Event(Base):
@@ -48,10 +50,10 @@ class Event(Base):
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
     series: Mapped[str | None] = mapped_column(String(64), index=True)
-    series_title: Mapped[dict] = mapped_column(default=dict)  # {ja: …, en: …} or {}
-    title: Mapped[dict] = mapped_column()  # {ja: …, en: …}
-    description: Mapped[dict] = mapped_column(default=dict)
-    venue: Mapped[dict] = mapped_column(default=dict)
+    series_title: Mapped[dict[str, str]] = mapped_column(default=dict)  # {ja: …, en: …} or {}
+    title: Mapped[dict[str, str]] = mapped_column()  # {ja: …, en: …}
+    description: Mapped[dict[str, str]] = mapped_column(default=dict)
+    venue: Mapped[dict[str, str]] = mapped_column(default=dict)
     format: Mapped[str] = mapped_column(String(8))  # onsite | online | hybrid
     starts_at: Mapped[datetime] = mapped_column(index=True)
     ends_at: Mapped[datetime]
@@ -124,14 +126,10 @@ def get_event(session: Session, event_id: str) -> Event | None:
     return session.get(Event, event_id)
 
 
-def lock_event(session: Session, event_id: str) -> Event | None:
-    """The event, locked for this transaction (serialises sign-ups for it)."""
-    return session.scalar(
-        select(Event)
-        .where(Event.id == event_id)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    )
+def all_events(session: Session, *, newest_first: bool = False) -> list[Event]:
+    """Every event, by start (soonest first, or with newest_first the latest first)."""
+    order = Event.starts_at.desc() if newest_first else Event.starts_at
+    return list(session.scalars(select(Event).order_by(order, Event.id)))
 
 
 def upcoming_events(
@@ -151,7 +149,7 @@ def upcoming_events(
 
 def count_upcoming(session: Session, now: datetime) -> int:
     """How many events have not started yet."""
-    return session.scalar(select(func.count()).select_from(Event).where(Event.starts_at > now))
+    return session.scalar(select(func.count()).select_from(Event).where(Event.starts_at > now)) or 0
 
 
 def series_events(session: Session, series: str, now: datetime) -> list[Event]:
@@ -230,10 +228,10 @@ def waitlist_position(session: Session, signup: Signup) -> int | None:
             Signup.waitlist_seq < signup.waitlist_seq,
         )
     )
-    return ahead + 1
+    return (ahead or 0) + 1
 
 
-def _position_column():
+def _position_column() -> Case[Any]:
     return case(
         (
             Signup.status == "waitlisted",
@@ -325,15 +323,6 @@ def signup_counts(session: Session, event_ids: list[str] | None = None) -> list[
     return [ModeCount(*row) for row in session.execute(stmt)]
 
 
-def waitlists(session: Session, event_id: str) -> dict[str, list[Attendee]]:
-    """mode → the people waiting, first first."""
-    out: dict[str, list[Attendee]] = {m: [] for m in MODES}
-    for a in attendees(session, event_id):
-        if a.status == "waitlisted":
-            out[a.mode].append(a)
-    return out
-
-
 def cancellations(session: Session, start: datetime, end: datetime) -> dict[str, int]:
     """event id → sign-ups cancelled in [start, end) (and not taken up again)."""
     rows = session.execute(
@@ -356,261 +345,55 @@ def signups_between(session: Session, start: datetime, end: datetime) -> dict[st
     return dict(rows.all())
 
 
-def signed_up_residents(event_ids: list[str]) -> Select:
+def signed_up_residents(event_ids: list[str]) -> Select[int]:
     """resident ids signed up (confirmed or waitlisted) for any of the events (segments)."""
     return select(Signup.resident_id).where(
         Signup.event_id.in_(event_ids), Signup.status.in_(ACTIVE)
     )
 
 
-def attended_residents(event_ids: list[str]) -> Select:
+def attended_residents(event_ids: list[str]) -> Select[int]:
     """resident ids checked in at any of the events (segments)."""
     return select(Signup.resident_id).where(
         Signup.event_id.in_(event_ids), Signup.attended_at.is_not(None)
     )
 
 
-# --- changing (call with the event locked: lock_event) ----------------------------------
-
-
-@dataclass
-class JoinResult:
-    """What a sign-up attempt did."""
-
-    status: str  # confirmed | waitlisted | full | closed | already | unknown | bad_mode
-    event: Event | None = None
-    signup: Signup | None = None
-    position: int | None = None
-    seats_other: dict[str, int] = field(default_factory=dict)
-
-
-def _fresh_code(taken: set[str]) -> str:
-    for _ in range(1000):
-        code = "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
-        if code not in taken:
-            return code
-    digits = CODE_DIGITS + 2  # a very full event: longer codes
-    return "".join(secrets.choice("0123456789") for _ in range(digits))
-
-
-def _taken_by_others(session: Session, event_ids: list[str], resident_id: int) -> set[str]:
-    return set(
-        session.scalars(
-            select(Signup.attendance_code).where(
-                Signup.event_id.in_(event_ids), Signup.resident_id != resident_id
-            )
-        )
+def open_series_counts(session: Session, series: set[str], now: datetime) -> dict[str, int]:
+    """series → sessions still open for sign-up."""
+    if not series:
+        return {}
+    closes = func.coalesce(Event.signup_closes_at, Event.starts_at)
+    rows = session.execute(
+        select(Event.series, func.count())
+        .where(Event.series.in_(series), Event.starts_at > now, closes > now)
+        .group_by(Event.series)
     )
+    # the IN leaves out events without a series: every key is a str
+    return dict(cast("list[tuple[str, int]]", rows.all()))
 
 
-def _new_code(session: Session, event_id: str) -> str:
-    taken = set(session.scalars(select(Signup.attendance_code).where(Signup.event_id == event_id)))
-    return _fresh_code(taken)
-
-
-def series_code(session: Session, event_ids: list[str], resident_id: int) -> str:
-    """One attendance code for the resident across these events (call with them all locked).
-
-    The resident's own code from one of them (active sign-ups first) when no one else holds
-    it in any of them; otherwise a new code free in all of them.
-    """
-    taken = _taken_by_others(session, event_ids, resident_id)
-    mine = session.scalars(
-        select(Signup.attendance_code)
-        .where(Signup.event_id.in_(event_ids), Signup.resident_id == resident_id)
-        .order_by(Signup.status.not_in(ACTIVE), Signup.created_at, Signup.id)
-    )
-    for code in mine:
-        if code not in taken:
-            return code
-    return _fresh_code(taken)
-
-
-def series_codes_of(session: Session, series: str, resident_id: int) -> list[str]:
-    """The codes of the resident's active sign-ups in a series, oldest first."""
+def active_upcoming_signups(session: Session, resident_id: int, now: datetime) -> list[Signup]:
+    """The resident's confirmed or waitlisted sign-ups for events not started, soonest first."""
     return list(
         session.scalars(
-            select(Signup.attendance_code)
+            select(Signup)
             .join(Event, Event.id == Signup.event_id)
             .where(
-                Event.series == series,
                 Signup.resident_id == resident_id,
                 Signup.status.in_(ACTIVE),
+                Event.starts_at > now,
             )
-            .order_by(Signup.created_at, Signup.id)
+            .order_by(Event.starts_at, Event.id)
         )
     )
 
 
-def _next_seq(session: Session, event_id: str) -> int:
-    top = session.scalar(select(func.max(Signup.waitlist_seq)).where(Signup.event_id == event_id))
-    return (top or 0) + 1
-
-
-def join(
-    session: Session,
-    event_id: str,
-    resident_id: int,
-    mode: str,
-    now: datetime,
-    *,
-    waitlist: bool = False,
-    prefer: tuple[str, ...] | list[str] = (),
-) -> JoinResult:
-    """Take a seat in a mode, or (with waitlist=True) a place on its waitlist when full.
-
-    `prefer`: attendance codes to use, first one no one else holds for this event (a series
-    keeps one code); otherwise the row keeps its code, or a new row gets a new one.
-    """
-    event = lock_event(session, event_id)
-    if event is None:
-        return JoinResult("unknown")
-    if mode not in event.modes:
-        return JoinResult("bad_mode", event)
-    if not event.open_at(now):
-        return JoinResult("closed", event)
-    row = session.scalar(
-        select(Signup)
-        .where(Signup.event_id == event_id, Signup.resident_id == resident_id)
-        .with_for_update()
-    )
-    if row is not None and row.status in ACTIVE:
-        return JoinResult("already", event, row, waitlist_position(session, row))
-    left = seats_left(session, event)
-    if left[mode] <= 0 and not waitlist:
-        others = {m: n for m, n in left.items() if m != mode and n > 0}
-        return JoinResult("full", event, seats_other=others)
-    seat = left[mode] > 0
-    seq = None if seat else _next_seq(session, event_id)
-    taken = _taken_by_others(session, [event_id], resident_id) if prefer else set()
-    code = next((c for c in prefer if c not in taken), None)
-    if row is None:
-        row = Signup(
-            event_id=event_id,
-            resident_id=resident_id,
-            attendance_code=code or _new_code(session, event_id),
+def count_signups_of(session: Session, resident_id: int) -> int:
+    """Every sign-up row the resident has (any status)."""
+    return (
+        session.scalar(
+            select(func.count()).select_from(Signup).where(Signup.resident_id == resident_id)
         )
-        session.add(row)
-    elif code:
-        row.attendance_code = code
-    row.mode = mode
-    row.created_at = row.updated_at = now
-    row.cancelled_at = None
-    row.status = "confirmed" if seat else "waitlisted"
-    row.waitlist_seq = seq
-    row.confirmed_at = now if seat else None
-    session.flush()
-    if seat:
-        return JoinResult("confirmed", event, row)
-    return JoinResult("waitlisted", event, row, waitlist_position(session, row))
-
-
-def set_door_name(signup: Signup, name: str | None, now: datetime) -> None:
-    """Store (or, with None, clear) the name shown on the door list for this sign-up."""
-    signup.door_name = name
-    signup.updated_at = now
-
-
-def mark_reminded(signup: Signup, now: datetime) -> None:
-    """Record that the resident has been given the practical details (no reminder follows)."""
-    signup.reminded_at = now
-
-
-@dataclass
-class CancelResult:
-    """What a cancellation did, and whom it promoted from the waitlist."""
-
-    status: str  # cancelled | not_signed_up | started | unknown
-    event: Event | None = None
-    signup: Signup | None = None
-    promoted: list[Signup] = field(default_factory=list)
-
-
-def cancel(session: Session, event_id: str, resident_id: int, now: datetime) -> CancelResult:
-    """Cancel the resident's sign-up; a freed seat goes to the first one waiting."""
-    event = lock_event(session, event_id)
-    if event is None:
-        return CancelResult("unknown")
-    row = session.scalar(
-        select(Signup)
-        .where(Signup.event_id == event_id, Signup.resident_id == resident_id)
-        .with_for_update()
+        or 0
     )
-    if row is None or row.status not in ACTIVE:
-        return CancelResult("not_signed_up", event, row)
-    if now >= event.starts_at:
-        return CancelResult("started", event, row)
-    was_confirmed = row.status == "confirmed"
-    row.status, row.waitlist_seq, row.door_name = "cancelled", None, None
-    row.cancelled_at = row.updated_at = now
-    session.flush()
-    promoted = fill_seats(session, event, row.mode, now) if was_confirmed else []
-    return CancelResult("cancelled", event, row, promoted)
-
-
-def fill_seats(session: Session, event: Event, mode: str, now: datetime) -> list[Signup]:
-    """Promote the first people waiting while there are free seats (never over capacity).
-
-    Call with the event locked. Residents who blocked the account are passed over.
-    """
-    if now >= event.starts_at:
-        return []
-    free = seats_left(session, event).get(mode, 0)
-    if free <= 0:
-        return []
-    rows = list(
-        session.scalars(
-            select(Signup)
-            .join(Resident, Resident.id == Signup.resident_id)
-            .where(
-                Signup.event_id == event.id,
-                Signup.mode == mode,
-                Signup.status == "waitlisted",
-                Resident.blocked.is_(False),
-            )
-            .order_by(Signup.waitlist_seq)
-            .limit(free)
-            .with_for_update(of=Signup)
-        )
-    )
-    for row in rows:
-        row.status, row.waitlist_seq = "confirmed", None
-        row.confirmed_at = row.updated_at = now
-    session.flush()
-    return rows
-
-
-@dataclass
-class CheckinResult:
-    """What a check-in did."""
-
-    status: str  # checked_in | already | unknown_code | not_confirmed | unknown_event
-    signup: Signup | None = None
-
-
-def normalise_code(code: str) -> str:
-    """An attendance code as typed (full-width digits, spaces) → its stored form."""
-    return unicodedata.normalize("NFKC", code).strip().replace(" ", "").replace("-", "")
-
-
-def checkin(
-    session: Session, event_id: str, code: str, now: datetime | None = None
-) -> CheckinResult:
-    """Record attendance for the sign-up with this code (confirmed sign-ups only)."""
-    if get_event(session, event_id) is None:
-        return CheckinResult("unknown_event")
-    row = session.scalar(
-        select(Signup)
-        .where(Signup.event_id == event_id, Signup.attendance_code == normalise_code(code))
-        .with_for_update()
-    )
-    if row is None:
-        return CheckinResult("unknown_code")
-    if row.status != "confirmed":
-        return CheckinResult("not_confirmed", row)
-    if row.attended_at is not None:
-        return CheckinResult("already", row)
-    row.attended_at = now or utcnow()
-    row.updated_at = row.attended_at
-    session.flush()
-    return CheckinResult("checked_in", row)

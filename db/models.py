@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import importlib
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
+from sqlalchemy import ForeignKey, Index, MetaData, String, Text, UniqueConstraint, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from db.base import Base, utcnow
+from db.outbox import Outbox as Outbox
 
 
 class Resident(Base):
@@ -56,13 +59,29 @@ class WebhookEvent(Base):
     """The inbox: one row per LINE webhookEventId, stored before it is acknowledged."""
 
     __tablename__ = "webhook_events"
-    # Only pending rows are ever looked up by time (recovery); done rows stay out of the index.
+    # Only pending rows are looked up (the queue, in arrival order); done rows stay out.
     __table_args__ = (
         Index(
             "ix_webhook_events_pending",
             "received_at",
+            "id",
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
+        ),
+        # a sender's first pending event (db/webhook_queue.py: store, promote)
+        Index(
+            "ix_webhook_events_queue",
+            "sender",
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        # the pick: each sender's head, by id
+        Index(
+            "ix_webhook_events_heads",
+            "id",
+            postgresql_where=text("status = 'pending' AND head"),
+            sqlite_where=text("status = 'pending' AND head"),
         ),
     )
 
@@ -76,6 +95,10 @@ class WebhookEvent(Base):
     payload: Mapped[str | None] = mapped_column(Text)  # cleared once processed
     processed_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(200))
+    sender: Mapped[str | None] = mapped_column(String(64))  # orders a sender's pending events
+    replied_by_push: Mapped[bool] = mapped_column(default=False, server_default=false())
+    head: Mapped[bool] = mapped_column(default=False, server_default=false())  # sender's next
+    leased_until: Mapped[datetime | None]  # a drainer is reading its LINE profile until then
 
 
 class Conversation(Base):
@@ -90,30 +113,27 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), default="active")  # active|paused|done
     step: Mapped[int] = mapped_column(default=0)
-    data: Mapped[dict] = mapped_column(default=dict)
-    history: Mapped[list] = mapped_column(default=list)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    history: Mapped[list[Any]] = mapped_column(default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Outbox(Base):
-    """A push waiting to be sent; its retry key exists before the first attempt."""
+class ParkedSurvey(Base):
+    """A survey left mid-way for another: where the resident was, to resume it from there.
 
-    __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_created", "status", "created_at"),)
+    Its answers expire like a paused survey's (SURVEY_PAUSED_ANSWERS_DAYS after `parked_at`).
+    """
+
+    __tablename__ = "parked_surveys"
+    __table_args__ = (UniqueConstraint("resident_id", "survey_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    retry_key: Mapped[str] = mapped_column(String(36), unique=True)
-    line_user_id: Mapped[str] = mapped_column(String(64))
-    kind: Mapped[str] = mapped_column(String(32))
-    messages: Mapped[list] = mapped_column()
-    status: Mapped[str] = mapped_column(
-        String(16), default="pending"
-    )  # pending|sent|failed|skipped, or held (a reply kept until sent: bot/inbox.py)
-    attempts: Mapped[int] = mapped_column(default=0)
-    last_error: Mapped[str | None] = mapped_column(String(200))
-    request_id: Mapped[str | None] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    sent_at: Mapped[datetime | None]
+    resident_id: Mapped[int] = mapped_column(ForeignKey("residents.id", ondelete="CASCADE"))
+    survey_id: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)  # q, answers, profile, code_hash
+    history: Mapped[list[Any]] = mapped_column(default=list)
+    parked_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class ContentItem(Base):
@@ -126,7 +146,7 @@ class ContentItem(Base):
     kind: Mapped[str] = mapped_column(String(32))
     key: Mapped[str] = mapped_column(String(64))
     digest: Mapped[str] = mapped_column(String(64))
-    data: Mapped[dict] = mapped_column()
+    data: Mapped[dict[str, Any]] = mapped_column()
     source: Mapped[str | None] = mapped_column(String(300))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -141,17 +161,24 @@ class AuditLog(Base):
     actor: Mapped[str] = mapped_column(String(120))
     action: Mapped[str] = mapped_column(String(64))
     target: Mapped[str | None] = mapped_column(String(200))
-    detail: Mapped[dict] = mapped_column(default=dict)
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
-# Each area keeps its models in its own module; importing them here registers their tables.
-from db import (  # noqa: E402, F401
-    anonymous_pool,
-    broadcasts,
-    digest,
-    events,
-    opinions,
-    staff,
-    survey_channels,
-    surveys,
+# Each area keeps its models in its own module (they import this one for `Resident`).
+AREAS = (
+    "anonymous_pool",
+    "broadcasts",
+    "digest",
+    "events",
+    "opinions",
+    "staff",
+    "survey_channels",
+    "surveys",
 )
+
+
+def metadata() -> MetaData:
+    """Every table: this module's and the area modules' (imported here, when asked)."""
+    for name in AREAS:
+        importlib.import_module(f"db.{name}")
+    return Base.metadata

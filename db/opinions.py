@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
+from typing import TypeVarTuple
 
 from sqlalchemy import ForeignKey, Select, String, Text, func, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -55,8 +56,10 @@ STATUSES = ("open", "in_progress", "done")  # 未対応 / 対応中 / 対応済�
 
 KINDS = ("all", "opinion", "comment")  # every one; 意見 only; public comments only
 
+_Ts = TypeVarTuple("_Ts")  # the columns a query selects
 
-def _of_kind(query: Select, kind: str) -> Select:
+
+def _of_kind(query: Select[*_Ts], kind: str) -> Select[*_Ts]:
     if kind == "opinion":
         return query.where(Opinion.consultation_id.is_(None))
     if kind == "comment":
@@ -64,7 +67,9 @@ def _of_kind(query: Select, kind: str) -> Select:
     return query
 
 
-def _filtered(query: Select, kind: str, status: str | None, category: str | None) -> Select:
+def _filtered(
+    query: Select[*_Ts], kind: str, status: str | None, category: str | None
+) -> Select[*_Ts]:
     query = _of_kind(query, kind)
     if status:
         query = query.where(Opinion.status == status)
@@ -82,7 +87,7 @@ def listed(
     offset: int = 0,
     status: str | None = None,
     category: str | None = None,
-):
+) -> tuple[list[Opinion], int]:
     """Opinions of a kind (and status, category), newest first, and how many in all."""
     counted = select(func.count()).select_from(Opinion)
     total = session.scalar(_filtered(counted, kind, status, category))

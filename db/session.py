@@ -5,20 +5,30 @@ from __future__ import annotations
 import fcntl
 import logging
 import os
+import re
 import sqlite3
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, make_url
+from sqlalchemy import Connection, Engine, create_engine, event, make_url
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 SQLITE_BUSY_SECONDS = 30
+# PostgreSQL: end a session idle in a transaction after 60 s; TCP keepalives find a dead peer
+PG_CONNECT_ARGS = {
+    "options": "-c idle_in_transaction_session_timeout=60000",
+    "keepalives": 1,
+    "keepalives_idle": 30,
+    "keepalives_interval": 10,
+    "keepalives_count": 3,
+}
 
 
 _HELD_FILE_LOCKS = threading.local()  # .paths: the lock files this thread holds
@@ -91,7 +101,7 @@ def _queued_writers(lock_path: str | None) -> type[sqlite3.Connection]:
                 self.holds_file_lock = across.acquire()
 
         def give_writer_lock(self) -> None:
-            if self.holds_file_lock:
+            if self.holds_file_lock and across is not None:
                 self.holds_file_lock = False
                 across.release()
             if self.holds_writer_lock:
@@ -124,14 +134,31 @@ def _explain_missing_tables(engine: Engine) -> None:
     """Say plainly what an operator should do when the schema is not there yet."""
 
     @event.listens_for(engine, "handle_error")
-    def _missing(ctx) -> None:
+    def _missing(ctx: ExceptionContext) -> None:
         message = str(ctx.original_exception)
         if "no such table" in message or "UndefinedTable" in type(ctx.original_exception).__name__:
             log.error("the database is not migrated: run `flask --app wsgi db upgrade` first")
 
 
-def make_engine(url: str, **kwargs) -> Engine:
-    """Create the engine for a database URL, tuned for SQLite or PostgreSQL."""
+_DETAIL = re.compile(r"^DETAIL:.*$", re.MULTILINE)
+
+
+def _no_row_values(engine: Engine) -> None:
+    """PostgreSQL's DETAIL line quotes the failing row or key: keep it out of logs."""
+
+    @event.listens_for(engine, "handle_error")
+    def _scrub(ctx: ExceptionContext) -> None:
+        for exc in (ctx.original_exception, ctx.sqlalchemy_exception):
+            if exc is not None and exc.args and "DETAIL:" in str(exc.args[0]):
+                exc.args = (_DETAIL.sub("DETAIL:  (values not shown)", str(exc.args[0])),)
+
+
+def make_engine(url: str, **kwargs: Any) -> Engine:
+    """Create the engine for a database URL, tuned for SQLite or PostgreSQL.
+
+    Statement parameters never reach a log or an exception's text (user ids, residents' words).
+    """
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         database = make_url(url).database
         on_disk = database and database != ":memory:" and not database.startswith("file:")
@@ -140,7 +167,7 @@ def make_engine(url: str, **kwargs) -> Engine:
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
         @event.listens_for(engine, "connect")
-        def _sqlite_connect(dbapi_conn, _record):
+        def _sqlite_connect(dbapi_conn: Any, _record: object) -> None:
             dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
@@ -150,9 +177,9 @@ def make_engine(url: str, **kwargs) -> Engine:
             cur.close()
 
         @event.listens_for(engine, "begin")
-        def _sqlite_begin(conn):
+        def _sqlite_begin(conn: Connection) -> None:
             # One writer at a time, decided at BEGIN: no lock upgrades, no SQLITE_BUSY mid-way.
-            dbapi_conn = conn.connection.dbapi_connection
+            dbapi_conn: Any = conn.connection.dbapi_connection  # a QueuedWriters connection
             dbapi_conn.take_writer_lock()
             try:
                 conn.exec_driver_sql("BEGIN IMMEDIATE")
@@ -168,8 +195,11 @@ def make_engine(url: str, **kwargs) -> Engine:
     if "poolclass" not in kwargs:
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
+    # a host that vanishes mid-transaction must not keep its row locks for hours
+    kwargs["connect_args"] = {**PG_CONNECT_ARGS, **kwargs.get("connect_args", {})}
     engine = create_engine(url, **kwargs)
     _explain_missing_tables(engine)
+    _no_row_values(engine)
     return engine
 
 

@@ -9,8 +9,9 @@ has been keyed in, so a re-import cannot add it twice.
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import ForeignKey, String, delete, insert, select, update
+from sqlalchemy import CursorResult, ForeignKey, String, delete, insert, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from db.base import Base, utcnow
@@ -35,7 +36,7 @@ class SurveyDraft(Base):
 
     code_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
     survey_id: Mapped[str] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
-    data: Mapped[dict] = mapped_column(default=dict)
+    data: Mapped[dict[str, Any]] = mapped_column(default=dict)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
@@ -88,7 +89,7 @@ def use_invitation(session: Session, code_hash: str) -> bool:
         .where(SurveyInvitation.code_hash == code_hash, SurveyInvitation.used.is_(False))
         .values(used=True)
     )
-    return result.rowcount == 1
+    return cast(CursorResult[Any], result).rowcount == 1  # an UPDATE's result has a rowcount
 
 
 def invitation_counts(session: Session, survey_id: str) -> dict[str, int]:
@@ -111,7 +112,9 @@ def draft(session: Session, code_hash: str) -> SurveyDraft | None:
     return session.get(SurveyDraft, code_hash)
 
 
-def save_draft(session: Session, code_hash: str, survey_id: str, data: dict, now: datetime) -> None:
+def save_draft(
+    session: Session, code_hash: str, survey_id: str, data: dict[str, Any], now: datetime
+) -> None:
     """Create or replace the draft of a code."""
     row = session.get(SurveyDraft, code_hash)
     if row is None:
@@ -136,7 +139,8 @@ def expire_drafts(session: Session, before: datetime, now: datetime | None = Non
     if now is not None:
         closed = select(Survey.id).where(Survey.closes_at <= now)
         stale = stale | SurveyDraft.survey_id.in_(closed)
-    return session.execute(delete(SurveyDraft).where(stale)).rowcount
+    result = session.execute(delete(SurveyDraft).where(stale))
+    return cast(CursorResult[Any], result).rowcount  # a DELETE's result has a rowcount
 
 
 # --- paper sheets ---------------------------------------------------------------------------

@@ -10,26 +10,28 @@ gridlines printed.
 
 from __future__ import annotations
 
+from datetime import tzinfo
 from pathlib import Path
 
+from sqlalchemy.orm import Session
+
 from db import events as db_events
-from handlers.exports import MODE_NAMES, TOWN_TZ
+from handlers.exports import MODE_NAMES
 from handlers.survey_export import neutralise
+from messages.export_labels import DOOR_HEADER, DOOR_NAME_NOTE, DOOR_SHEET, DOOR_TITLE
 from messages.rsvp import local, when
+from messages.text import TOWN_TZ
 
-HEADER = ("受付番号", "名前", "参加方法", "出席")
+HEADER = DOOR_HEADER
 HEADER_ROW = 4
-NAME_NOTE = (
-    "名前欄: LINE の表示名の掲載に同意した方だけ載せています（本人確認ではありません）。"
-    "空欄の方は受付で記入してください。"
-)
+NAME_NOTE = DOOR_NAME_NOTE
 
 
-def _code_order(code: str) -> tuple:
+def _code_order(code: str) -> tuple[int, int, str]:
     return (0, int(code), code) if code.isdigit() else (1, 0, code)
 
 
-def door_rows(session, event_id: str) -> list[tuple]:
+def door_rows(session: Session, event_id: str) -> list[tuple[str, str | None, str, None]]:
     """(受付番号, 名前, 参加方法, 出席) of every confirmed sign-up, by 受付番号."""
     people = [a for a in db_events.attendees(session, event_id) if a.status == "confirmed"]
     people.sort(key=lambda a: _code_order(a.attendance_code))
@@ -39,7 +41,9 @@ def door_rows(session, event_id: str) -> list[tuple]:
     ]
 
 
-def export_door_sheet(session, event_id: str, path: str | Path, tz=None) -> int:
+def export_door_sheet(
+    session: Session, event_id: str, path: str | Path, tz: tzinfo | None = None
+) -> int:
     """Write the door list (.xlsx) of one event; returns the number of people on it."""
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Border, Font, Side
@@ -51,8 +55,8 @@ def export_door_sheet(session, event_id: str, path: str | Path, tz=None) -> int:
     rows = door_rows(session, event_id)
     wb = Workbook()
     ws = wb.active
-    ws.title = "受付名簿"
-    title = f"{local('ja', event.title)}　受付名簿"
+    ws.title = DOOR_SHEET
+    title = DOOR_TITLE.format(title=local("ja", event.title))
     ws.append([neutralise(title)])
     ws["A1"].font = Font(size=14, bold=True)
     ws.append([when("ja", event.starts_at, event.ends_at, tz or TOWN_TZ)])

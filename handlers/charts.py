@@ -43,7 +43,7 @@ def drawing(family: str = FONT) -> Iterator[None]:
 def png(fig: Figure) -> bytes:
     """PNG bytes of a figure (call inside `drawing()`)."""
     buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf)
+    FigureCanvasAgg(fig).print_png(buf)  # type: ignore[no-untyped-call]  # untyped in matplotlib
     return buf.getvalue()
 
 

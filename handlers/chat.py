@@ -3,32 +3,35 @@
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable
+from typing import Any, TypeVar
 
 from handlers import engine, intents, onboarding
 from handlers.context import Ctx, Outcome
 from messages import common
 from messages.catalog import every, t
 from messages.postback import Postback, decode
+from messages.text import nfkc
+from messages.typed_words import LANGUAGE_WORDS
 
 KeywordHandler = Callable[[Ctx, str], Outcome]
-ActionHandler = Callable[[Ctx, Postback, dict], Outcome]
+ActionHandler = Callable[[Ctx, Postback, dict[str, str]], Outcome]
+K = TypeVar("K", bound=KeywordHandler)
 
 KEYWORDS: dict[str, KeywordHandler] = {}
 ACTIONS: dict[str, ActionHandler] = {}
-PATTERNS: list[tuple[re.Pattern, KeywordHandler]] = []
+PATTERNS: list[tuple[re.Pattern[str], KeywordHandler]] = []
 
 
 def normalise(text: str) -> str:
     """Typed text as we compare it: NFKC, trimmed, lower case."""
-    return unicodedata.normalize("NFKC", text).strip().lower()
+    return nfkc(text, strip=True, lower=True)
 
 
-def keyword(*words_or_keys: str) -> Callable[[KeywordHandler], KeywordHandler]:
+def keyword(*words_or_keys: str) -> Callable[[K], K]:
     """Register a handler for typed words (catalog keys count in every language)."""
 
-    def deco(fn: KeywordHandler) -> KeywordHandler:
+    def deco(fn: K) -> K:
         for item in words_or_keys:
             for word in every(item) or {item}:
                 norm = normalise(word)
@@ -67,6 +70,29 @@ def action(name: str) -> Callable[[ActionHandler], ActionHandler]:
     return deco
 
 
+def flow(f: engine.Flow) -> engine.Flow:
+    """Register a flow with the engine, and its entry points as keywords, actions, patterns."""
+    engine.register(f)
+    for entry in f.entry_points:
+        run = entry.run or _starter(f)
+        if entry.keywords:
+            keyword(*entry.keywords)(run)
+        if entry.action:
+            action(entry.action)(run)
+        if entry.pattern:
+            pattern(entry.pattern)(run)
+    return f
+
+
+def _starter(f: engine.Flow) -> Callable[..., Outcome]:
+    def start(ctx: Ctx, *_input: Any) -> Outcome:
+        """Start the flow afresh."""
+        return Outcome().add(*engine.start(ctx, f.name))
+
+    start.__module__ = f.start.__module__  # registered by the flow's own module
+    return start
+
+
 def on_text(ctx: Ctx, text: str) -> Outcome:
     """A typed message: the conversation takes it, or a keyword, or the menu."""
     conv = engine.active(ctx)
@@ -100,7 +126,7 @@ def _intent_handler(text: str) -> KeywordHandler | None:
     return KEYWORDS.get(normalise(t("ja", key))) if key else None
 
 
-def on_postback(ctx: Ctx, data: str, params: dict | None = None) -> Outcome:
+def on_postback(ctx: Ctx, data: str, params: dict[str, str] | None = None) -> Outcome:
     """A tapped button: its conversation (if still current) or its registered action."""
     pb = decode(data)
     if pb is None:
@@ -108,7 +134,7 @@ def on_postback(ctx: Ctx, data: str, params: dict | None = None) -> Outcome:
     if pb.flow:
         conv = engine.active(ctx)
         if conv is None or conv.flow != pb.flow:
-            return Outcome().add(*engine.expired_button(ctx))
+            return Outcome().add(*engine.tapped_over(ctx, pb.flow))
         return Outcome().add(*engine.handle(ctx, conv, engine.from_postback(pb, params)))
     handler = ACTIONS.get(pb.action)
     if handler is None:
@@ -144,14 +170,15 @@ def profile(ctx: Ctx, _text: str = "") -> Outcome:
 
 
 @action("profile_edit")
-def profile_edit(ctx: Ctx, _pb: Postback, _params: dict) -> Outcome:
+def profile_edit(ctx: Ctx, _pb: Postback, _params: dict[str, str]) -> Outcome:
     """Change the profile."""
     return onboarding.edit_profile(ctx)
 
 
-@keyword("English", "英語", "日本語", "Japanese")
+@keyword(*LANGUAGE_WORDS["en"], *LANGUAGE_WORDS["ja"])
 def switch_language(ctx: Ctx, typed: str) -> Outcome:
     """Residents can choose English or Japanese whatever their LINE language."""
-    lang = "en" if normalise(typed) in {"english", "英語"} else "ja"
+    lang = "en" if normalise(typed) in {normalise(w) for w in LANGUAGE_WORDS["en"]} else "ja"
+    assert ctx.resident is not None  # typed text always comes from a known resident
     ctx.resident.language = ctx.lang = lang
     return show_menu(ctx)

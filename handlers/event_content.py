@@ -17,12 +17,15 @@ Example (docs/events.md has the full format)::
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from sqlalchemy.orm import Session
 
 from db import events as db_events
+from db import events_signups as signups
 from db.base import utcnow
 from db.events import Event
-from handlers import content
+from handlers import content, seats
 from handlers.content import DATETIME, ID, TEXT, URL, Document, Kind, parse_time
 
 CAPACITY = {"type": "integer", "minimum": 0, "maximum": 100000}
@@ -54,7 +57,7 @@ EVENT_SCHEMA = {
 }
 
 
-def _text(value) -> dict:
+def _text(value: str | Mapping[str, str] | None) -> dict[str, str]:
     """A content text as {ja: …, en: …}."""
     if value is None:
         return {}
@@ -71,11 +74,13 @@ def _checks(doc: Document, session: Session) -> list[str]:
     if problems:
         return problems
     starts, ends = parse_time(d["starts_at"]), parse_time(d["ends_at"])
+    assert starts is not None and ends is not None  # check_times found no problem
     if ends <= starts:
         problems.append(
             doc.problem(["ends_at"], "must be after starts_at", "after", other="starts_at")
         )
-    if "signup_closes_at" in d and parse_time(d["signup_closes_at"]) > starts:
+    closes = parse_time(d["signup_closes_at"]) if "signup_closes_at" in d else None
+    if closes is not None and closes > starts:  # (checked above: a time, when given)
         problems.append(
             doc.problem(
                 ["signup_closes_at"], "must not be after starts_at", "not_after", other="starts_at"
@@ -146,7 +151,7 @@ def _checks(doc: Document, session: Session) -> list[str]:
 
 def _store(session: Session, doc: Document) -> None:
     d = doc.data
-    event = db_events.lock_event(session, d["id"])
+    event = signups.lock_event(session, d["id"])
     if event is None:
         event = Event(id=d["id"])
         session.add(event)
@@ -156,8 +161,10 @@ def _store(session: Session, doc: Document) -> None:
     event.description = _text(d.get("description"))
     event.venue = _text(d.get("venue"))
     event.format = d["format"]
-    event.starts_at = parse_time(d["starts_at"])
-    event.ends_at = parse_time(d["ends_at"])
+    starts_at, ends_at = parse_time(d["starts_at"]), parse_time(d["ends_at"])
+    assert starts_at is not None and ends_at is not None  # stored only once checked
+    event.starts_at = starts_at
+    event.ends_at = ends_at
     event.capacity_onsite = d["capacity"].get("onsite", 0)
     event.capacity_online = d["capacity"].get("online", 0)
     event.online_url = d.get("online_url")
@@ -170,17 +177,15 @@ def _store(session: Session, doc: Document) -> None:
     from handlers import rsvp  # rsvp imports the chat registry; keep this module light
 
     for mode in event.modes:
-        promoted = db_events.fill_seats(session, event, mode, utcnow())
+        promoted = seats.fill_seats(session, event, mode, utcnow())
         rsvp.queue_promotions(session, promoted)
 
 
-content.register(
-    Kind(
-        name="event",
-        schema=EVENT_SCHEMA,
-        key=lambda d: d["id"],
-        store=_store,
-        checks=[_checks],
-        order=40,
-    )
+KIND = Kind(
+    name="event",
+    schema=EVENT_SCHEMA,
+    key=lambda d: d["id"],
+    store=_store,
+    checks=[_checks],
+    order=40,
 )

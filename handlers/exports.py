@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
-from typing import IO
-from zoneinfo import ZoneInfo
+from typing import IO, Any
+
+from sqlalchemy.orm import Session
 
 from db import events as db_events
 from db import opinions as db_opinions
@@ -23,20 +24,34 @@ from db import opinions as db_opinions
 # one neutralising rule for every export: the survey exporter's (formulas, and control
 # characters xlsx cannot hold)
 from handlers.survey_export import DATETIME_FORMAT, neutralise
+from messages.export_labels import (
+    ATTENDED,
+    ATTENDEE_HEADER,
+    ATTENDEE_INTERNAL,
+    ATTENDEE_SHEET,
+    INTERNAL_SHEET,
+    KIND_NAMES,
+    LIST_SHEET,
+    MODE_NAMES,
+    OPINION_HEADER,
+    OPINION_INTERNAL,
+    OPINION_SHEET,
+    OPINION_STATUS,
+    STATUS_NAMES,
+)
+from messages.text import local as town_local
+
+__all__ = ["FORMATS", "MODE_NAMES", "STATUS_NAMES", "export", "neutralise"]
 
 FORMATS = ("csv", "xlsx")
-INTERNAL_SHEET = "内部ID"
-TOWN_TZ = ZoneInfo("Asia/Tokyo")
-MODE_NAMES = {"onsite": "会場", "online": "オンライン"}
-STATUS_NAMES = {"confirmed": "参加確定", "waitlisted": "キャンセル待ち", "cancelled": "取消"}
 
 
-def local(value: datetime, tz=None) -> datetime:
+def local(value: datetime, tz: tzinfo | str | None = None) -> datetime:
     """A stored (UTC) time as the town's wall-clock time without a zone (Excel has none)."""
-    return value.astimezone(tz or TOWN_TZ).replace(tzinfo=None)
+    return town_local(value, tz, naive=True)
 
 
-def _csv_cell(value: object, tz=None) -> object:
+def _csv_cell(value: object, tz: tzinfo | str | None = None) -> object:
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -46,7 +61,7 @@ def _csv_cell(value: object, tz=None) -> object:
     return neutralise(value)
 
 
-def _xlsx_cell(ws, value: object, tz=None) -> object:
+def _xlsx_cell(ws: Any, value: object, tz: tzinfo | str | None = None) -> object:
     from openpyxl.cell import WriteOnlyCell
 
     if isinstance(value, datetime):
@@ -62,7 +77,7 @@ def write_csv(
     out: IO[str],
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
-    tz=None,
+    tz: tzinfo | str | None = None,
     internal: Sequence[str] = (),
 ) -> int:
     """Write CSV with a BOM (Excel reads it as UTF-8); returns the number of rows.
@@ -86,8 +101,8 @@ def write_xlsx(
     path: str | Path,
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
-    sheet: str = "一覧",
-    tz=None,
+    sheet: str = LIST_SHEET,
+    tz: tzinfo | str | None = None,
     internal: Sequence[str] = (),
 ) -> int:
     """Write an .xlsx workbook (write-only); internal ids on the sheet 内部ID, keyed by the
@@ -120,8 +135,8 @@ def export(
     fmt: str,
     header: Sequence[str],
     rows: Iterable[Sequence[object]],
-    sheet: str = "一覧",
-    tz=None,
+    sheet: str = LIST_SHEET,
+    tz: tzinfo | str | None = None,
     internal: Sequence[str] = (),
 ) -> int:
     """Write rows to a file as csv or xlsx (see write_csv and write_xlsx)."""
@@ -133,20 +148,9 @@ def export(
     return write_xlsx(path, header, rows, sheet, tz, internal)
 
 
-ATTENDEE_HEADER = (
-    "受付番号",
-    "参加方法",
-    "状態",
-    "キャンセル待ち順",
-    "出席",
-    "出席確認日時",
-    "申込日時",
-    "取消日時",
-)
-ATTENDEE_INTERNAL = ("申込番号", "LINEユーザーID")
-
-
-def export_attendees(session, event_id: str, path: str | Path, fmt: str, tz=None) -> int:
+def export_attendees(
+    session: Session, event_id: str, path: str | Path, fmt: str, tz: tzinfo | str | None = None
+) -> int:
     """Every sign-up of an event (mode, status, waitlist position, attendance) to a file;
     internal ids (申込番号, LINE user id) on the sheet 内部ID / at the right."""
     rows = (
@@ -155,7 +159,7 @@ def export_attendees(session, event_id: str, path: str | Path, fmt: str, tz=None
             MODE_NAMES.get(a.mode, a.mode),
             STATUS_NAMES.get(a.status, a.status),
             a.waitlist_position,
-            "済" if a.attended_at is not None else "",
+            ATTENDED if a.attended_at is not None else "",
             a.attended_at,
             a.signed_up_at,
             a.cancelled_at,
@@ -165,17 +169,13 @@ def export_attendees(session, event_id: str, path: str | Path, fmt: str, tz=None
         for a in db_events.attendees(session, event_id)
     )
     return export(
-        path, fmt, ATTENDEE_HEADER, rows, sheet="申込者", tz=tz, internal=ATTENDEE_INTERNAL
+        path, fmt, ATTENDEE_HEADER, rows, sheet=ATTENDEE_SHEET, tz=tz, internal=ATTENDEE_INTERNAL
     )
 
 
-OPINION_HEADER = ("受付番号", "受付日時", "種類", "章・節", "内容", "対応状況", "分類", "職員メモ")
-OPINION_INTERNAL = ("意見募集ID",)
-KIND_NAMES = {"opinion": "ご意見", "comment": "パブリックコメント"}
-OPINION_STATUS = {"open": "未対応", "in_progress": "対応中", "done": "対応済み"}
-
-
-def export_opinions(session, path: str | Path, fmt: str, kind: str = "all", tz=None) -> int:
+def export_opinions(
+    session: Session, path: str | Path, fmt: str, kind: str = "all", tz: tzinfo | str | None = None
+) -> int:
     """Opinions and public comments (oldest first) to a file; no LINE user ids."""
     rows = (
         (
@@ -191,4 +191,6 @@ def export_opinions(session, path: str | Path, fmt: str, kind: str = "all", tz=N
         )
         for o in db_opinions.streamed(session, kind)
     )
-    return export(path, fmt, OPINION_HEADER, rows, sheet="ご意見", tz=tz, internal=OPINION_INTERNAL)
+    return export(
+        path, fmt, OPINION_HEADER, rows, sheet=OPINION_SHEET, tz=tz, internal=OPINION_INTERNAL
+    )

@@ -2,7 +2,7 @@
 
 `issue` makes the codes (handlers/invitations.create: only hashes are stored) and writes the
 file in the caller's transaction, so a file that cannot be written leaves no codes behind.
-The letter's wording (Japanese, for residents reading paper) is `LETTER` below.
+The letter's wording (Japanese, for residents reading paper) is `LETTER` in messages/letters.py.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import io
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
@@ -28,42 +28,22 @@ from handlers import invitations
 from handlers.survey_export import neutralise
 from handlers.town import load_town
 from messages.fonts import IPAEX_GOTHIC
+from messages.letters import CSV_HEADER, LETTER, NO_LINE_START, PERIOD_SEP
 from messages.survey import local
+from messages.text import day
 
 FORMATS = ("csv", "pdf")
 FONT = "IPAexGothic"
-WEEKDAYS = "月火水木金土日"
-CSV_HEADER = ["通し番号", "アンケート", "回答期間", "回答コード", "回答URL"]
 
-LETTER = {
-    "title": "「{title}」ご協力のお願い",
-    "body": (
-        "日ごろより{town}のまちづくりにご協力いただき、ありがとうございます。"
-        "まちの計画づくりのため、アンケートを行っています。"
-        "お手数ですが、下のどちらかの方法でご回答をお願いいたします。"
-    ),
-    "period": "回答期間　{period}",
-    "code_label": "回答コード",
-    "web_head": "1. スマートフォン・パソコンで回答する",
-    "web_body": "右のQRコードを読み取るか、次のアドレスを入力してください。",
-    "line_head": "2. LINEで回答する",
-    "line_body_qr": (
-        "右のQRコードから{town}のLINE公式アカウントを友だち追加し、"
-        "トークで回答コードを送ってください。"
-    ),
-    "line_body": (
-        "{town}のLINE公式アカウントを友だち追加し、トークで回答コードを送ってください。"
-        "「回答コード」と送ると、ご案内します。"
-    ),
-    "line_qr": "LINE で友だち追加",
-    "web_qr": "回答ページ",
-    "note_once": "・回答コードは1回だけ使えます。ご回答は、どちらか一方の方法でお願いします。",
-    "note_anonymous": (
-        "・匿名のアンケートです。回答コードから、どなたの回答かがわかることはありません。"
-    ),
-    "contact": "お問い合わせ　{contact}",
-    "serial": "No. {serial}",
-}
+
+class LetterSettings(Protocol):
+    """What a letter reads from the settings (bot/config.py's Settings has them)."""
+
+    @property
+    def tz(self) -> ZoneInfo: ...
+
+    @property
+    def public_base_url(self) -> str: ...
 
 
 class LetterError(ValueError):
@@ -89,21 +69,17 @@ class Letter:
 
 
 def _when(moment: datetime, tz: ZoneInfo, year: bool) -> str:
-    local = moment.astimezone(tz)
-    prefix = f"{local.year}年" if year else ""
-    return (
-        f"{prefix}{local.month}月{local.day}日({WEEKDAYS[local.weekday()]}) "
-        f"{local.hour}:{local.minute:02d}"
-    )
+    at = moment.astimezone(tz)
+    return f"{day(at, 'ja', tz, year=year)} {at.hour}:{at.minute:02d}"  # 9:00, as letters read
 
 
 def period(opens: datetime, closes: datetime, tz: ZoneInfo) -> str:
     """The answer period in the town's time, e.g. 6月1日(月) 0:00 〜 7月31日(金) 23:59."""
     year = opens.astimezone(tz).year != closes.astimezone(tz).year
-    return f"{_when(opens, tz, year)} 〜 {_when(closes, tz, year)}"
+    return f"{_when(opens, tz, year)}{PERIOD_SEP}{_when(closes, tz, year)}"
 
 
-def letter_for(session: Session, survey_id: str, settings) -> Letter:
+def letter_for(session: Session, survey_id: str, settings: LetterSettings) -> Letter:
     """The batch details of a survey; LetterError when it does not exist."""
     survey = store.get_survey(session, survey_id)
     if survey is None:
@@ -136,7 +112,9 @@ def check_count(count: int, limit: int = invitations.MAX_COUNT) -> None:
         raise LetterError(f"count must be between 1 and {limit}, not {count}")
 
 
-def issue(session: Session, survey_id: str, count: int, fmt: str, out: BinaryIO, settings) -> int:
+def issue(
+    session: Session, survey_id: str, count: int, fmt: str, out: BinaryIO, settings: LetterSettings
+) -> int:
     """Make `count` codes for a survey and write them to `out` as CSV or PDF; the count."""
     if fmt not in FORMATS:
         raise LetterError(f"format must be csv or pdf, not {fmt!r}")
@@ -176,7 +154,6 @@ PAGE_W, PAGE_H = A4
 MARGIN = 56.0
 QR_SIZE = 104.0
 LINE_FORM = "line-add-friend"
-NO_LINE_START = "、。，．」』）)!?！？ー"
 
 
 def _font() -> str:

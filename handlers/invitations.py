@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-import unicodedata
 
 from sqlalchemy.orm import Session
 
 from db import survey_channels as store
+from messages.text import nfkc
 
 ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"  # 31 characters: no 0 O 1 I L
 RANDOM_LENGTH = 7
@@ -45,7 +45,7 @@ def normalize(typed: str | None) -> str | None:
     """
     if not typed:
         return None
-    text = unicodedata.normalize("NFKC", typed).upper()
+    text = nfkc(typed, upper=True)
     raw = "".join(ch for ch in text if ch.isalnum())
     if len(raw) != RANDOM_LENGTH + 1 or any(ch not in ALPHABET for ch in raw):
         return None
@@ -58,7 +58,7 @@ def looks_like_code(typed: str | None) -> bool:
     """Eight letters and digits (with an optional hyphen): worth telling apart from words."""
     if not typed:
         return False
-    text = unicodedata.normalize("NFKC", typed).strip().upper().replace(" ", "")
+    text = nfkc(typed, strip=True, upper=True).replace(" ", "")
     raw = text.replace("-", "")
     return len(raw) == RANDOM_LENGTH + 1 and raw.isascii() and raw.isalnum() and len(text) <= 9
 
@@ -74,7 +74,7 @@ def create(session: Session, survey_id: str, count: int) -> list[str]:
         raise ValueError(f"count must be between 1 and {MAX_COUNT}")
     codes: dict[str, str] = {}
     while len(codes) < count:
-        fresh = {}
+        fresh: dict[str, str] = {}  # hash → code
         while len(codes) + len(fresh) < count:
             code = make_code()
             h = code_hash(code)
@@ -110,4 +110,6 @@ def use(session: Session, survey_id: str, typed: str | None) -> bool:
     """Mark the code used, in the caller's transaction; False if it was not usable."""
     if status(session, survey_id, typed) != "ok":
         return False
-    return store.use_invitation(session, code_hash(normalize(typed)))
+    code = normalize(typed)
+    assert code is not None  # status() found it well-formed
+    return store.use_invitation(session, code_hash(code))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
+from typing import Any
 
 from linebot.v3.messaging import Message
 from sqlalchemy import delete, func, select, update
@@ -23,15 +24,16 @@ from db.models import Conversation, Outbox, Resident, WebhookEvent
 from db.opinions import Opinion
 from db.staff import Staff
 from db.surveys import Survey, SurveyCompletion, SurveyResponse
-from handlers import chat, engine, rsvp
+from handlers import chat, engine, rsvp, seats
 from handlers import topics as topic_choice
-from handlers.context import Ctx, Outcome
-from handlers.engine import Flow, Input, State, Step
+from handlers.context import Ctx
+from handlers.engine import Entry, Flow, Input, State, Step
 from messages import common
 from messages import rsvp as rsvp_msg
 from messages.catalog import every, t
 from messages.postback import Postback
 from messages.survey import local as survey_local
+from messages.typed_words import LANGUAGE_WORDS, MYDATA_WORDS
 
 SHOWN = 5  # items listed per kind; the rest are counted
 
@@ -58,22 +60,13 @@ def _day(ctx: Ctx, day: date) -> str:
 
 def _active_signups(ctx: Ctx) -> list[ev.Signup]:
     """Confirmed and waitlisted sign-ups for events not started yet, soonest first."""
-    return list(
-        ctx.session.scalars(
-            select(ev.Signup)
-            .join(ev.Event, ev.Event.id == ev.Signup.event_id)
-            .where(
-                ev.Signup.resident_id == ctx.resident.id,
-                ev.Signup.status.in_(ev.ACTIVE),
-                ev.Event.starts_at > ctx.now,
-            )
-            .order_by(ev.Event.starts_at, ev.Event.id)
-        )
-    )
+    assert ctx.resident is not None  # my data is only ever a known resident's
+    return ev.active_upcoming_signups(ctx.session, ctx.resident.id, ctx.now)
 
 
 @section
 def _signups(ctx: Ctx) -> str | None:
+    assert ctx.resident is not None  # my data is only ever a known resident's
     rows = _active_signups(ctx)
     items = []
     for row in rows:
@@ -90,9 +83,7 @@ def _signups(ctx: Ctx) -> str | None:
             items.append(t(ctx.lang, "mydata.signup.confirmed", code=row.attendance_code, **values))
         if row.door_name:  # the LINE display name the resident agreed to show at the door
             items[-1] += t(ctx.lang, "events.door_name.mine", name=row.door_name)
-    total = ctx.session.scalar(
-        select(func.count()).select_from(ev.Signup).where(ev.Signup.resident_id == ctx.resident.id)
-    )
+    total = ev.count_signups_of(ctx.session, ctx.resident.id)
     lines = [t(ctx.lang, "mydata.signups", n=len(rows)), *_listed(ctx, items)] if rows else []
     if total > len(rows):
         lines.append(t(ctx.lang, "mydata.signups_past", n=total - len(rows)))
@@ -101,6 +92,7 @@ def _signups(ctx: Ctx) -> str | None:
 
 @section
 def _opinions(ctx: Ctx) -> str | None:
+    assert ctx.resident is not None  # my data is only ever a known resident's
     rows = list(
         ctx.session.scalars(
             select(Opinion)
@@ -122,6 +114,7 @@ def _opinions(ctx: Ctx) -> str | None:
 
 @section
 def _surveys(ctx: Ctx) -> str | None:
+    assert ctx.resident is not None  # my data is only ever a known resident's
     rows = ctx.session.execute(
         select(SurveyCompletion, Survey)
         .join(Survey, Survey.id == SurveyCompletion.survey_id)
@@ -141,13 +134,19 @@ def _surveys(ctx: Ctx) -> str | None:
     return "\n".join([t(ctx.lang, "mydata.surveys", n=len(done)), *_listed(ctx, done + started)])
 
 
+def language_name(lang: str) -> str:
+    """日本語 or English, as the language names itself."""
+    return LANGUAGE_WORDS["ja" if lang == "ja" else "en"][0]
+
+
 def summary(ctx: Ctx) -> str:
     """Everything stored about the resident, in plain words."""
     r = ctx.resident
+    assert r is not None  # my data is only ever a known resident's
     unset = t(ctx.lang, "unset")
     lines = [
         t(ctx.lang, "mydata.header"),
-        t(ctx.lang, "mydata.language", value="日本語" if r.language == "ja" else "English"),
+        t(ctx.lang, "mydata.language", value=language_name(r.language)),
         t(ctx.lang, f"mydata.consent.{r.consent}"),
     ]
     if r.consent == "agreed":
@@ -170,8 +169,9 @@ def summary(ctx: Ctx) -> str:
     return "\n".join(lines)
 
 
-def _changes(ctx: Ctx) -> list:
+def _changes(ctx: Ctx) -> list[Any]:
     """The 変更 buttons: profile, topics, sign-ups (when there are any), language."""
+    assert ctx.resident is not None  # my data is only ever a known resident's
     if ctx.resident.consent == "agreed":
         profile = common.button(
             t(ctx.lang, "mydata.label.profile_edit"), Postback(action="profile_edit")
@@ -181,12 +181,13 @@ def _changes(ctx: Ctx) -> list:
     out = [profile, common.say(t(ctx.lang, "menu.notify"))]
     if _active_signups(ctx):
         out.append(common.say(t(ctx.lang, "events.keyword.mine")))
-    out.append(common.say("English" if ctx.lang == "ja" else "日本語"))
+    out.append(common.say(LANGUAGE_WORDS["en" if ctx.lang == "ja" else "ja"][0]))
     return out
 
 
 def deletion_warning(ctx: Ctx) -> str:
     """What deleting removes and cancels, item by item, in plain words."""
+    assert ctx.resident is not None  # my data is only ever a known resident's
     rid = ctx.resident.id
     s = ctx.session
     signups = _active_signups(ctx)
@@ -225,7 +226,7 @@ class S(StrEnum):
     CONFIRM = "confirm"
 
 
-def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
+def _start(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> Step:
     return Step(S.SHOW)
 
 
@@ -271,9 +272,10 @@ def _answer_confirm(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
 def forget(ctx: Ctx) -> None:
     """Delete the resident and everything that refers to them (cascades), in this transaction."""
     r = ctx.resident
+    assert r is not None  # my data is only ever a known resident's
     s = ctx.session
     for signup in _active_signups(ctx):  # cancelled as by キャンセル: the next one waiting moves up
-        result = ev.cancel(s, signup.event_id, r.id, ctx.now)
+        result = seats.cancel(s, signup.event_id, r.id, ctx.now)
         rsvp.queue_promotions(s, result.promoted, ctx.settings.tz)  # sent by the outbox job
     # event ids stay (a redelivery must still be recognised) but lose their link and payload
     s.execute(
@@ -293,7 +295,7 @@ def forget(ctx: Ctx) -> None:
     ctx.resident, ctx.conversations = None, {}
 
 
-engine.register(
+chat.flow(
     Flow(
         name="mydata",
         keyword="menu.mydata",
@@ -303,11 +305,7 @@ engine.register(
             S.SHOW: State(ask=_ask_show, answer=_answer_show),
             S.CONFIRM: State(ask=_ask_confirm, answer=_answer_confirm),
         },
+        # what is stored, with 削除する
+        entry_points=(Entry(keywords=("menu.mydata", *MYDATA_WORDS)),),
     )
 )
-
-
-@chat.keyword("menu.mydata", "データ削除", "退会")
-def show_mydata(ctx: Ctx, _text: str = "") -> Outcome:
-    """Show what is stored, with 削除する."""
-    return Outcome().add(*engine.start(ctx, "mydata"))

@@ -15,8 +15,8 @@ from db.broadcasts import STOP_ALL
 from db.models import Conversation
 from handlers import chat, engine, onboarding
 from handlers import topics as topic_choice
-from handlers.context import Ctx, Outcome
-from handlers.engine import Flow, Input, State, Step
+from handlers.context import Ctx
+from handlers.engine import Entry, Flow, Input, State, Step
 from messages import common
 from messages.catalog import every, t
 from messages.choices import question
@@ -88,18 +88,14 @@ def _answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     return Step(S.SETTINGS, [common.text(t(ctx.lang, said, topic=topic))], stay=True)
 
 
-FLOW = engine.register(
+FLOW = chat.flow(
     Flow(
         name="notify",
         keyword="menu.notify",
         start=lambda ctx, conv, args: Step(S.SETTINGS),
         states={S.SETTINGS: State(ask=_ask, answer=_answer)},
         pausable=False,
+        # the settings, a toggle per topic
+        entry_points=(Entry(keywords=("menu.notify",)),),
     )
 )
-
-
-@chat.keyword("menu.notify")
-def notify_settings(ctx: Ctx, _text: str = "") -> Outcome:
-    """Show the settings with a toggle per topic."""
-    return Outcome().add(*engine.start(ctx, "notify"))

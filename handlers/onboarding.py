@@ -6,11 +6,12 @@ Diagram: docs/flows/onboarding.mmd
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from linebot.v3.messaging import Message
-from sqlalchemy import delete, select
 
-from db.models import Conversation, Resident, ResidentTopic
+from db import residents
+from db.models import Conversation, Resident
 from handlers import engine
 from handlers import topics as topic_choice
 from handlers.context import Ctx, Outcome
@@ -19,8 +20,7 @@ from messages import common
 from messages.catalog import every, pick_language, t
 from messages.choices import question
 from messages.postback import Postback, ascii_int
-
-RESIDENCIES = ("resident", "commuter", "outside")
+from messages.text import RESIDENCIES
 
 
 class S(StrEnum):
@@ -35,12 +35,8 @@ class S(StrEnum):
 
 def get_or_create(ctx: Ctx, user_id: str) -> Resident:
     """The resident for a LINE user id, created on first contact."""
-    resident = ctx.session.scalar(select(Resident).where(Resident.line_user_id == user_id))
-    if resident is None:
-        resident = Resident(line_user_id=user_id, created_at=ctx.now)
-        ctx.session.add(resident)
-        ctx.session.flush()
-    return resident
+    found = residents.by_line_user_id(ctx.session, user_id)
+    return found or residents.add(ctx.session, user_id, ctx.now)
 
 
 def on_follow(ctx: Ctx, user_id: str, is_unblocked: bool, language: str | None) -> Outcome:
@@ -72,7 +68,8 @@ def on_unfollow(ctx: Ctx) -> Outcome:
     return Outcome()
 
 
-def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
+def _start(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> Step:
+    assert ctx.resident is not None  # a conversation is a known resident's
     if ctx.resident.consent == "agreed" and args.get("edit"):
         return Step(S.AGE)
     return Step(S.CONSENT)
@@ -96,6 +93,7 @@ def _ask_consent(ctx: Ctx, conv: Conversation) -> list[Message]:
 
 def _answer_consent(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     resident = ctx.resident
+    assert resident is not None  # a conversation is a known resident's
     if inp.action == "agree" or inp.text in every("label.agree"):
         resident.consent = "agreed"
         resident.consented_at = ctx.now
@@ -113,10 +111,10 @@ def _answer_consent(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
 def forget_profile(ctx: Ctx) -> None:
     """Remove every profile field of the resident."""
     r = ctx.resident
+    assert r is not None  # only a known resident has a profile to forget
     r.age_band = r.district = r.residency = None
     r.onboarded_at = None
-    ctx.session.execute(delete(ResidentTopic).where(ResidentTopic.resident_id == r.id))
-    ctx.session.expire(r, ["topics"])
+    residents.clear_topics(ctx.session, r)
 
 
 # --- single-choice profile questions ------------------------------------------
@@ -184,6 +182,7 @@ def _after(ctx: Ctx, state: S) -> Step:
 
 
 def _finish(ctx: Ctx, extra: str = "") -> Step:
+    assert ctx.resident is not None  # a conversation is a known resident's
     ctx.resident.onboarded_at = ctx.now
     body = t(ctx.lang, "onboarding.done") + (f"\n{extra}" if extra else "")
     return Step(None, [common.with_menu(ctx.lang, body)])
@@ -269,6 +268,7 @@ FLOW = engine.register(
 def show_profile(ctx: Ctx) -> Outcome:
     """Show what is stored and offer to change it (or to agree first)."""
     r = ctx.resident
+    assert r is not None  # the menu's entries are a known resident's
     if r.consent != "agreed":
         return Outcome().add(
             common.text(t(ctx.lang, "profile.no_consent")), *engine.start(ctx, "onboarding")
@@ -288,6 +288,7 @@ def show_profile(ctx: Ctx) -> Outcome:
 
 def edit_profile(ctx: Ctx) -> Outcome:
     """Walk the profile questions again, starting from the age band."""
+    assert ctx.resident is not None  # the menu's entries are a known resident's
     if ctx.resident.consent != "agreed":
         return show_profile(ctx)
     return Outcome().add(*engine.start(ctx, "onboarding", {"edit": True}))

@@ -6,8 +6,10 @@ Diagram: docs/flows/opinion.mmd
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Mapping
 from datetime import datetime
 from enum import StrEnum
+from typing import Any
 
 from linebot.v3.messaging import Message
 from sqlalchemy import select
@@ -18,13 +20,14 @@ from db.opinions import Opinion, OpinionReply
 from db.outbox import retry_key
 from handlers import chat, engine, plan_content
 from handlers import staff as staff_accounts
-from handlers.context import Ctx, Outcome
-from handlers.engine import Flow, Input, State, Step
+from handlers.context import Ctx
+from handlers.engine import Entry, Flow, Input, State, Step
 from messages import common
 from messages.catalog import every, t
 from messages.choices import question
 from messages.plan import local
 from messages.postback import ascii_int
+from messages.typed_words import OPINION_WORDS
 
 MAX_LENGTH = 1000
 
@@ -45,7 +48,7 @@ def clean(text: str) -> str:
     return kept.strip()
 
 
-def _consultation(ctx: Ctx, conv: Conversation) -> dict | None:
+def _consultation(ctx: Ctx, conv: Conversation) -> dict[str, Any] | None:
     cid = conv.data.get("consultation")
     if not cid:
         return None
@@ -59,7 +62,7 @@ def _limit(ctx: Ctx, conv: Conversation) -> int:
     return c.get("max_length", MAX_LENGTH) if c else MAX_LENGTH
 
 
-def _start(ctx: Ctx, conv: Conversation, args: dict) -> Step:
+def _start(ctx: Ctx, conv: Conversation, args: dict[str, Any]) -> Step:
     if "offered" in args:  # typed outside any conversation (handlers/chat.py): keep the words
         return _offer(ctx, conv, clean(args["offered"]))
     open_now = plan_content.open_consultation(ctx.session, ctx.now)
@@ -108,13 +111,17 @@ def _answer_kind(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
 
 
 def _ask_section(ctx: Ctx, conv: Conversation) -> list[Message]:
-    sections = _consultation(ctx, conv)["sections"]
+    consultation = _consultation(ctx, conv)
+    assert consultation is not None  # the section is asked only within a consultation
+    sections = consultation["sections"]
     choices = [engine.button(conv, s, "section", str(i)) for i, s in enumerate(sections)]
     return question(t(ctx.lang, "opinion.ask_section"), choices, engine.nav(ctx, conv))
 
 
 def _answer_section(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
-    sections = _consultation(ctx, conv)["sections"]
+    consultation = _consultation(ctx, conv)
+    assert consultation is not None  # the section is asked only within a consultation
+    sections = consultation["sections"]
     index = None
     if inp.action == "section" and ascii_int(inp.value) in range(len(sections)):
         index = int(inp.value)
@@ -183,6 +190,7 @@ def _answer_confirm(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     ):
         return _add_to_draft(ctx, conv, inp)
     consultation = _consultation(ctx, conv)
+    assert ctx.resident is not None  # a conversation is a known resident's
     opinion = Opinion(
         resident_id=ctx.resident.id,
         body=conv.data["draft"],
@@ -217,7 +225,7 @@ def _add_to_draft(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     return Step(S.CONFIRM, [common.text(t(ctx.lang, "opinion.added"))], stay=True)
 
 
-engine.register(
+chat.flow(
     Flow(
         name="opinion",
         keyword="menu.opinion",
@@ -228,22 +236,36 @@ engine.register(
             S.WRITE: State(ask=_ask_write, answer=_answer_write, free_text=True),
             S.CONFIRM: State(ask=_ask_confirm, answer=_answer_confirm),
         },
+        # an opinion, or a public comment
+        entry_points=(Entry(keywords=("menu.opinion", *OPINION_WORDS)),),
     )
 )
 
 
-@chat.keyword("menu.opinion", "パブリックコメント", "パブコメ")
-def start_opinion(ctx: Ctx, _text: str = "") -> Outcome:
-    """Begin an opinion (or a public comment while a consultation is open)."""
-    return Outcome().add(*engine.start(ctx, "opinion"))
-
-
 # --- staff: status, category, memo and a reply (console ご意見) --------------------------------
 
-STATUS_NAMES = {"open": "未対応", "in_progress": "対応中", "done": "対応済み"}
-OTHER_CATEGORY = "その他"
+STATUSES = ("open", "in_progress", "done")
+STATUS_NAMES = {code: t("ja", f"opinion_staff.status.{code}") for code in STATUSES}
+OTHER_CATEGORY = t("ja", "opinion_staff.other_category")  # stored as it is
 MEMO_MAX = 2000
 REPLY_MAX = 1000
+
+
+class Refusal:
+    """Why a change or a reply is refused: a code and its values; the console says it."""
+
+    def __init__(self, code: str, **values: object) -> None:
+        self.code, self.values = code, values
+
+    def words(self, lang: str = "ja") -> str:
+        """The sentence staff read (messages/catalog/opinion_staff.py)."""
+        return t(lang, f"opinion_staff.{self.code}", **self.values)
+
+    def __str__(self) -> str:
+        return self.words("ja")
+
+    def __repr__(self) -> str:
+        return f"Refusal({self.code!r}, {self.values!r})"
 
 
 def categories(session: Session) -> list[str]:
@@ -262,18 +284,20 @@ def categories(session: Session) -> list[str]:
     return out
 
 
-def update(session: Session, opinion: Opinion, form: dict, actor: str, now: datetime) -> list[str]:
+def update(
+    session: Session, opinion: Opinion, form: Mapping[str, str], actor: str, now: datetime
+) -> list[Refusal]:
     """Set status, category and memo from the console form; problems (nothing stored) or []."""
     status = (form.get("status") or "").strip()
     category = (form.get("category") or "").strip() or None
     memo = clean(form.get("memo") or "") or None
     problems = []
     if status not in STATUS_NAMES:
-        problems.append("対応状況を「未対応」「対応中」「対応済み」から選んでください。")
+        problems.append(Refusal("bad_status"))
     if category is not None and category not in categories(session):
-        problems.append("分類は一覧から選んでください。")
+        problems.append(Refusal("bad_category"))
     if memo and len(memo) > MEMO_MAX:
-        problems.append(f"メモは{MEMO_MAX}文字以内にしてください（いま{len(memo)}文字です）。")
+        problems.append(Refusal("memo_too_long", max=MEMO_MAX, length=len(memo)))
     if problems:
         return problems
     changed = [
@@ -308,23 +332,23 @@ def reply_text(session: Session, opinion: Opinion, body: str) -> tuple[str, str]
     return lang, words.rstrip()
 
 
-def reply_problems(session: Session, opinion: Opinion, body: str) -> list[str]:
+def reply_problems(session: Session, opinion: Opinion, body: str) -> list[Refusal]:
     """Why this reply cannot be sent (empty: it can)."""
     resident = session.get(Resident, opinion.resident_id)
     if resident is None:
-        return ["この方はデータを削除したため、返信できません。"]
+        return [Refusal("deleted")]
     if resident.blocked:
-        return ["この方は公式アカウントをブロックしているため、返信できません。"]
+        return [Refusal("blocked")]
     if not body:
-        return ["返信の本文を入力してください。"]
+        return [Refusal("empty_reply")]
     if len(body) > REPLY_MAX:
-        return [f"返信は{REPLY_MAX}文字以内にしてください（いま{len(body)}文字です）。"]
+        return [Refusal("reply_too_long", max=REPLY_MAX, length=len(body))]
     return []
 
 
 def reply(
     session: Session, opinion: Opinion, body: str, token: str, actor: str, now: datetime
-) -> tuple[int | None, list[str]]:
+) -> tuple[int | None, list[Refusal]]:
     """Queue a reply push (retry key from the opinion and the form's token); (outbox id, problems).
 
     The same form sent twice (a double click, a reload) has the same token, hence the same
@@ -335,13 +359,14 @@ def reply(
     body = clean(body)
     problems = reply_problems(session, opinion, body)
     if not token or len(token) > 64:
-        problems = problems or ["ページを開き直してから、もう一度お送りください。"]
+        problems = problems or [Refusal("bad_token")]
     if problems:
         return None, problems
     key = retry_key("opinion_reply", opinion.id, token)
     if session.scalar(select(OpinionReply.id).where(OpinionReply.retry_key == key)):
-        return None, ["この返信はすでに送りました。"]
+        return None, [Refusal("already_sent")]
     resident = session.get(Resident, opinion.resident_id)
+    assert resident is not None  # an opinion goes with its resident (ON DELETE CASCADE)
     _lang, text = reply_text(session, opinion, body)
     outbox_id = queue(
         session, resident.line_user_id, [common.text(text)], "opinion_reply", (opinion.id, token)

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from linebot.v3.messaging import QuickReply, QuickReplyItem, TextMessage
+from linebot.v3.messaging import Message, QuickReply, QuickReplyItem, TextMessage
 
 from handlers import chat, plan_content
 from handlers.context import Ctx, Outcome
 from messages import common
 from messages.catalog import t
 from messages.plan import kpi_carousel, timeline_text
+from messages.typed_words import PROGRESS_WORDS
 
 
-@chat.keyword("menu.progress", "進捗", "目標")
+@chat.keyword("menu.progress", *PROGRESS_WORDS)
 def show_progress(ctx: Ctx, _text: str = "") -> Outcome:
     """Targets as cards, then the timeline, with the menu."""
     kpis = plan_content.items(ctx.session, "kpi")
@@ -27,7 +28,7 @@ def show_progress(ctx: Ctx, _text: str = "") -> Outcome:
     return out.add(results_button(ctx, common.with_menu(ctx.lang, body)))
 
 
-def results_button(ctx: Ctx, message):
+def results_button(ctx: Ctx, message: TextMessage) -> Message:
     """「結果・報告」 first in the quick replies when anything is published (#18)."""
     from handlers.publishing import published
 

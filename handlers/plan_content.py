@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,7 +20,6 @@ from handlers.content import (
     parse_time,
     unique,
 )
-from handlers.content import register as register_kind
 
 POINT = {
     "type": "object",
@@ -98,7 +98,7 @@ TIMELINE_SCHEMA = {
 
 def _kpi_checks(doc: Document, _session: Session) -> list[str]:
     d = doc.data
-    problems = []
+    problems: list[str] = []
     for name in ("current", "target"):
         if name in d and d[name]["year"] < d["baseline"]["year"]:
             problems.append(doc.problem([name, "year"], "is before the baseline year"))
@@ -114,25 +114,23 @@ def _consultation_checks(doc: Document, _session: Session) -> list[str]:
     return problems
 
 
-register_kind(Kind("kpi", KPI_SCHEMA, key=lambda d: d["id"], checks=[_kpi_checks]))
-register_kind(
-    Kind(
-        "consultation",
-        CONSULTATION_SCHEMA,
-        key=lambda d: d["id"],
-        checks=[check_times("opens_at", "closes_at"), _consultation_checks],
-    )
+KPI = Kind("kpi", KPI_SCHEMA, key=lambda d: d["id"], checks=[_kpi_checks])
+CONSULTATION = Kind(
+    "consultation",
+    CONSULTATION_SCHEMA,
+    key=lambda d: d["id"],
+    checks=[check_times("opens_at", "closes_at"), _consultation_checks],
 )
-register_kind(Kind("timeline", TIMELINE_SCHEMA, key=lambda d: d["id"]))
+TIMELINE = Kind("timeline", TIMELINE_SCHEMA, key=lambda d: d["id"])
 
 
-def items(session: Session, kind: str) -> list[dict]:
+def items(session: Session, kind: str) -> list[dict[str, Any]]:
     """Applied documents of a kind, in file order (then id)."""
     rows = session.scalars(select(ContentItem).where(ContentItem.kind == kind)).all()
     return sorted((r.data for r in rows), key=lambda d: (d.get("order", 0), d.get("id", "")))
 
 
-def open_consultation(session: Session, now: datetime) -> dict | None:
+def open_consultation(session: Session, now: datetime) -> dict[str, Any] | None:
     """The public-comment period open now, if any."""
     for c in items(session, "consultation"):
         opens, closes = parse_time(str(c["opens_at"])), parse_time(str(c["closes_at"]))

@@ -5,9 +5,10 @@ from __future__ import annotations
 from handlers import chat, publishing
 from handlers.context import Ctx, Outcome
 from messages.publish import results_cards
+from messages.typed_words import RESULTS_WORDS
 
 
-@chat.keyword("label.pub.results", "結果", "報告")
+@chat.keyword("label.pub.results", *RESULTS_WORDS)
 def show_results(ctx: Ctx, _text: str = "") -> Outcome:
     """Cards linking to the public pages (or a line saying there are none yet)."""
     items = publishing.published(ctx.session)

@@ -15,8 +15,10 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from db.models import ContentItem, Resident
-from handlers.content import ContentError, Document, Kind, register
+from handlers.content import ContentError, Document, Kind
 from handlers.town import Town, load_town
+from messages.text import listed
+from messages.town_words import BAND_UP_TO
 
 # A group is under-covered when its rate is below this share of the overall rate.
 UNDER_COVERED = 0.5
@@ -46,10 +48,10 @@ SCHEMA = {
 def problems(doc: Document, town: Town) -> list[str]:
     """Districts and bands must be exactly the town's (every one, no others)."""
     counts = doc.data.get("counts", {})
-    out = []
+    out: list[str] = []
     for district in counts:
         if district not in town.districts:
-            known = "、".join(town.districts) or "(none yet: apply the town file first)"
+            known = listed(town.districts) or "(none yet: apply the town file first)"
             out.append(doc.problem(["counts", district], f"unknown district; the town has {known}"))
     for district in town.districts:
         if district not in counts:
@@ -62,7 +64,7 @@ def problems(doc: Document, town: Town) -> list[str]:
                 out.append(
                     doc.problem(
                         ["counts", district, band],
-                        f"unknown age band; the town has {'、'.join(town.age_bands)}",
+                        f"unknown age band; the town has {listed(town.age_bands)}",
                     )
                 )
         for band in town.age_bands:
@@ -83,15 +85,13 @@ def _store(session: Session, doc: Document) -> None:
         raise ContentError(found)
 
 
-register(
-    Kind(
-        name="population",
-        schema=SCHEMA,
-        key=lambda d: "population",
-        store=_store,
-        checks=[_check],
-        order=10,
-    )
+KIND = Kind(
+    name="population",
+    schema=SCHEMA,
+    key=lambda d: "population",
+    store=_store,
+    checks=[_check],
+    order=10,
 )
 
 
@@ -183,7 +183,7 @@ class Coverage:
         return sorted(low, key=lambda r: r.rate)
 
 
-BAND_UPPER = re.compile(r"^(\d+)歳以下$")
+BAND_UPPER = re.compile(rf"^(\d+){BAND_UP_TO}$")
 
 
 def bands_below(bands: tuple[str, ...], min_age: int | None) -> tuple[str, ...]:
@@ -236,7 +236,7 @@ def survey_coverage(
     """A survey's coverage from respondents per (band, district, channel), with each group's
     split by channel; `channel` restricts the counts (and rates) to that channel."""
     pairs: dict[tuple[str | None, str | None], int] = {}
-    split: dict[tuple[str, str], dict[str, int]] = {}
+    split: dict[tuple[str, str | None], dict[str, int]] = {}  # (axis, group): known groups
     channels: dict[str, int] = {}
     bands = [b for b in town.age_bands if b not in skip_bands]
     for (band, district, ch), n in counts.items():

@@ -1,9 +1,10 @@
 """One privacy rule for anonymous surveys, used by every view and export (docs/surveys.md).
 
-- Every count of respondents under SUPPRESS_BELOW (5) is hidden ("<5"), in every table:
-  cross-tabs (db.surveys), channel counts, representativeness, the digest. When a group's
-  total is shown and exactly one non-zero count is hidden, the next smallest is hidden too,
-  so the hidden one cannot be worked out by subtraction.
+- Every count of respondents under SUPPRESS_BELOW (5) is hidden (a `Cell` shown "<5",
+  handlers/survey_cells.py), in every table: cross-tabs (handlers/survey_report.py), channel
+  counts, representativeness, the digest. When a group's total is shown and exactly one
+  non-zero count is hidden, the next smallest is hidden too (`ALSO_HIDDEN`, shown "※"), so
+  the hidden one cannot be worked out by subtraction.
 - Row-level answers of an anonymous survey (CSV, the 回答 sheet) only for ROW_LEVEL_ROLE and
   above, audited; rare combinations of age band × district × residency are coarsened
   (`coarsening`). Everyone else gets the aggregate workbook (集計 only).
@@ -13,34 +14,42 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from db.survey_channels import CHANNELS
-from db.surveys import SUPPRESS_BELOW, SUPPRESSED
+from handlers.survey_cells import ALSO_HIDDEN, SUPPRESS_BELOW, Cell, cell, is_hidden
+from handlers.survey_cells import HIDDEN as HIDDEN_CELL
+from messages import survey_staff
+
+if TYPE_CHECKING:
+    from handlers.population import Coverage
 
 ROW_LEVEL_ROLE = "editor"  # editors already key in paper sheets one by one
-HIDDEN = "（非表示）"  # an attribute blanked in a row-level export
-ALSO_HIDDEN = "※"  # hidden so that a "<5" next to it cannot be worked out by subtraction
-NOTE = (
-    f"匿名のアンケートのため、{SUPPRESS_BELOW}人未満の人数は「{SUPPRESSED}」と表示します。"
-    f"「{ALSO_HIDDEN}」は、合計から5人未満の人数がわかってしまうため表示していない欄です。"
-)
+HIDDEN = survey_staff.ATTRIBUTE_HIDDEN  # an attribute blanked in a row-level export
+NOTE = survey_staff.word("privacy.note")
 K = TypeVar("K")
-REFUSED_ROWS = (
-    "匿名のアンケートの回答一覧（1件ずつの回答）は、編集者・管理者だけがダウンロードできます。"
-    "閲覧者の方は「集計表 Excel」をお使いください。"
-)
+Combo = tuple[str | None, str | None, str | None]  # (age band, district, residency)
+REFUSED_ROWS = survey_staff.word("privacy.refused_rows")
+__all__ = [
+    "ALSO_HIDDEN",
+    "HIDDEN",
+    "NOTE",
+    "REFUSED_ROWS",
+    "SUPPRESS_BELOW",
+    "Cell",
+    "is_hidden",
+]
 
 
-def hide_small(counts: Mapping[K, int], hide: bool = True) -> dict[K, int | str]:
-    """Counts with those under 5 as "<5" (and the next smallest as "※" when a lone hidden
+def hide_small(counts: Mapping[K, int], hide: bool = True) -> dict[K, int | Cell]:
+    """Counts with those under 5 hidden ("<5"; and the next smallest "※" when a lone hidden
     one could be worked out from the shown total); unchanged when `hide` is false (named)."""
-    out: dict[K, int | str] = dict(counts)
+    out: dict[K, int | Cell] = dict(counts)
     if not hide:
         return out
     small = [k for k, n in counts.items() if n < SUPPRESS_BELOW]
     for k in small:
-        out[k] = SUPPRESSED
+        out[k] = HIDDEN_CELL
     if len(small) == 1 and counts[small[0]] > 0:
         shown = sorted((n, str(k), k) for k, n in counts.items() if k not in small)
         if shown:
@@ -50,32 +59,33 @@ def hide_small(counts: Mapping[K, int], hide: bool = True) -> dict[K, int | str]
 
 @dataclass
 class CoverageRow:
-    """One row of the representativeness table as shown (counts may be "<5")."""
+    """One row of the representativeness table as shown (counts may be hidden Cells)."""
 
     axis: str
     group: str
     population: int
-    count: int | str
-    by_channel: dict[str, int | str]
+    count: int | Cell
+    by_channel: dict[str, int | Cell]
     rate: float | None  # None when the count is hidden
     low: bool
 
 
-def coverage_view(cov, anonymous: bool) -> dict:
+def coverage_view(cov: Coverage, anonymous: bool) -> dict[str, Any]:
     """The representativeness table with the rule applied (for the console and digest)."""
     low = {(r.axis, r.group) for r in cov.under_covered}
-    counts = {}
+    counts: dict[tuple[str, str], int | Cell] = {}
     for axis in ("age", "district"):
-        rows = {r.group: r.count for r in cov.rows if r.axis == axis}
-        counts.update({(axis, g): n for g, n in hide_small(rows, anonymous).items()})
-    rows = []
+        by_group = {r.group: r.count for r in cov.rows if r.axis == axis}
+        counts.update({(axis, g): n for g, n in hide_small(by_group, anonymous).items()})
+    rows: list[CoverageRow] = []
     for r in cov.rows:
         count = counts[(r.axis, r.group)]
-        split = {ch: r.by_channel.get(ch, 0) for ch in CHANNELS}
-        if isinstance(count, int):
-            split = hide_small(split, anonymous)
+        per_channel = {ch: r.by_channel.get(ch, 0) for ch in CHANNELS}
+        split: dict[str, int | Cell]
+        if not is_hidden(count):
+            split = hide_small(per_channel, anonymous)
         else:
-            split = dict.fromkeys(split, ALSO_HIDDEN)
+            split = dict.fromkeys(per_channel, ALSO_HIDDEN)
         rows.append(
             CoverageRow(
                 r.axis,
@@ -83,20 +93,20 @@ def coverage_view(cov, anonymous: bool) -> dict:
                 r.population,
                 count,
                 split,
-                r.rate if isinstance(count, int) else None,
+                None if is_hidden(count) else r.rate,
                 (r.axis, r.group) in low,
             )
         )
-    unknown: int | str = cov.unknown
+    unknown: int | Cell = cov.unknown
     if anonymous and 0 < cov.unknown < SUPPRESS_BELOW:
-        unknown = SUPPRESSED
-    total: int | str = cov.total_count
+        unknown = HIDDEN_CELL
+    total: int | Cell = cov.total_count
     if cov.channel is not None:  # one channel's respondents: a count like any other
-        total = shown(total, anonymous)
+        total = shown(cov.total_count, anonymous)
     return {
         "total_count": total,
         "total_population": cov.total_population,
-        "rate": cov.rate if isinstance(total, int) else None,
+        "rate": None if is_hidden(total) else cov.rate,
         "rows": rows,
         "unknown": unknown,
         "note": NOTE if anonymous else "",
@@ -105,7 +115,7 @@ def coverage_view(cov, anonymous: bool) -> dict:
     }
 
 
-def coarsening(combos: Mapping[tuple, int]) -> dict[tuple, tuple]:
+def coarsening(combos: Mapping[Combo, int]) -> dict[Combo, Combo]:
     """(age band, district, residency) → what a row-level export shows for it.
 
     A combination shared by 5 or more exported responses is shown as it is. The rest are
@@ -113,8 +123,8 @@ def coarsening(combos: Mapping[tuple, int]) -> dict[tuple, tuple]:
     still under 5 hides all three. Each shown combination is then shared by 5 or more rows
     (or shows nothing).
     """
-    out: dict[tuple, tuple] = {}
-    left = {}
+    out: dict[Combo, Combo] = {}
+    left: dict[Combo, int] = {}
     for key, n in combos.items():
         if n >= SUPPRESS_BELOW:
             out[key] = key
@@ -124,10 +134,10 @@ def coarsening(combos: Mapping[tuple, int]) -> dict[tuple, tuple]:
         lambda a, d, r: (a, HIDDEN, r),
         lambda a, d, r: (HIDDEN, HIDDEN, r),
     ):
-        pools: dict[tuple, int] = {}
+        pools: dict[Combo, int] = {}
         for key, n in left.items():
             pools[general(*key)] = pools.get(general(*key), 0) + n
-        still = {}
+        still: dict[Combo, int] = {}
         for key, n in left.items():
             if pools[general(*key)] >= SUPPRESS_BELOW:
                 out[key] = general(*key)
@@ -139,9 +149,9 @@ def coarsening(combos: Mapping[tuple, int]) -> dict[tuple, tuple]:
     return out
 
 
-def shown(value: int, anonymous: bool) -> int | str:
-    """One count as shown: "<5" under 5 in an anonymous survey (0 stays 0 only when named)."""
-    return SUPPRESSED if anonymous and value < SUPPRESS_BELOW else value
+def shown(value: int, anonymous: bool) -> int | Cell:
+    """One count as shown: hidden under 5 in an anonymous survey (0 stays 0 only when named)."""
+    return cell(value, anonymous)
 
 
 def may_download_rows(role: str | None, anonymous: bool) -> bool:

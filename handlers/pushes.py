@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from linebot.v3.messaging import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -12,7 +14,11 @@ from messages.limits import as_dicts
 
 
 def queue(
-    session: Session, user_id: str, messages: list[Message | dict], kind: str, key_parts: tuple
+    session: Session,
+    user_id: str,
+    messages: list[Message | dict[str, Any]],
+    kind: str,
+    key_parts: tuple[object, ...],
 ) -> int:
     """Store a push (idempotent for the same key parts); returns the outbox id."""
     key = retry_key(kind, *key_parts)

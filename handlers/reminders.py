@@ -14,11 +14,11 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, tzinfo
 
-from sqlalchemy import select, update
+from linebot.v3.messaging import Message
 from sqlalchemy.orm import Session
 
+from db import events_signups as signups
 from db.events import Event, Signup
-from db.models import Resident
 from handlers import pushes
 from messages import rsvp
 from messages.catalog import t
@@ -58,7 +58,7 @@ def day_word(lang: str, starts_at: datetime, now: datetime, tz: tzinfo) -> str:
     return rsvp.date_label(lang, starts_at, tz)
 
 
-def reminder_message(lang: str, event: Event, signup: Signup, tz: tzinfo, now: datetime):
+def reminder_message(lang: str, event: Event, signup: Signup, tz: tzinfo, now: datetime) -> Message:
     """The reminder, naming the day as seen at `now`; the online URL only for online."""
     online = signup.mode == "online"
     place = t(lang, "events.place.online") if online else rsvp.local(lang, event.venue)
@@ -82,27 +82,8 @@ def reminder_message(lang: str, event: Event, signup: Signup, tz: tzinfo, now: d
 def queue_due(session: Session, now: datetime, tz: tzinfo) -> list[int]:
     """Mark every due, unreminded, confirmed sign-up of a resident who has not blocked us, and
     queue its push in the same transaction; returns the outbox ids."""
-    due_events = select(Event.id).where(
-        Event.starts_at > now, Event.starts_at < due_before(now, tz)
-    )
-    reachable = select(Resident.id).where(Resident.blocked.is_(False))
-    marked = session.execute(
-        update(Signup)
-        .where(
-            Signup.status == "confirmed",
-            Signup.reminded_at.is_(None),
-            Signup.event_id.in_(due_events),
-            Signup.resident_id.in_(reachable),
-        )
-        .values(reminded_at=now)
-        .returning(Signup.id)
-        .execution_options(synchronize_session=False)
-    )
-    ids = [row[0] for row in marked]
-    if not ids:
-        return []
     out = []
-    for signup in session.scalars(select(Signup).where(Signup.id.in_(ids)).order_by(Signup.id)):
+    for signup in signups.mark_due_reminders(session, now, due_before(now, tz)):
         resident = signup.resident
         message = reminder_message(resident.language, signup.event, signup, tz, now)
         out.append(

@@ -1,104 +1,335 @@
-"""Workshops and meetings in chat: list, sign up (per mode), waitlist, cancel, my sign-ups.
+"""Workshops and meetings in chat, as a flow: list, sign up (per mode), waitlist, cancel.
 
-Every button carries the event id and is checked again when tapped (seats, closing time,
-my current sign-up), so the exchange needs no conversation state: an old card is as good
-as a new one, and a survey in progress is not interrupted. Diagram: docs/flows/rsvp.mmd
+The RSVP flow is data (`FLOW`: a state per node of docs/flows/rsvp.mmd, each an ask and
+an answer), but unlike a survey it keeps no conversation row: every button carries the
+event id and names the state it answers (`TAPS`), and everything is checked again when
+tapped (seats, closing time, my sign-up). An old card is as good as a new one, and a
+survey in progress is not interrupted. One tap is one `Turn`: the answer of the state the
+button belongs to decides the next state, whose ask is said; states that decide without
+asking (take_seat, cancelled) answer at once (`PASSING`).
 """
 
 from __future__ import annotations
 
-import unicodedata
-from datetime import tzinfo
-from zoneinfo import ZoneInfo
+from collections.abc import Callable
+from typing import Any, cast
 
 from linebot.v3.messaging import Message
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from db import events as db
-from db.events import Event, Signup
-from handlers import chat, engine, pushes, reminders
+from db.models import Conversation
+from handlers import chat, engine, seats
+from handlers import rsvp_cards as cards
+from handlers import rsvp_door_name as door_name
+from handlers import rsvp_series as series
 from handlers.context import Ctx, Outcome
+from handlers.engine import Entry, Flow, Input, State, Step
+from handlers.rsvp_cards import promotion_message as promotion_message  # (callers)
+from handlers.rsvp_cards import queue_promotions as queue_promotions
+from handlers.rsvp_door_name import (  # noqa: F401 (bot/ reads the LINE profile for はい)
+    DISPLAY_NAME,
+    NAME_NO,
+    NAME_YES,
+    clean_door_name,
+    wants_display_name,
+)
+from handlers.rsvp_states import R, Turn
 from messages import common, rsvp
 from messages.catalog import t
-from messages.postback import Postback, ascii_int, decode
-
-DEFAULT_TZ = ZoneInfo("Asia/Tokyo")
+from messages.postback import Postback, ascii_int
 
 
-# --- cards -------------------------------------------------------------------------------
+def _value(inp: Input) -> tuple[str, str]:
+    """`event id:mode` (or a bare event id) from a button."""
+    event_id, _, mode = inp.value.partition(":")
+    return event_id, mode
 
 
-def open_series_counts(session: Session, series: set[str], now) -> dict[str, int]:
-    """series → sessions still open for sign-up."""
-    if not series:
-        return {}
-    closes = func.coalesce(Event.signup_closes_at, Event.starts_at)
-    rows = session.execute(
-        select(Event.series, func.count())
-        .where(Event.series.in_(series), Event.starts_at > now, closes > now)
-        .group_by(Event.series)
+def _unknown(ctx: Ctx) -> Step:
+    return Step(None, [rsvp.with_mine(ctx.lang, t(ctx.lang, "events.unknown"))])
+
+
+def _end(ctx: Ctx, key: str, **values: Any) -> Step:
+    return Step(None, [rsvp.with_mine(ctx.lang, t(ctx.lang, key, **values))])
+
+
+def _nothing(_ctx: Ctx, _turn: Turn) -> list[Message]:
+    return []
+
+
+def _done(_ctx: Ctx, _turn: Turn, _inp: Input) -> Step:
+    return Step(None)
+
+
+# --- cards, details, my sign-ups -----------------------------------------------------------
+
+
+def _ask_cards(ctx: Ctx, turn: Turn) -> list[Message]:
+    """Upcoming events as a carousel, PAGE at a time from data offset."""
+    offset = turn.data.get("offset", 0)
+    total = db.count_upcoming(ctx.session, ctx.now)
+    if total == 0 or offset >= total:
+        return [common.with_menu(ctx.lang, t(ctx.lang, "events.list.none"))]
+    page = db.upcoming_events(ctx.session, ctx.now, limit=rsvp.PAGE, offset=offset)
+    nxt = offset + len(page)
+    intro = t(ctx.lang, "events.list.intro")
+    cards_ = cards.cards(ctx, page)
+    return [rsvp.carousel(ctx.lang, intro, cards_, remaining=total - nxt, next_offset=nxt)]
+
+
+def _ask_mine(ctx: Ctx, _turn: Turn) -> list[Message]:
+    assert ctx.resident is not None  # taps and typed words come from a known resident
+    mine = db.my_upcoming(ctx.session, ctx.resident.id, ctx.now)
+    if not mine:
+        return [common.with_menu(ctx.lang, t(ctx.lang, "events.mine.none"))]
+    return [rsvp.carousel(ctx.lang, t(ctx.lang, "events.mine.intro"), cards.cards(ctx, mine))]
+
+
+def _ask_details(ctx: Ctx, turn: Turn) -> list[Message]:
+    return [rsvp.details(ctx.lang, cards.cards(ctx, [turn.data["event"]])[0])]
+
+
+def _answer_card(ctx: Ctx, turn: Turn, inp: Input) -> Step:
+    """A button on an event card (or its details): more, details, join, series, cancel."""
+    if inp.action == "ev_list":
+        return Step(R.CARDS, data={"offset": ascii_int(inp.value) or 0})
+    event = db.get_event(ctx.session, inp.value)
+    if event is None:
+        return _unknown(ctx)
+    assert ctx.resident is not None  # taps come from a known resident
+    if inp.action == "ev_info":
+        return Step(R.DETAILS, data={"event": event})
+    if inp.action == "ev_cancel":
+        mine = db.signup_for(ctx.session, event.id, ctx.resident.id)
+        if mine is None or mine.status not in db.ACTIVE:
+            return _end(ctx, "events.cancel.none")
+        return Step(R.CANCEL_ASK, data={"event": event})
+    if inp.action == "ev_series":
+        return series.offer(ctx, event)
+    # ev_join: one mode (or closed, or signed up already) goes straight to the seat
+    if event.format != "hybrid":
+        return Step(R.TAKE_SEAT, data={"event_id": event.id, "mode": event.format})
+    if not event.open_at(ctx.now):
+        return Step(R.TAKE_SEAT, data={"event_id": event.id, "mode": "onsite"})  # closed
+    mine = db.signup_for(ctx.session, event.id, ctx.resident.id)
+    if mine is not None and mine.status in db.ACTIVE:
+        return Step(R.TAKE_SEAT, data={"event_id": event.id, "mode": mine.mode})  # already
+    return Step(R.ASK_MODE, data={"event": event})
+
+
+# --- one event: mode, seat, outcome ----------------------------------------------------------
+
+
+def _ask_mode(ctx: Ctx, turn: Turn) -> list[Message]:
+    event = turn.data["event"]
+    body = t(
+        ctx.lang, "events.ask_mode", title=cards.title(ctx, event), when=cards.when(ctx, event)
     )
-    return dict(rows.all())
+    seats_ = db.seats_left(ctx.session, event)
+    return [rsvp.ask_mode(ctx.lang, body, "ev_mode", event.id, seats_)]
 
 
-def cards(ctx: Ctx, events: list[Event]) -> list[rsvp.Card]:
-    """Cards for events, with seats (one GROUP BY) and the resident's own sign-ups."""
-    ids = [e.id for e in events]
-    counts = db.confirmed_counts(ctx.session, ids)
-    mine = db.signups_of(ctx.session, ctx.resident.id, ids) if ctx.resident else {}
-    series = open_series_counts(ctx.session, {e.series for e in events if e.series}, ctx.now)
-    tz = ctx.settings.tz
-    out = []
-    for e in events:
-        s = mine.get(e.id)
-        out.append(
-            rsvp.Card(
-                id=e.id,
-                title=rsvp.local(ctx.lang, e.title),
-                when=rsvp.when(ctx.lang, e.starts_at, e.ends_at, tz),
-                venue=rsvp.local(ctx.lang, e.venue),
-                format=e.format,
-                seats={m: max(0, e.capacity(m) - counts.get((e.id, m), 0)) for m in e.modes},
-                open=e.open_at(ctx.now),
-                closes=rsvp.moment(ctx.lang, e.signup_closes_at, tz) if e.signup_closes_at else "",
-                description=rsvp.local(ctx.lang, e.description),
-                series=e.series or "",
-                series_count=series.get(e.series, 0) if e.series else 0,
-                my_status=s.status if s else None,
-                my_mode=s.mode if s else None,
-                my_position=db.waitlist_position(ctx.session, s) if s else None,
-                my_code=s.attendance_code if s else None,
-                modes=e.modes,
-            )
-        )
+def _answer_mode(_ctx: Ctx, _turn: Turn, inp: Input) -> Step:
+    """会場で参加 / オンラインで参加 (ev_mode), or キャンセル待ちに登録 when full (ev_wait)."""
+    event_id, mode = _value(inp)
+    return Step(
+        R.TAKE_SEAT, data={"event_id": event_id, "mode": mode, "waitlist": inp.action == "ev_wait"}
+    )
+
+
+def _take_seat(ctx: Ctx, turn: Turn, _inp: Input) -> Step:
+    """A seat, a waitlist place, or why not (handlers/seats.py decides, under the lock).
+
+    In a series, the resident's code from its other sessions is kept (one receipt number).
+    """
+    d = turn.data
+    found = db.get_event(ctx.session, d["event_id"])
+    prefer = series.codes_of(ctx, found.series) if found is not None and found.series else []
+    assert ctx.resident is not None  # taps come from a known resident
+    result = seats.join(
+        ctx.session,
+        d["event_id"],
+        ctx.resident.id,
+        d["mode"],
+        ctx.now,
+        waitlist=d.get("waitlist", False),
+        prefer=prefer,
+    )
+    if result.status in {"unknown", "bad_mode"}:
+        return _unknown(ctx)
+    return Step(R(result.status), data={"result": result})
+
+
+def _ask_confirmed(ctx: Ctx, turn: Turn) -> list[Message]:
+    r = turn.data["result"]
+    soon = cards.details_now(ctx, r.event, r.signup)
+    return [cards.confirmation(ctx, r.event, r.signup, soon), door_name.question(ctx, r.signup)]
+
+
+def _answer_door_name(ctx: Ctx, _turn: Turn, inp: Input) -> Step:
+    """はい / いいえ to the name on the door list."""
+    return Step(None, [door_name.answer(ctx, inp.value, inp.action == NAME_YES, inp.params)])
+
+
+def _ask_full(ctx: Ctx, turn: Turn) -> list[Message]:
+    r = turn.data["result"]
+    mode = turn.data["mode"]
+    return [rsvp.full(ctx.lang, cards.title(ctx, r.event), r.event.id, mode, r.seats_other)]
+
+
+def _ask_closed(ctx: Ctx, turn: Turn) -> list[Message]:
+    title = cards.title(ctx, turn.data["result"].event)
+    return [rsvp.with_mine(ctx.lang, t(ctx.lang, "events.closed", title=title))]
+
+
+def _ask_already(ctx: Ctx, turn: Turn) -> list[Message]:
+    r = turn.data["result"]
+    status = cards.status_text(ctx, r.signup, r.position)
+    body = t(ctx.lang, "events.already", title=cards.title(ctx, r.event), status=status)
+    return [rsvp.with_mine(ctx.lang, body)]
+
+
+def _ask_waitlisted(ctx: Ctx, turn: Turn) -> list[Message]:
+    r = turn.data["result"]
+    body = t(
+        ctx.lang,
+        "events.waitlisted",
+        mode=t(ctx.lang, f"events.mode.{turn.data['mode']}"),
+        position=r.position,
+        title=cards.title(ctx, r.event),
+        when=cards.when(ctx, r.event),
+    )
+    return [rsvp.with_mine(ctx.lang, body)]
+
+
+# --- cancel and promotion ------------------------------------------------------------------
+
+
+def _ask_cancel(ctx: Ctx, turn: Turn) -> list[Message]:
+    event = turn.data["event"]
+    title, when_ = cards.title(ctx, event), cards.when(ctx, event)
+    return [rsvp.cancel_question(ctx.lang, title, when_, event.id)]
+
+
+def _answer_cancel(ctx: Ctx, _turn: Turn, inp: Input) -> Step:
+    """キャンセルする (ev_cancel_yes) or やめておく (ev_cancel_no)."""
+    if inp.action == "ev_cancel_no":
+        return _end(ctx, "events.cancel.kept")
+    return Step(R.CANCELLED, data={"event_id": inp.value})
+
+
+def _cancel(ctx: Ctx, turn: Turn, _inp: Input) -> Step:
+    assert ctx.resident is not None  # taps come from a known resident
+    result = seats.cancel(ctx.session, turn.data["event_id"], ctx.resident.id, ctx.now)
+    if result.status == "unknown":
+        return _unknown(ctx)
+    if result.status == "not_signed_up":
+        return _end(ctx, "events.cancel.none")
+    if result.status == "started":
+        return _end(ctx, "events.cancel.started")
+    done = [rsvp.with_mine(ctx.lang, t(ctx.lang, "events.cancel.done"))]
+    if not result.promoted:
+        return Step(None, done)
+    return Step(R.PROMOTED, done, data={"promoted": result.promoted})
+
+
+def _ask_promoted(ctx: Ctx, turn: Turn) -> list[Message]:
+    """The first people waiting have the freed seat: each is told by push (after commit)."""
+    promoted = turn.data["promoted"]
+    turn.outbox_ids.extend(queue_promotions(ctx.session, promoted, ctx.settings.tz))
+    return []
+
+
+def _start(ctx: Ctx, _conv: object, _args: dict[str, Any]) -> Step:
+    """Started as a conversation, the flow shows the cards and ends (it keeps no row)."""
+    return Step(None, run(ctx, R.CARDS).replies)
+
+
+PASSING = {R.TAKE_SEAT, R.CANCELLED}  # states that decide at once, without asking
+
+# The engine types a state's ask and answer for a stored Conversation; this flow keeps no row
+# and hands its states a Turn, which has the fields they read (state, flow, step, data).
+TurnAsk = Callable[[Ctx, Turn], list[Message]]
+TurnAnswer = Callable[[Ctx, Turn, Input], Step]
+
+
+def _as_conversation(turn: Turn) -> Conversation:
+    return cast(Conversation, turn)
+
+
+def _state(ask: TurnAsk, answer: TurnAnswer) -> State:
+    """A state of Turns, as the engine's State."""
+    return State(
+        ask=cast(Callable[[Ctx, Conversation], list[Message]], ask),
+        answer=cast(Callable[[Ctx, Conversation, Input], Step], answer),
+    )
+
+
+# the state each button answers (the button carries the event; the state is known from it)
+TAPS: dict[str, R] = {
+    "ev_list": R.CARDS,
+    "ev_info": R.CARDS,
+    "ev_join": R.CARDS,
+    "ev_series": R.CARDS,
+    "ev_cancel": R.CARDS,
+    "ev_mode": R.ASK_MODE,
+    "ev_wait": R.FULL,
+    "ev_series_mode": R.ASK_SERIES_MODE,
+    "ev_cancel_yes": R.CANCEL_ASK,
+    "ev_cancel_no": R.CANCEL_ASK,
+    NAME_YES: R.CONFIRMED,
+    NAME_NO: R.CONFIRMED,
+}
+
+
+def _go(ctx: Ctx, turn: Turn, step: Step) -> list[Message]:
+    """Say the step, move to its state and ask it; a passing state answers at once."""
+    say = list(step.say)
+    conv = _as_conversation(turn)
+    while step.next is not None:
+        turn.state = step.next
+        engine.update(conv, **step.data)
+        say += FLOW.states[turn.state].ask(ctx, conv)
+        if turn.state not in PASSING:
+            break
+        step = FLOW.states[turn.state].answer(ctx, conv, Input())
+        say += step.say
+    return say
+
+
+def run(ctx: Ctx, state: R, inp: Input | None = None, **data: Any) -> Outcome:
+    """Enter the flow at a state (with data), or answer it with a tap (`inp`)."""
+    turn = Turn(state=state, data=dict(data))
+    if inp is None:
+        say = _go(ctx, turn, Step(state, data=data))
+    else:
+        say = _go(ctx, turn, FLOW.states[state].answer(ctx, _as_conversation(turn), inp))
+    out = Outcome().add(*say)
+    out.outbox_ids.extend(turn.outbox_ids)
     return out
+
+
+def _tap(state: R) -> Callable[[Ctx, Postback, dict[str, str]], Outcome]:
+    def handle(ctx: Ctx, pb: Postback, params: dict[str, str]) -> Outcome:
+        """A button of the state: its answer, then what follows."""
+        return run(ctx, state, engine.from_postback(pb, params))
+
+    return handle
+
+
+# --- ways in -------------------------------------------------------------------------------
 
 
 def list_events(ctx: Ctx, offset: int = 0) -> Outcome:
     """Upcoming events as a carousel, PAGE at a time."""
-    total = db.count_upcoming(ctx.session, ctx.now)
-    if total == 0 or offset >= total:
-        return Outcome().add(common.with_menu(ctx.lang, t(ctx.lang, "events.list.none")))
-    page = db.upcoming_events(ctx.session, ctx.now, limit=rsvp.PAGE, offset=offset)
-    nxt = offset + len(page)
-    message = rsvp.carousel(
-        ctx.lang,
-        t(ctx.lang, "events.list.intro"),
-        cards(ctx, page),
-        remaining=total - nxt,
-        next_offset=nxt,
-    )
-    return Outcome().add(message)
+    return run(ctx, R.CARDS, offset=offset)
 
 
-@chat.keyword("menu.events")
 def show_events(ctx: Ctx, _text: str = "") -> Outcome:
     """ワークショップ (the menu entry): the upcoming events."""
     return list_events(ctx)
 
 
-@chat.keyword("イベント")
 def show_events_word(ctx: Ctx, text: str) -> Outcome:
     """イベント: the events; but inside a conversation it is an answer (it is also a topic)."""
     conv = engine.active(ctx)
@@ -107,441 +338,39 @@ def show_events_word(ctx: Ctx, text: str) -> Outcome:
     return list_events(ctx)
 
 
-@chat.keyword("events.keyword.mine")
 def my_signups(ctx: Ctx, _text: str = "") -> Outcome:
     """予約の確認: my upcoming sign-ups as cards, with the attendance code and キャンセル."""
-    mine = db.my_upcoming(ctx.session, ctx.resident.id, ctx.now)
-    if not mine:
-        return Outcome().add(common.with_menu(ctx.lang, t(ctx.lang, "events.mine.none")))
-    return Outcome().add(
-        rsvp.carousel(ctx.lang, t(ctx.lang, "events.mine.intro"), cards(ctx, mine))
-    )
+    return run(ctx, R.MINE)
 
 
-@chat.action("ev_list")
-def _more(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    offset = ascii_int(pb.value) or 0
-    return list_events(ctx, offset)
-
-
-@chat.action("ev_info")
-def _info(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    event = db.get_event(ctx.session, pb.value)
-    if event is None:
-        return _unknown(ctx)
-    return Outcome().add(rsvp.details(ctx.lang, cards(ctx, [event])[0]))
-
-
-def _unknown(ctx: Ctx) -> Outcome:
-    return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.unknown")))
-
-
-def _split(value: str) -> tuple[str, str]:
-    event_id, _, mode = value.partition(":")
-    return event_id, mode
-
-
-# --- sign-up -----------------------------------------------------------------------------
-
-
-def _title(ctx: Ctx, event: Event) -> str:
-    return rsvp.local(ctx.lang, event.title)
-
-
-def _when(ctx: Ctx, event: Event) -> str:
-    return rsvp.when(ctx.lang, event.starts_at, event.ends_at, ctx.settings.tz)
-
-
-def _status_text(ctx: Ctx, signup: Signup, position: int | None) -> str:
-    mode = t(ctx.lang, f"events.mode.{signup.mode}")
-    if signup.status == "waitlisted":
-        return t(ctx.lang, "events.status.waitlisted", mode=mode, position=position or "-")
-    return t(ctx.lang, "events.status.confirmed", mode=mode)
-
-
-def calendar_url(ctx: Ctx, event: Event) -> str:
-    """The .ics link served by bot/calendar.py, in the resident's language."""
-    url = f"{ctx.settings.public_base_url}/events/{event.id}.ics"
-    return url + "?lang=en" if ctx.lang == "en" else url
-
-
-def _place(lang: str, event: Event, mode: str) -> str:
-    return t(lang, "events.place.online") if mode == "online" else rsvp.local(lang, event.venue)
-
-
-def confirmation(ctx: Ctx, event: Event, signup: Signup, soon: str = "") -> Message:
-    """The confirmation card; the online URL only for an online attendee."""
-    online = signup.mode == "online"
-    place = _place(ctx.lang, event, signup.mode)
-    return rsvp.confirmation(
-        ctx.lang,
-        rsvp.Confirmation(
-            event_id=event.id,
-            title=_title(ctx, event),
-            when=_when(ctx, event),
-            place=place,
-            mode=signup.mode,
-            code=signup.attendance_code,
-            calendar_url=calendar_url(ctx, event),
-            online_url=event.online_url if online else None,
-            soon=soon,
+FLOW = chat.flow(
+    Flow(
+        name="rsvp",
+        keyword="menu.events",
+        start=_start,
+        pausable=False,
+        states={
+            R.CARDS: _state(ask=_ask_cards, answer=_answer_card),
+            R.MINE: _state(ask=_ask_mine, answer=_answer_card),
+            R.DETAILS: _state(ask=_ask_details, answer=_answer_card),
+            R.ASK_MODE: _state(ask=_ask_mode, answer=_answer_mode),
+            R.TAKE_SEAT: _state(ask=_nothing, answer=_take_seat),
+            R.CONFIRMED: _state(ask=_ask_confirmed, answer=_answer_door_name),
+            R.FULL: _state(ask=_ask_full, answer=_answer_mode),
+            R.CLOSED: _state(ask=_ask_closed, answer=_done),
+            R.ALREADY: _state(ask=_ask_already, answer=_done),
+            R.WAITLISTED: _state(ask=_ask_waitlisted, answer=_done),
+            R.ASK_SERIES_MODE: _state(ask=series.ask_mode, answer=series.answer_mode),
+            R.SERIES_SUMMARY: _state(ask=series.ask_summary, answer=_done),
+            R.CANCEL_ASK: _state(ask=_ask_cancel, answer=_answer_cancel),
+            R.CANCELLED: _state(ask=_nothing, answer=_cancel),
+            R.PROMOTED: _state(ask=_ask_promoted, answer=_done),
+        },
+        entry_points=(
+            Entry(keywords=("menu.events",), run=show_events),
+            Entry(keywords=(rsvp.EVENT_WORD,), run=show_events_word),
+            Entry(keywords=("events.keyword.mine",), run=my_signups),
+            *(Entry(action=action, run=_tap(state)) for action, state in TAPS.items()),
         ),
     )
-
-
-def details_now(ctx: Ctx, event: Event, signup: Signup) -> str:
-    """Past the reminder time: mark the seat reminded and return 本日 / 明日 (else "").
-
-    The confirmation then carries the practical details itself and promises no reminder.
-    """
-    if signup.status != "confirmed" or not reminders.is_due(event, ctx.now, ctx.settings.tz):
-        return ""
-    db.mark_reminded(signup, ctx.now)
-    return reminders.day_word(ctx.lang, event.starts_at, ctx.now, ctx.settings.tz)
-
-
-def sign_up(ctx: Ctx, event_id: str, mode: str, *, waitlist: bool = False) -> Outcome:
-    """Take a seat (or a waitlist place) and say what happened.
-
-    In a series, the resident's code from its other sessions is kept (one receipt number).
-    """
-    found = db.get_event(ctx.session, event_id)
-    in_series = found is not None and found.series
-    prefer = db.series_codes_of(ctx.session, found.series, ctx.resident.id) if in_series else []
-    result = db.join(
-        ctx.session, event_id, ctx.resident.id, mode, ctx.now, waitlist=waitlist, prefer=prefer
-    )
-    event = result.event
-    if result.status in {"unknown", "bad_mode"}:
-        return _unknown(ctx)
-    if result.status == "closed":
-        return Outcome().add(
-            rsvp.with_mine(ctx.lang, t(ctx.lang, "events.closed", title=_title(ctx, event)))
-        )
-    if result.status == "already":
-        status = _status_text(ctx, result.signup, result.position)
-        return Outcome().add(
-            rsvp.with_mine(
-                ctx.lang, t(ctx.lang, "events.already", title=_title(ctx, event), status=status)
-            )
-        )
-    if result.status == "full":
-        return Outcome().add(
-            rsvp.full(ctx.lang, _title(ctx, event), event.id, mode, result.seats_other)
-        )
-    if result.status == "waitlisted":
-        body = t(
-            ctx.lang,
-            "events.waitlisted",
-            mode=t(ctx.lang, f"events.mode.{mode}"),
-            position=result.position,
-            title=_title(ctx, event),
-            when=_when(ctx, event),
-        )
-        return Outcome().add(rsvp.with_mine(ctx.lang, body))
-    soon = details_now(ctx, event, result.signup)
-    return Outcome().add(
-        confirmation(ctx, event, result.signup, soon), door_name_question(ctx, result.signup)
-    )
-
-
-# --- the name on the door list (asked once, when a seat is confirmed) -----------------------
-
-NAME_YES, NAME_NO = "ev_name_yes", "ev_name_no"
-DISPLAY_NAME = "line_display_name"  # the postback param bot/ fills from LINE's profile
-DOOR_NAME_MAX = 40
-_DROP = {"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"}  # control, format, unassigned, separators
-
-
-def wants_display_name(data: str | None) -> bool:
-    """Whether a postback is はい to the door-list name (bot/ then reads the LINE profile)."""
-    pb = decode(data)
-    return pb is not None and not pb.flow and pb.action == NAME_YES
-
-
-def clean_door_name(raw: object) -> str | None:
-    """A display name fit for the door list: NFKC, no control characters, at most 40; or None."""
-    if not isinstance(raw, str):
-        return None
-    text = unicodedata.normalize("NFKC", raw)
-    text = "".join(" " if ch.isspace() else ch for ch in text)
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in _DROP)
-    text = " ".join(text.split())[:DOOR_NAME_MAX].strip()
-    return text or None
-
-
-def door_name_question(ctx: Ctx, signup: Signup) -> Message:
-    """May the LINE display name go on the door list? はい / いいえ, tied to this sign-up."""
-    value = f"{signup.event_id}:{signup.id}"
-    return common.text(
-        t(ctx.lang, "events.door_name.ask"),
-        [
-            common.button(t(ctx.lang, "events.label.door_name_yes"), Postback(NAME_YES, value)),
-            common.button(t(ctx.lang, "events.label.door_name_no"), Postback(NAME_NO, value)),
-        ],
-    )
-
-
-def _my_signup_for_name(ctx: Ctx, value: str) -> Signup | None:
-    """The sign-up a はい / いいえ button was for, if it is still the resident's own and active."""
-    event_id, _, signup_id = value.partition(":")
-    number = ascii_int(signup_id)
-    if number is None or not event_id:
-        return None
-    mine = db.signup_for(ctx.session, event_id, ctx.resident.id)
-    if mine is None or mine.id != number or mine.status not in db.ACTIVE:
-        return None
-    if mine.event.starts_at <= ctx.now:
-        return None
-    return mine
-
-
-@chat.action(NAME_YES)
-def _name_yes(ctx: Ctx, pb: Postback, params: dict) -> Outcome:
-    mine = _my_signup_for_name(ctx, pb.value)
-    if mine is None:
-        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.stale")))
-    name = clean_door_name(params.get(DISPLAY_NAME))
-    if name is None:  # no profile (or nothing usable in it): the name is written at the door
-        db.set_door_name(mine, None, ctx.now)
-        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.unavailable")))
-    db.set_door_name(mine, name, ctx.now)
-    return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.saved")))
-
-
-@chat.action(NAME_NO)
-def _name_no(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    mine = _my_signup_for_name(ctx, pb.value)
-    if mine is None:
-        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.stale")))
-    db.set_door_name(mine, None, ctx.now)
-    return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.door_name.declined")))
-
-
-@chat.action("ev_join")
-def _join(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    event = db.get_event(ctx.session, pb.value)
-    if event is None:
-        return _unknown(ctx)
-    if event.format != "hybrid":
-        return sign_up(ctx, event.id, event.format)
-    if not event.open_at(ctx.now):
-        return sign_up(ctx, event.id, "onsite")  # says it has closed
-    mine = db.signup_for(ctx.session, event.id, ctx.resident.id)
-    if mine is not None and mine.status in db.ACTIVE:
-        return sign_up(ctx, event.id, mine.mode)  # says it is already taken
-    body = t(ctx.lang, "events.ask_mode", title=_title(ctx, event), when=_when(ctx, event))
-    seats = db.seats_left(ctx.session, event)
-    return Outcome().add(rsvp.ask_mode(ctx.lang, body, "ev_mode", event.id, seats))
-
-
-@chat.action("ev_mode")
-def _mode(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    event_id, mode = _split(pb.value)
-    return sign_up(ctx, event_id, mode)
-
-
-@chat.action("ev_wait")
-def _wait(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    event_id, mode = _split(pb.value)
-    return sign_up(ctx, event_id, mode, waitlist=True)
-
-
-# --- series ------------------------------------------------------------------------------
-
-
-def _series_title(ctx: Ctx, first: Event) -> str:
-    return rsvp.local(ctx.lang, first.series_title) or _title(ctx, first)
-
-
-@chat.action("ev_series")
-def _series(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    event = db.get_event(ctx.session, pb.value)
-    if event is None or not event.series:
-        return _unknown(ctx)
-    sessions = db.series_events(ctx.session, event.series, ctx.now)
-    open_ = [e for e in sessions if e.open_at(ctx.now)]
-    if not open_:
-        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.series.none")))
-    modes = {m for e in open_ for m in e.modes}
-    if len(modes) == 1:
-        return join_series(ctx, event.id, modes.pop())
-    counts = db.confirmed_counts(ctx.session, [e.id for e in open_])
-    seats = {
-        m: min(
-            (e.capacity(m) - counts.get((e.id, m), 0) for e in open_ if m in e.modes),
-            default=0,
-        )
-        for m in db.MODES
-    }
-    body = t(ctx.lang, "events.ask_mode_series", series=_series_title(ctx, open_[0]), n=len(open_))
-    seats = {m: max(0, n) for m, n in seats.items()}
-    return Outcome().add(rsvp.ask_mode(ctx.lang, body, "ev_series_mode", event.id, seats))
-
-
-@chat.action("ev_series_mode")
-def _series_mode(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    event_id, mode = _split(pb.value)
-    return join_series(ctx, event_id, mode)
-
-
-def join_series(ctx: Ctx, event_id: str, mode: str) -> Outcome:
-    """Sign up for every open session of the event's series: a seat, else the waitlist.
-
-    One attendance code for all of them (`db.series_code`), the mode said once, and for a
-    session whose reminder time has passed, its place or join link at once.
-    """
-    event = db.get_event(ctx.session, event_id)
-    if event is None or not event.series or mode not in db.MODES:
-        return _unknown(ctx)
-    sessions = db.series_events(ctx.session, event.series, ctx.now)
-    # lock in id order, so two series sign-ups never wait on each other crosswise
-    targets = sorted((e for e in sessions if mode in e.modes), key=lambda e: e.id)
-    for e in targets:
-        db.lock_event(ctx.session, e.id)
-    code = db.series_code(ctx.session, [e.id for e in targets], ctx.resident.id)
-    results = {
-        e.id: db.join(
-            ctx.session, e.id, ctx.resident.id, mode, ctx.now, waitlist=True, prefer=[code]
-        )
-        for e in targets
-    }
-    lang = ctx.lang
-    mode_name = t(lang, f"events.mode.{mode}")
-    lines, has_code, reminder_ahead = [], False, False
-    for e in sessions:
-        r = results.get(e.id)
-        if r is None:
-            continue
-        extra = ""
-        if r.status == "confirmed":
-            result = t(lang, "events.series.confirmed", mode=mode_name)
-            soon = details_now(ctx, e, r.signup)
-            if soon and mode == "online" and e.online_url:
-                extra = t(lang, "events.series.now_url", day=soon, url=e.online_url)
-            elif soon and mode != "online":
-                extra = t(lang, "events.series.now_place", day=soon, place=_place(lang, e, mode))
-        elif r.status == "waitlisted":
-            result = t(lang, "events.series.waitlisted", position=r.position)
-        elif r.status == "already":
-            s = r.signup
-            same = s.mode == mode and s.attendance_code == code
-            result = (
-                t(lang, "events.series.already")
-                if same
-                else t(
-                    lang,
-                    "events.series.already_other",
-                    mode=t(lang, f"events.mode.{s.mode}"),
-                    code=s.attendance_code,
-                )
-            )
-        else:
-            result = t(lang, "events.series.closed")
-        if r.signup is not None and r.status != "closed":
-            has_code = has_code or r.signup.attendance_code == code
-            ahead = r.signup.status == "confirmed" and r.signup.reminded_at is None
-            reminder_ahead = reminder_ahead or ahead or r.signup.status == "waitlisted"
-        # one short line a session (the series title is said once above): fits a phone screen
-        when_, title = rsvp.moment(lang, e.starts_at, ctx.settings.tz), _title(ctx, e)
-        line = t(lang, "events.series.line", when=when_, title=title, result=result)
-        lines.append(line + ("\n" + extra if extra else ""))
-    if not lines:
-        return Outcome().add(rsvp.with_mine(lang, t(lang, "events.series.none")))
-    head = [t(lang, "events.series.done", series=_series_title(ctx, sessions[0]))]
-    tail = []
-    if has_code:
-        head.append(t(lang, "events.confirmed.mode", mode=mode_name))
-        head.append(t(lang, "events.series.code", code=code))
-        if reminder_ahead:
-            tail.append(t(lang, f"events.series.note_{mode}"))
-        else:
-            tail.append(t(lang, f"events.confirmed.note_{mode}_soon"))
-    body = "\n".join([*head, *lines, *tail])
-    return Outcome().add(rsvp.with_mine(lang, body))
-
-
-# --- cancel and promotion ------------------------------------------------------------------
-
-
-@chat.action("ev_cancel")
-def _cancel(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    event = db.get_event(ctx.session, pb.value)
-    if event is None:
-        return _unknown(ctx)
-    mine = db.signup_for(ctx.session, event.id, ctx.resident.id)
-    if mine is None or mine.status not in db.ACTIVE:
-        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.cancel.none")))
-    return Outcome().add(
-        rsvp.cancel_question(ctx.lang, _title(ctx, event), _when(ctx, event), event.id)
-    )
-
-
-@chat.action("ev_cancel_no")
-def _cancel_no(ctx: Ctx, _pb: Postback, _params: dict) -> Outcome:
-    return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.cancel.kept")))
-
-
-@chat.action("ev_cancel_yes")
-def _cancel_yes(ctx: Ctx, pb: Postback, _params: dict) -> Outcome:
-    result = db.cancel(ctx.session, pb.value, ctx.resident.id, ctx.now)
-    if result.status == "unknown":
-        return _unknown(ctx)
-    if result.status == "not_signed_up":
-        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.cancel.none")))
-    if result.status == "started":
-        return Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.cancel.started")))
-    out = Outcome().add(rsvp.with_mine(ctx.lang, t(ctx.lang, "events.cancel.done")))
-    out.outbox_ids.extend(queue_promotions(ctx.session, result.promoted, ctx.settings.tz))
-    return out
-
-
-def promotion_message(
-    lang: str, event: Event, signup: Signup, tz: tzinfo, soon: str = ""
-) -> Message:
-    """The push telling a waitlisted person they have a seat (online URL for online only).
-
-    `soon` (本日 / 明日): promoted after the reminder time, so the place is said here too.
-    """
-    body = t(
-        lang,
-        "events.promoted",
-        title=rsvp.local(lang, event.title),
-        when=rsvp.when(lang, event.starts_at, event.ends_at, tz),
-        mode=t(lang, f"events.mode.{signup.mode}"),
-        code=signup.attendance_code,
-    )
-    if soon:
-        body += "\n" + t(lang, "events.confirmed.soon", day=soon)
-        if signup.mode != "online":
-            body += "\n" + t(lang, "events.confirmed.place", place=_place(lang, event, "onsite"))
-    if signup.mode == "online" and event.online_url:
-        body += "\n" + t(lang, "events.confirmed.url", url=event.online_url)
-    return rsvp.with_mine(lang, body)
-
-
-def queue_promotions(
-    session: Session, promoted: list[Signup], tz: tzinfo = DEFAULT_TZ
-) -> list[int]:
-    """Queue one push per promoted sign-up (retry key from the sign-up and its promotion).
-
-    Promoted after the reminder time: the push carries the details and no reminder follows.
-    """
-    ids = []
-    for signup in promoted:
-        resident, event, at = signup.resident, signup.event, signup.confirmed_at
-        soon = ""
-        if reminders.is_due(event, at, tz):
-            db.mark_reminded(signup, at)
-            soon = reminders.day_word(resident.language, event.starts_at, at, tz)
-        message = promotion_message(resident.language, event, signup, tz, soon)
-        ids.append(
-            pushes.queue(
-                session,
-                resident.line_user_id,
-                [message],
-                "promotion",
-                (signup.id, signup.confirmed_at.isoformat()),
-            )
-        )
-    return ids
+)

@@ -1,8 +1,8 @@
 """Segment expressions → one SQL condition on residents.
 
 Grammar (docs/announcements.md): space-separated conditions, all of which must hold;
-a condition is `field=value[,value…]` (any of the values). Fields come from a registry,
-so other areas can plug theirs in with `register_field`. Example:
+a condition is `field=value[,value…]` (any of the values). The fields are one list,
+`FIELDS` at the bottom (add one there: a name, its valid values, its SQL condition). Example:
 
     district=七ツ森,磐梯 age=20代,30代 not_answered=resident-2026
 
@@ -13,18 +13,19 @@ SELECT (a count for a dry run, or the source of an INSERT … SELECT). Exclusion
 
 from __future__ import annotations
 
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, false, func, not_, or_, select, true
 from sqlalchemy.orm import Session
 
+from db import events, surveys
 from db.broadcasts import STOP_ALL, NotifyOptOut
 from db.models import Resident, ResidentTopic
 from handlers.town import Town
-
-RESIDENCIES = ("resident", "commuter", "outside")
+from messages.catalog import CATALOGS
+from messages.text import LIST_SEP, RESIDENCIES, nfkc
 
 
 class SegmentError(ValueError):
@@ -42,20 +43,9 @@ class Field:
     aliases: Callable[[Session, Town], dict[str, str]] | None = None  # other spelling → value
 
 
-FIELDS: dict[str, Field] = {}
-
-
-def register_field(field: Field, *, replace: bool = False) -> Field:
-    """Add a field; replacing one must be asked for (surveys and events plug in this way)."""
-    if field.name in FIELDS and not replace:
-        raise ValueError(f"segment field {field.name!r} is registered twice")
-    FIELDS[field.name] = field
-    return field
-
-
 def norm(value: str) -> str:
     """A value as compared: NFKC, trimmed, case-folded."""
-    return unicodedata.normalize("NFKC", value).strip().casefold()
+    return nfkc(value, strip=True, casefold=True)
 
 
 @dataclass(frozen=True)
@@ -69,10 +59,10 @@ class Condition:
 def parse(expression: str) -> list[tuple[str, list[str]]]:
     """Split an expression into (field, raw values); raises SegmentError on bad syntax."""
     out = []
-    text = unicodedata.normalize("NFKC", expression or "").strip()
+    text = nfkc(expression, strip=True)
     for part in text.split():
         name, sep, raw = part.partition("=")
-        values = [v for v in raw.replace("、", ",").split(",") if v.strip()]
+        values = [v for v in raw.replace(LIST_SEP["ja"], ",").split(",") if v.strip()]
         if not sep or not name or not values:
             raise SegmentError(
                 f"{part!r}: a condition is field=value[,value…] (fields: {', '.join(FIELDS)})"
@@ -132,7 +122,9 @@ def recipients_where(
     return and_(true(), *compile_segment(session, town, expression), *exclusions(topic, urgent))
 
 
-def count(session: Session, town: Town, expression: str, topic=None, urgent=False) -> int:
+def count(
+    session: Session, town: Town, expression: str, topic: str | None = None, urgent: bool = False
+) -> int:
     """How many residents an expression reaches now (one COUNT query)."""
     where = recipients_where(session, town, expression, topic, urgent)
     return session.scalar(select(func.count()).select_from(Resident).where(where)) or 0
@@ -153,13 +145,15 @@ class Audience:
         return self.matched - self.blocked - self.stopped - self.topic_off
 
 
-def audience(session: Session, town: Town, expression: str, topic=None, urgent=False) -> Audience:
+def audience(
+    session: Session, town: Town, expression: str, topic: str | None = None, urgent: bool = False
+) -> Audience:
     """The segment's residents and each exclusion, counted in one query (as `exclusions`)."""
 
     def opted(name: str) -> ColumnElement[bool]:
         return exists().where(NotifyOptOut.resident_id == Resident.id, NotifyOptOut.topic == name)
 
-    def n(cond: ColumnElement[bool]):
+    def n(cond: ColumnElement[bool]) -> ColumnElement[Any]:
         return func.coalesce(func.sum(case((cond, 1), else_=0)), 0)
 
     open_ = Resident.blocked == false()
@@ -178,12 +172,10 @@ def audience(session: Session, town: Town, expression: str, topic=None, urgent=F
     return Audience(*(int(x) for x in row))
 
 
-# --- the built-in fields ------------------------------------------------------------------
+# --- the fields: one list ---------------------------------------------------------------
 
 
 def _residency_aliases(_session: Session, _town: Town) -> dict[str, str]:
-    from messages.catalog import CATALOGS
-
     return {
         texts[f"residency.{code}"]: code
         for texts in CATALOGS.values()
@@ -196,95 +188,72 @@ def _has_topic(values: list[str]) -> ColumnElement[bool]:
     return exists().where(ResidentTopic.resident_id == Resident.id, ResidentTopic.topic.in_(values))
 
 
-register_field(
+def _survey_ids(session: Session, _town: Town) -> list[str]:
+    return list(session.scalars(select(surveys.Survey.id).order_by(surveys.Survey.id)))
+
+
+def _event_ids(session: Session, _town: Town) -> list[str]:
+    return list(session.scalars(select(events.Event.id).order_by(events.Event.id)))
+
+
+def by_name(*fields: Field) -> dict[str, Field]:
+    """The fields keyed by name; a name may appear once."""
+    out: dict[str, Field] = {}
+    for f in fields:
+        if f.name in out:
+            raise ValueError(f"segment field {f.name!r} is registered twice")
+        out[f.name] = f
+    return out
+
+
+FIELDS: dict[str, Field] = by_name(
     Field(
         "district",
         "the district from the town file",
         lambda _s, town: town.districts,
         lambda values: Resident.district.in_(values),
-    )
-)
-register_field(
+    ),
     Field(
         "age",
         "the age band from the town file",
         lambda _s, town: town.age_bands,
         lambda values: Resident.age_band.in_(values),
-    )
-)
-register_field(
+    ),
     Field(
         "residency",
         "resident, commuter or outside",
         lambda _s, _town: RESIDENCIES,
         lambda values: Resident.residency.in_(values),
         _residency_aliases,
-    )
-)
-register_field(
+    ),
     Field(
         "topic",
         "a topic of interest from the town file",
         lambda _s, town: town.topics,
         _has_topic,
-    )
+    ),
+    Field(
+        "attended",
+        "an event id: residents checked in at it",
+        _event_ids,
+        lambda values: Resident.id.in_(events.attended_residents(values)),
+    ),
+    Field(
+        "signed_up",
+        "an event id: residents signed up (confirmed or waitlisted)",
+        _event_ids,
+        lambda values: Resident.id.in_(events.signed_up_residents(values)),
+    ),
+    Field(
+        "answered",
+        "a survey id: residents who finished it",
+        _survey_ids,
+        lambda values: or_(*(surveys.answered_clause(v, Resident.id) for v in values)),
+    ),
+    Field(
+        "not_answered",
+        "a survey id: residents who have not finished it",
+        _survey_ids,
+        lambda values: or_(*(surveys.not_answered_clause(v, Resident.id) for v in values)),
+    ),
 )
-
-
-# --- surveys and events: the fields their tables answer --------------------------------
-
-
-def _install_survey_fields() -> None:
-    from db import surveys
-
-    def survey_ids(session: Session, _town: Town) -> list[str]:
-        return list(session.scalars(select(surveys.Survey.id).order_by(surveys.Survey.id)))
-
-    register_field(
-        Field(
-            "answered",
-            "a survey id: residents who finished it",
-            survey_ids,
-            lambda values: or_(*(surveys.answered_clause(v, Resident.id) for v in values)),
-        ),
-        replace=True,
-    )
-    register_field(
-        Field(
-            "not_answered",
-            "a survey id: residents who have not finished it",
-            survey_ids,
-            lambda values: or_(*(surveys.not_answered_clause(v, Resident.id) for v in values)),
-        ),
-        replace=True,
-    )
-
-
-def _install_event_fields() -> None:
-    from db import events
-
-    def event_ids(session: Session, _town: Town) -> list[str]:
-        return list(session.scalars(select(events.Event.id).order_by(events.Event.id)))
-
-    register_field(
-        Field(
-            "attended",
-            "an event id: residents checked in at it",
-            event_ids,
-            lambda values: Resident.id.in_(events.attended_residents(values)),
-        ),
-        replace=True,
-    )
-    register_field(
-        Field(
-            "signed_up",
-            "an event id: residents signed up (confirmed or waitlisted)",
-            event_ids,
-            lambda values: Resident.id.in_(events.signed_up_residents(values)),
-        ),
-        replace=True,
-    )
-
-
-_install_event_fields()
-_install_survey_fields()

@@ -10,6 +10,7 @@ Diagram: docs/flows/survey_code.mmd
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from linebot.v3.messaging import Message
 
@@ -19,10 +20,11 @@ from db.models import Conversation
 from handlers import chat, engine, invitations
 from handlers import survey as survey_flow
 from handlers.context import Ctx, Outcome
-from handlers.engine import Flow, Input, State, Step
+from handlers.engine import Entry, Flow, Input, State, Step
 from messages import common
 from messages import survey as msg
 from messages.catalog import t
+from messages.typed_words import CODE_HYPHENS
 
 FLOW = "survey_code"
 _CH = "[0-9a-z] *"
@@ -54,6 +56,7 @@ def try_code(ctx: Ctx, typed: str) -> tuple[list[Message], bool]:
     survey = store.get_survey(ctx.session, row.survey_id)
     if survey is None or not survey.is_open(ctx.now):  # the usual refusals: closed, not yet
         return survey_flow.open_survey(ctx, row.survey_id), False
+    assert ctx.resident is not None  # chat handlers run for a known resident (bot/router.py)
     if survey.id in store.completed_ids(ctx.session, ctx.resident.id):
         title = msg.local(survey.definition["title"], ctx.lang)
         return [msg.closing(ctx.lang, "survey.code.already", title=title)], False
@@ -87,27 +90,10 @@ def _answer(ctx: Ctx, conv: Conversation, inp: Input) -> Step:
     return Step(conv.state, say, stay=True) if retry else Step(None, say)
 
 
-def _start(_ctx: Ctx, _conv: Conversation, _args: dict) -> Step:
+def _start(_ctx: Ctx, _conv: Conversation, _args: dict[str, Any]) -> Step:
     return Step(C.CODE)
 
 
-engine.register(
-    Flow(
-        name=FLOW,
-        keyword="survey.keyword.code",
-        start=_start,
-        states={C.CODE: State(ask=_ask, answer=_answer)},
-    )
-)
-
-
-@chat.keyword("survey.keyword.code")
-def ask_code(ctx: Ctx, _text: str = "") -> Outcome:
-    """「回答コード」: ask for the code."""
-    return Outcome().add(*engine.start(ctx, FLOW))
-
-
-@chat.pattern(CODE_PATTERN)
 def typed_code(ctx: Ctx, text: str) -> Outcome:
     """Something shaped like a code, typed at any time."""
     conv = engine.active(ctx)
@@ -125,4 +111,18 @@ def typed_code(ctx: Ctx, text: str) -> Outcome:
 
 def _code_like(text: str) -> bool:
     """A digit or a hyphen: what sets a mistyped code apart from a word."""
-    return any(ch.isdigit() or ch in "-‐－ー" for ch in text)
+    return any(ch.isdigit() or ch in CODE_HYPHENS for ch in text)
+
+
+chat.flow(
+    Flow(
+        name=FLOW,
+        keyword="survey.keyword.code",
+        start=_start,
+        states={C.CODE: State(ask=_ask, answer=_answer)},
+        entry_points=(
+            Entry(keywords=("survey.keyword.code",)),  # 「回答コード」: ask for the code
+            Entry(pattern=CODE_PATTERN, run=typed_code),  # something shaped like a code
+        ),
+    )
+)

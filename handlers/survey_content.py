@@ -7,6 +7,9 @@ change a scale's range — that is refused, naming the question, so old answers 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from db.base import utcnow
@@ -14,8 +17,8 @@ from db.surveys import Survey, stored_answers
 from handlers import content
 from handlers.content import DATETIME, ID, TEXT, Document, Kind, check_times, parse_time
 from messages.postback import ascii_int
+from messages.text import RESIDENCIES, listed
 
-RESIDENCIES = ("resident", "commuter", "outside")
 TYPES = ("single", "multi", "scale", "text")
 SCALE_MAX_STEPS = 10  # 0–10: eleven buttons at most
 TEXT_MAX = 2000
@@ -102,21 +105,23 @@ ONLY = {
 }
 
 
-def as_text(value) -> dict:
+def as_text(value: Any) -> dict[str, Any]:
     """A text field as {ja, en?}."""
     return dict(value) if isinstance(value, dict) else {"ja": str(value)}
 
 
-def norm_choice(choice) -> dict:
+def norm_choice(choice: Any) -> dict[str, Any]:
     """A choice as {value, label: {ja, en?}}."""
     if isinstance(choice, dict):
         return {"value": choice["value"], "label": as_text(choice["label"])}
     return {"value": choice, "label": {"ja": choice}}
 
 
-def _check_question(doc: Document, i: int, q: dict, earlier: dict[str, dict]) -> list[str]:
+def _check_question(
+    doc: Document, i: int, q: Mapping[str, Any], earlier: Mapping[str, Mapping[str, Any]]
+) -> list[str]:
     where = ["questions", i]
-    problems = []
+    problems: list[str] = []
     kind = q["type"]
     for name, types in ONLY.items():
         if name in q and kind not in types:
@@ -226,7 +231,7 @@ def check_survey(doc: Document, _session: Session) -> list[str]:
     """Ids, choices, show_if, scale ranges, and dates in order."""
     d = doc.data
     problems = content.unique(doc, ["questions"], [q["id"] for q in d["questions"]], "question id")
-    earlier: dict[str, dict] = {}
+    earlier: dict[str, dict[str, Any]] = {}
     for i, q in enumerate(d["questions"]):
         problems += _check_question(doc, i, q, earlier)
         earlier.setdefault(q["id"], q)
@@ -238,12 +243,12 @@ def check_survey(doc: Document, _session: Session) -> list[str]:
     return problems
 
 
-def definition(data: dict) -> dict:
+def definition(data: Mapping[str, Any]) -> dict[str, Any]:
     """The stored definition: texts as {ja, en?}, choices as {value, label}, show_if by value."""
     questions = []
-    by_id: dict[str, dict] = {}
+    by_id: dict[str, dict[str, Any]] = {}
     for q in data["questions"]:
-        item = {
+        item: dict[str, Any] = {
             "id": q["id"],
             "type": q["type"],
             "text": as_text(q["text"]),
@@ -279,7 +284,9 @@ def definition(data: dict) -> dict:
     }
 
 
-def incompatible(old: dict, new: dict) -> list[tuple[str, str, str, dict]]:
+def incompatible(
+    old: Mapping[str, Any], new: Mapping[str, Any]
+) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(question id, why, code, values) for changes that would change stored answers' meaning."""
     out = []
     new_by_id = {q["id"]: q for q in new["questions"]}
@@ -293,7 +300,7 @@ def incompatible(old: dict, new: dict) -> list[tuple[str, str, str, dict]]:
         elif q["type"] in ("single", "multi"):
             gone = [c for c in q["choices"] if c["value"] not in {x["value"] for x in n["choices"]}]
             if gone:
-                names = "、".join(c["label"]["ja"] for c in gone)
+                names = listed(c["label"]["ja"] for c in gone)
                 why = f"lost choices {sorted(c['value'] for c in gone)}"
                 out.append((q["id"], why, "lost_choices", {"choices": names}))
         elif q["type"] == "scale" and (q["min"], q["max"]) != (n["min"], n["max"]):
@@ -314,7 +321,7 @@ def check_changes(doc: Document, session: Session) -> list[str]:
     except (KeyError, StopIteration):  # show_if problems: reported by check_survey
         return []
     index = {q["id"]: i for i, q in enumerate(doc.data["questions"])}
-    problems = []
+    problems: list[str] = []
     for qid, why, code, values in incompatible(survey.definition, new):
         where = ["questions", index[qid]] if qid in index else ["questions"]
         problems.append(
@@ -348,17 +355,16 @@ def store(session: Session, doc: Document) -> None:
     survey.title = new["title"]["ja"][:200]
     survey.updated_at = utcnow()
     survey.anonymous = new["anonymous"]
+    assert opens is not None and closes is not None  # check_times refused any other document
     survey.opens_at, survey.closes_at = opens, closes
     session.flush()
 
 
-KIND = content.register(
-    Kind(
-        name="survey",
-        schema=SURVEY_SCHEMA,
-        key=lambda d: d["id"],
-        store=store,
-        checks=[check_times("opens_at", "closes_at"), check_survey, check_changes],
-        order=20,
-    )
+KIND = Kind(
+    name="survey",
+    schema=SURVEY_SCHEMA,
+    key=lambda d: d["id"],
+    store=store,
+    checks=[check_times("opens_at", "closes_at"), check_survey, check_changes],
+    order=20,
 )

@@ -17,28 +17,23 @@ import io
 import re
 import unicodedata
 from collections.abc import Iterator
-from datetime import date, datetime
-from typing import BinaryIO
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, tzinfo
+from typing import Any, BinaryIO, overload
 
 from sqlalchemy.orm import Session
 
 from db import surveys as store
+from handlers.survey_cells import ALSO_HIDDEN, Cell, is_hidden, number, share
+from messages.survey_staff import CHANNEL_NAMES, DIM_TITLES, JOIN, NO_ANSWER, ONE_HOT, word
+from messages.survey_staff import RESIDENCY_NAMES as RESIDENCY_JA
+from messages.text import TOWN_TZ
+from messages.text import local as to_local
 
+__all__ = ["CHANNEL_NAMES", "DIM_TITLES", "JOIN", "ONE_HOT", "RESIDENCY_JA", "export", "neutralise"]
 FORMATS = ("csv", "xlsx")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-JOIN = "、"
-RESIDENCY_JA = {"resident": "町内在住", "commuter": "町内に通勤・通学", "outside": "町外在住"}
-CHANNEL_NAMES = {"line": "LINE", "web": "Web", "paper": "紙"}  # 回答方法, as staff read it
-DIM_TITLES = {
-    "age_band": "年代",
-    "district": "地区",
-    "residency": "かかわり",
-    "channel": "回答方法",
-}
 DATE_FORMAT = "yyyy/mm/dd"
 DATETIME_FORMAT = "yyyy/mm/dd hh:mm"
-ONE_HOT = re.compile(r"^Q\d+「.*」$")  # a 0/1 column of one choice (the paper import skips it)
 _ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")  # not allowed in xlsx cells
 
 
@@ -49,10 +44,10 @@ class ExportError(ValueError):
 def group_name(dim: str, group: str | None) -> str:
     """A cross-tab group as staff read it (未回答 for no answer)."""
     if dim == "residency":
-        return RESIDENCY_JA.get(group or "", group or "") or "未回答"
+        return RESIDENCY_JA.get(group or "", group or "") or NO_ANSWER
     if dim == "channel":
         return CHANNEL_NAMES.get(group or "", group or "")
-    return group or "未回答"
+    return group or NO_ANSWER
 
 
 def looks_like_formula(text: str) -> bool:
@@ -61,6 +56,10 @@ def looks_like_formula(text: str) -> bool:
     return unicodedata.normalize("NFKC", text).lstrip(" ").startswith(FORMULA_START)
 
 
+@overload
+def neutralise(value: str) -> str: ...
+@overload
+def neutralise(value: object) -> object: ...
 def neutralise(value: object) -> object:
     """A cell value that spreadsheet software shows as text, never runs as a formula."""
     if isinstance(value, str):
@@ -70,15 +69,22 @@ def neutralise(value: object) -> object:
     return value
 
 
-def _multi(survey: store.Survey) -> list[tuple[int, dict]]:
+def _multi(survey: store.Survey) -> list[tuple[int, dict[str, Any]]]:
     return [(i, q) for i, q in enumerate(survey.questions, 1) if q["type"] == "multi"]
 
 
 def header(survey: store.Survey) -> list[str]:
     """Column titles: number, day, channel, attributes, questions, one 0/1 column per choice."""
-    cols = ["回答番号", "回答日", "回答方法", "年代", "地区", "かかわり"]
-    cols += [f"Q{i} {q['text']['ja']}" for i, q in enumerate(survey.questions, 1)]
-    cols += [f"Q{i}「{c['label']['ja']}」" for i, q in _multi(survey) for c in q["choices"]]
+    cols = [word("col.number"), word("col.day"), word("col.channel")]
+    cols += [DIM_TITLES[d] for d in ("age_band", "district", "residency")]
+    cols += [
+        word("col.question", n=i, text=q["text"]["ja"]) for i, q in enumerate(survey.questions, 1)
+    ]
+    cols += [
+        word("col.flag", n=i, label=c["label"]["ja"])
+        for i, q in _multi(survey)
+        for c in q["choices"]
+    ]
     return [neutralise(c) for c in cols]
 
 
@@ -87,7 +93,7 @@ def rows(
     survey: store.Survey,
     channel: str | None = None,
     coarsen: bool | None = None,
-) -> Iterator[tuple[list, int | None]]:
+) -> Iterator[tuple[list[Any], int | None]]:
     """(cells, resident id or None) per response (of one channel if given), streamed.
 
     `coarsen` (default: anonymous surveys) shows rare attribute combinations coarsened.
@@ -107,7 +113,7 @@ def rows(
         if coarsen:  # a blank stays blank; a coarsened value reads （非表示）
             attrs = tuple(v and c for v, c in zip(attrs, shown.get(attrs, attrs), strict=True))
         band, district, residency = attrs
-        cells: list = [
+        cells: list[Any] = [
             n,
             response["submitted_on"],
             CHANNEL_NAMES.get(response["channel"], response["channel"]),
@@ -159,7 +165,7 @@ def export_csv(
     text = io.TextIOWrapper(out, encoding="utf-8-sig", newline="", write_through=True)
     try:
         writer = csv.writer(text, lineterminator="\r\n")
-        writer.writerow(header(survey) + (["", "住民ID"] if named else []))
+        writer.writerow(header(survey) + (["", word("col.resident")] if named else []))
         count = 0
         for cells, resident in rows(session, survey, channel, coarsen):
             cells = [c.isoformat() if isinstance(c, date) else c for c in cells]
@@ -171,24 +177,22 @@ def export_csv(
     return count
 
 
-def _hidden_note(count: object) -> str:
-    from handlers import privacy
-
-    if count == store.SUPPRESSED:
-        return f"{store.SUPPRESS_BELOW}人未満"
-    if count == privacy.ALSO_HIDDEN:
-        return "合計から5人未満の欄がわかるため非表示"
+def _hidden_note(count: int | Cell) -> str:
+    if count == ALSO_HIDDEN:
+        return word("sum.also_hidden")
+    if is_hidden(count):
+        return word("sum.hidden")
     return ""
 
 
-def _number(count: object) -> int | None:
+def _number(count: int | Cell) -> int | None:
     """A count for a number column: the int, or None (an empty cell) when it is hidden."""
-    return count if isinstance(count, int) else None
+    return number(count)
 
 
 def summary_rows(
-    session: Session, survey_id: str, channel: str | None = None, tz=None
-) -> Iterator[list]:
+    session: Session, survey_id: str, channel: str | None = None, tz: tzinfo | str | None = None
+) -> Iterator[list[Any]]:
     """The 集計 sheet: counts by channel, per choice (labels), scale statistics, cross-tabs.
 
     Numbers are numbers; a count hidden by the privacy rule is an empty cell, and the
@@ -198,66 +202,68 @@ def summary_rows(
 
     res = survey_results(session, survey_id, by=store.ALL_DIMENSIONS, channel=channel)
     s = res["survey"]
-    zone = tz or ZoneInfo("Asia/Tokyo")
+    zone = tz or TOWN_TZ
 
     def local(moment: datetime) -> datetime:
-        return moment.astimezone(zone).replace(tzinfo=None)  # Excel has no time zones
+        return to_local(moment, zone, naive=True)  # Excel has no time zones
 
-    yield ["アンケート", s["title"]]
-    yield ["版", s["version"], "種類", "匿名" if s["anonymous"] else "記名"]
+    kind = word("sum.anonymous") if s["anonymous"] else word("sum.named")
+    yield [word("sum.survey"), s["title"]]
+    yield [word("sum.version"), s["version"], word("sum.kind"), kind]
     if channel is not None:
-        yield ["絞り込み", f"回答方法: {CHANNEL_NAMES[channel]}のみ"]
-    yield ["回答数", _number(res["responses_shown"]), _hidden_note(res["responses_shown"])]
-    yield ["受付期間", local(s["opens_at"]), "〜", local(s["closes_at"])]
+        yield [word("sum.filter"), word("sum.filter_channel", channel=CHANNEL_NAMES[channel])]
+    shown = res["responses_shown"]
+    yield [word("sum.responses"), _number(shown), _hidden_note(shown)]
+    yield [word("sum.period"), local(s["opens_at"]), word("sum.until"), local(s["closes_at"])]
     if s["anonymous"]:
-        yield [
-            "注意",
-            f"匿名のアンケートのため、{store.SUPPRESS_BELOW}人未満の人数は空欄にしています"
-            "（備考に理由）。",
-        ]
+        yield [word("sum.caution"), word("sum.caution_anonymous")]
     yield []
-    yield ["回答方法", "件数", "割合(%)", "備考"]
+    remark, count_word, share_word = word("sum.remark"), word("sum.count"), word("sum.share")
+    yield [word("col.channel"), count_word, share_word, remark]
     for ch, count in res["channels_shown"].items():
-        hidden = not isinstance(count, int)
-        share = None if hidden else store._share(count, res["responses"])
-        yield [CHANNEL_NAMES[ch], _number(count), share, _hidden_note(count)]
+        part = share(count, res["responses"])
+        yield [CHANNEL_NAMES[ch], _number(count), part, _hidden_note(count)]
     yield []
-    yield ["質問", "選択肢", "件数", "割合(%)", "備考"]
+    yield [word("sum.question"), word("sum.choice"), count_word, share_word, remark]
     for i, q in enumerate(res["questions"], 1):
-        title = f"Q{i} {q['text']}"
+        title = word("col.question", n=i, text=q["text"])
         for c in q.get("choices", []):
             yield [title, c["label"], _number(c["count"]), c["share"], _hidden_note(c["count"])]
         if q["type"] == "scale":
-            yield [title, "平均", q["mean"]]
-            yield [title, "中央値", q["median"]]
+            yield [title, word("sum.mean"), q["mean"]]
+            yield [title, word("sum.median"), q["median"]]
         if q["type"] == "text":
-            yield [title, "回答数", _number(q["answered"]), None, _hidden_note(q["answered"])]
-            for word, n in q.get("words", []):
-                yield [title, f"頻出語: {word}", n]
+            answered = q["answered"]
+            yield [title, word("sum.answered"), _number(answered), None, _hidden_note(answered)]
+            for term, n in q.get("words", []):
+                yield [title, word("sum.word", word=term), n]
     numbered = {q["id"]: (i, q) for i, q in enumerate(res["questions"], 1)}
     for dim in store.ALL_DIMENSIONS:
         title = DIM_TITLES[dim]
         yield []
-        yield [f"クロス集計（{title}別）"]
+        yield [word("sum.crosstab", title=title)]
         for qid, groups in res["crosstabs"][dim].items():
             i, q = numbered[qid]
             choices = q["choices"]
-            yield [f"Q{i} {q['text']}"]
-            heads = [title, "計"]
+            yield [word("col.question", n=i, text=q["text"])]
+            heads = [title, word("sum.total")]
             for c in choices:
-                heads += [f"{c['label']}（人）", f"{c['label']}（%）"]
-            yield [*heads, "備考"]
+                heads += [
+                    word("sum.people", label=c["label"]),
+                    word("sum.percent", label=c["label"]),
+                ]
+            yield [*heads, remark]
             for group, row in groups.items():
-                cells: list = [group_name(dim, group), _number(row["total"])]
-                hidden = row["total"] == store.SUPPRESSED
+                cells: list[Any] = [group_name(dim, group), _number(row["total"])]
+                hidden = is_hidden(row["total"])
                 for c in choices:
-                    cell = row["cells"][c["value"]]
-                    cells += [_number(cell["count"]), cell["share"]]
-                    hidden = hidden or not isinstance(cell["count"], int)
-                yield [*cells, f"{store.SUPPRESS_BELOW}人未満の欄は空欄" if hidden else ""]
+                    one = row["cells"][c["value"]]
+                    cells += [_number(one["count"]), one["share"]]
+                    hidden = hidden or is_hidden(one["count"])
+                yield [*cells, word("sum.hidden_row") if hidden else ""]
 
 
-def _typed(ws, value: object):
+def _typed(ws: Any, value: object) -> object:
     """A write-only cell; dates and times (tz-naive, town time) carry an Excel number format."""
     from openpyxl.cell import WriteOnlyCell
 
@@ -280,7 +286,7 @@ def export_xlsx(
     coarsen: bool | None = None,
     *,
     with_rows: bool = True,
-    tz=None,
+    tz: tzinfo | str | None = None,
 ) -> int:
     """Write the .xlsx (write-only, streamed): 回答 (unless `with_rows` is false), 集計, and
     内部ID for a named survey; returns the responses written."""
@@ -291,7 +297,7 @@ def export_xlsx(
     count = 0
     ids: list[tuple[int, int | None]] = []
     if with_rows:
-        ws = wb.create_sheet("回答")
+        ws = wb.create_sheet(word("sheet.rows"))
         ws.freeze_panes = "B2"
         ws.append(header(survey))
         for cells, resident in rows(session, survey, channel, coarsen):
@@ -299,14 +305,14 @@ def export_xlsx(
             count += 1
             if not survey.anonymous:
                 ids.append((cells[0], resident))
-    summary = wb.create_sheet("集計")
+    summary = wb.create_sheet(word("sheet.summary"))
     for row in summary_rows(session, survey_id, channel, tz):
         summary.append([_typed(summary, c) for c in row])
     if ids:
-        internal = wb.create_sheet("内部ID")
-        internal.append(["回答番号", "住民ID"])
-        for row in ids:
-            internal.append(list(row))
+        internal = wb.create_sheet(word("sheet.internal"))
+        internal.append([word("col.number"), word("col.resident")])
+        for id_row in ids:
+            internal.append(list(id_row))
     wb.save(out)
     return count
 
@@ -320,7 +326,7 @@ def export(
     *,
     with_rows: bool = True,
     coarsen: bool | None = None,
-    tz=None,
+    tz: tzinfo | str | None = None,
 ) -> int:
     """Export a survey (one channel's responses if given) as `csv` or `xlsx`; returns the rows.
 

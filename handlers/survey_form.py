@@ -10,10 +10,14 @@ a choice that staff reword keeps the value it was stored with, so answers keep m
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Mapping, Sequence
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.survey_content import RESIDENCIES, TYPES, as_text, norm_choice
+from handlers.content import Document
+from handlers.survey_content import TYPES, as_text, norm_choice
+from messages.text import RESIDENCIES
 
 CHOICE_TYPES = ("single", "multi")
 MAX_QUESTIONS = 60
@@ -43,7 +47,7 @@ def _lines(text: str | None) -> list[str]:
     return [line.strip() for line in (text or "").replace("\r\n", "\n").split("\n") if line.strip()]
 
 
-def _local_input(value, tz: ZoneInfo) -> str:
+def _local_input(value: object, tz: ZoneInfo) -> str:
     """A stored time as the value of a datetime-local input (JST)."""
     if not value:
         return ""
@@ -71,9 +75,9 @@ def _iso(raw: str, tz: ZoneInfo) -> str:
 # --- document → form ----------------------------------------------------------------------
 
 
-def blank_question(kind: str = "single") -> dict:
+def blank_question(kind: str = "single") -> dict[str, Any]:
     """A new question of a type, with the usual defaults."""
-    q = {f: "" for f in QUESTION_FIELDS}
+    q: dict[str, Any] = {f: "" for f in QUESTION_FIELDS}
     q.update(type=kind if kind in TYPES else "single", required=True, show_if=[], locked=False)
     if q["type"] == "scale":
         q.update(min="0", max="10")
@@ -82,7 +86,7 @@ def blank_question(kind: str = "single") -> dict:
     return q
 
 
-def _question_model(q: dict, by_id: dict[str, dict]) -> dict:
+def _question_model(q: Mapping[str, Any], by_id: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
     m = blank_question(q.get("type", "single"))
     m["type"] = q.get("type", "")
     m["id"] = str(q.get("id", ""))
@@ -113,13 +117,15 @@ def _question_model(q: dict, by_id: dict[str, dict]) -> dict:
     return m
 
 
-def from_document(data: dict | None, tz: ZoneInfo, locked_ids: set[str] = frozenset()) -> dict:
+def from_document(
+    data: Mapping[str, Any] | None, tz: ZoneInfo, locked_ids: Collection[str] = frozenset()
+) -> dict[str, Any]:
     """The form model of a stored document (or of a new, empty survey)."""
     data = data or {}
     title = as_text(data.get("title", "")) if data.get("title") else {}
     description = as_text(data.get("description")) if data.get("description") else {}
     eligibility = data.get("eligibility") or {}
-    by_id: dict[str, dict] = {}
+    by_id: dict[str, Mapping[str, Any]] = {}
     questions = []
     for q in data.get("questions") or []:
         questions.append(_question_model(q, by_id))
@@ -141,7 +147,7 @@ def from_document(data: dict | None, tz: ZoneInfo, locked_ids: set[str] = frozen
     }
 
 
-def copy_of(data: dict, taken: set[str], today: date) -> dict:
+def copy_of(data: Mapping[str, Any], taken: Collection[str], today: date) -> dict[str, Any]:
     """A new draft from a survey: a new id, the year moved on, no period; question ids kept."""
     new = {k: v for k, v in data.items() if k not in ("opens_at", "closes_at")}
     old_id = str(data["id"])
@@ -167,9 +173,9 @@ def copy_of(data: dict, taken: set[str], today: date) -> dict:
 # --- form → model -----------------------------------------------------------------------------
 
 
-def from_form(form) -> dict:
+def from_form(form: Any) -> dict[str, Any]:  # a MultiDict, or anything with .get and .getlist
     """The form model from posted fields (`form` has .get and .getlist, like a MultiDict)."""
-    model = {name: str(form.get(name, "")).strip() for name in TOP_FIELDS}
+    model: dict[str, Any] = {name: str(form.get(name, "")).strip() for name in TOP_FIELDS}
     model["anonymous"] = form.get("anonymous", "yes") != "no"
     model["min_age"] = str(form.get("min_age", "")).strip()
     model["residency"] = [r for r in form.getlist("residency") if r in RESIDENCIES]
@@ -180,7 +186,7 @@ def from_form(form) -> dict:
     questions = []
     for i in range(max(0, count)):
         p = f"q{i}."
-        q = {name: str(form.get(p + name, "")) for name in QUESTION_FIELDS}
+        q: dict[str, Any] = {name: str(form.get(p + name, "")) for name in QUESTION_FIELDS}
         for name in ("id", "type", "text", "text_en", "max_choices", "min", "max", "max_length"):
             q[name] = q[name].strip()
         q["required"] = form.get(p + "required") == "1"
@@ -192,7 +198,7 @@ def from_form(form) -> dict:
     return model
 
 
-def assign_ids(model: dict) -> None:
+def assign_ids(model: Mapping[str, Any]) -> None:
     """Give every question without an id one from its position (q1, q2, …), never a taken one."""
     taken = {q["id"] for q in model["questions"] if q["id"]}
     for n, q in enumerate(model["questions"], 1):
@@ -206,7 +212,7 @@ def assign_ids(model: dict) -> None:
         taken.add(candidate)
 
 
-def apply_op(model: dict, op: str) -> int | None:
+def apply_op(model: Mapping[str, Any], op: str) -> int | None:
     """Add, move or remove a question (`add:single`, `up:2`, `down:2`, `remove:2`).
 
     Returns the index of the question to bring into view, or None. A locked question (one
@@ -241,7 +247,7 @@ def apply_op(model: dict, op: str) -> int | None:
 # --- choices and conditions ---------------------------------------------------------------------
 
 
-def choices(q: dict) -> list[tuple[str, str, str]]:
+def choices(q: Mapping[str, Any]) -> list[tuple[str, str, str]]:
     """(value, label, English label) of a question's choices as typed.
 
     A choice keeps the value it had when the form was loaded: first by its label, then, when
@@ -266,7 +272,7 @@ def choices(q: dict) -> list[tuple[str, str, str]]:
     return out
 
 
-def condition_options(model: dict, index: int) -> list[dict]:
+def condition_options(model: Mapping[str, Any], index: int) -> list[dict[str, Any]]:
     """The earlier choice questions a question may depend on, with their choices."""
     out = []
     for n, q in enumerate(model["questions"][:index], 1):
@@ -282,7 +288,7 @@ def condition_options(model: dict, index: int) -> list[dict]:
     return out
 
 
-def stray_conditions(model: dict, index: int) -> list[str]:
+def stray_conditions(model: Mapping[str, Any], index: int) -> list[str]:
     """Conditions of a question that no longer name an earlier question's choice."""
     offered = {t for o in condition_options(model, index) for t, _ in o["choices"]}
     return [t for t in model["questions"][index]["show_if"] if t not in offered]
@@ -291,20 +297,20 @@ def stray_conditions(model: dict, index: int) -> list[str]:
 # --- model → document ---------------------------------------------------------------------------
 
 
-def _text(ja: str, en: str):
+def _text(ja: str, en: str) -> str | dict[str, str]:
     ja, en = ja.strip(), en.strip()
     return {"ja": ja, "en": en} if en else ja
 
 
-def _number(raw: str):
+def _number(raw: str) -> int | str:
     raw = raw.strip()
     if re.fullmatch(r"-?[0-9]{1,6}", raw):
         return int(raw)
     return raw
 
 
-def _question_document(q: dict) -> dict:
-    out: dict = {"id": q["id"], "type": q["type"], "text": _text(q["text"], q["text_en"])}
+def _question_document(q: Mapping[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {"id": q["id"], "type": q["type"], "text": _text(q["text"], q["text_en"])}
     if not q["required"]:
         out["required"] = False
     if q["type"] in CHOICE_TYPES:
@@ -338,7 +344,9 @@ def _question_document(q: dict) -> dict:
     return out
 
 
-def document(model: dict, tz: ZoneInfo, base: dict | None = None) -> dict:
+def document(
+    model: Mapping[str, Any], tz: ZoneInfo, base: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """The `kind: survey` document of a form model (fields the form does not show are kept)."""
     data = {k: v for k, v in (base or {}).items() if k in ("minutes",)}
     data = {"kind": "survey", "id": model["id"], **data}
@@ -348,7 +356,7 @@ def document(model: dict, tz: ZoneInfo, base: dict | None = None) -> dict:
     data["opens_at"] = _iso(model["opens_at"], tz)
     data["closes_at"] = _iso(model["closes_at"], tz)
     data["anonymous"] = model["anonymous"]
-    eligibility: dict = {}
+    eligibility: dict[str, Any] = {}
     if model["min_age"]:
         eligibility["min_age"] = _number(model["min_age"])
     if model["residency"]:
@@ -359,10 +367,10 @@ def document(model: dict, tz: ZoneInfo, base: dict | None = None) -> dict:
     return {k: v for k, v in data.items() if v not in ("", None)}
 
 
-def form_problems(model: dict, doc) -> list:
+def form_problems(model: Mapping[str, Any], doc: Document) -> list[str]:
     """What the form can get wrong that the document cannot show (English lines that do not
     match the choices)."""
-    out = []
+    out: list[str] = []
     for i, q in enumerate(model["questions"]):
         labels, labels_en = _lines(q.get("choices")), _lines(q.get("choices_en"))
         if q["type"] in CHOICE_TYPES and labels_en and len(labels_en) != len(labels):
@@ -378,11 +386,11 @@ def form_problems(model: dict, doc) -> list:
     return out
 
 
-def problems_by_question(problems: list) -> dict[int, list]:
+def problems_by_question(problems: Sequence[str]) -> dict[int, list[str]]:
     """Problems grouped by the question they name (index), for showing them in place."""
-    out: dict[int, list] = {}
+    out: dict[int, list[str]] = {}
     for p in problems:
-        where = getattr(p, "where", ())
+        where: Sequence[object] = getattr(p, "where", ())
         if len(where) >= 2 and where[0] == "questions" and isinstance(where[1], int):
             out.setdefault(where[1], []).append(p)
     return out

@@ -8,13 +8,18 @@ is read from or written to the database: the caller passes the town (for its age
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
+
+from linebot.v3.messaging import Message
 
 from db.models import Conversation
 from db.surveys import Survey
 from handlers import engine
 from handlers import survey as chat_survey
 from handlers.context import Ctx
+from handlers.survey_flow import S
 from handlers.town import Town
 from messages import common, limits
 from messages.survey import local
@@ -22,7 +27,7 @@ from messages.survey import local
 LANGUAGES = ("ja", "en")
 
 
-def screens(survey: Survey, lang: str, town: Town, now: datetime) -> list[dict]:
+def screens(survey: Survey, lang: str, town: Town, now: datetime) -> list[dict[str, Any]]:
     """What a resident is sent, in order: the intro, the eligibility questions, each question.
 
     Each screen: `kind` (intro | age | residency | question), `messages` (LINE JSON),
@@ -32,7 +37,9 @@ def screens(survey: Survey, lang: str, town: Town, now: datetime) -> list[dict]:
     """
     if lang not in LANGUAGES:
         raise ValueError(f"lang must be one of {LANGUAGES}")
-    ctx = Ctx(session=None, resident=None, now=now, settings=None, lang=lang, _town=town)
+    # no session and no settings: nothing a preview screen builds reads them
+    nothing: Any = None
+    ctx = Ctx(session=nothing, resident=None, now=now, settings=nothing, lang=lang, _town=town)
     conv = Conversation(
         resident_id=None,
         flow=chat_survey.FLOW,
@@ -44,7 +51,7 @@ def screens(survey: Survey, lang: str, town: Town, now: datetime) -> list[dict]:
     )
     out = [_screen("intro", [common.text(chat_survey.intro_text(survey, lang))])]
     eligibility = survey.definition.get("eligibility") or {}
-    asked = []
+    asked: list[tuple[str, S]] = []
     if eligibility.get("min_age"):
         asked.append(("age", chat_survey.S.AGE))
     if eligibility.get("residency"):
@@ -75,12 +82,12 @@ def _enter(conv: Conversation, state: str) -> None:
     conv.step += 1
 
 
-def _screen(kind: str, messages: list) -> dict:
+def _screen(kind: str, messages: list[Message]) -> dict[str, Any]:
     wire = limits.fit(messages)
     return {"kind": kind, "messages": wire, "plain": [plain(m) for m in wire]}
 
 
-def conditions(survey: Survey, q: dict) -> list[dict]:
+def conditions(survey: Survey, q: Mapping[str, Any]) -> list[dict[str, Any]]:
     """A question's show_if as {n, text, choices}: shown when question n got one of the choices."""
     out = []
     numbers = {x["id"]: i for i, x in enumerate(survey.questions, 1)}
@@ -97,12 +104,12 @@ def conditions(survey: Survey, q: dict) -> list[dict]:
     return out
 
 
-def plain(message: dict) -> dict:
+def plain(message: Mapping[str, Any]) -> dict[str, Any]:
     """A message's words and its buttons' labels, in order (quick replies last)."""
     labels: list[str] = []
     texts: list[str] = []
 
-    def walk(node) -> None:
+    def walk(node: object) -> None:
         if isinstance(node, dict):
             if node.get("type") == "text" and "text" in node:
                 texts.append(node["text"])

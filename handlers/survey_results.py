@@ -5,8 +5,9 @@
 - `survey_results(session, survey_id, by=..., channel=None)` → counts/shares, responses per
   channel, scale mean/median/distribution, frequent words of free text, cross-tabs by age
   band, district and residency (and channel: `by=ALL_DIMENSIONS`); anonymous surveys: cells
-  under 5 respondents are the string "<5". `channel` ('line' | 'web' | 'paper') restricts
-  every count, the frequent words included; any other value is a ValueError.
+  under 5 respondents are a hidden `Cell` (handlers/survey_cells.py). `channel` ('line' |
+  'web' | 'paper') restricts every count, the frequent words included; any other value is
+  a ValueError.
 - `responses_between(session, survey_id, start, end)` → {started, finished, total,
   completion_rate, by_channel}
 - `frequent_words(session, survey_id, question_id, top=20)` → [(word, answers)]
@@ -15,12 +16,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy.orm import Session
 
 from db import surveys as store
 from db.survey_channels import CHANNELS
 from db.surveys import ALL_DIMENSIONS, DIMENSIONS, list_surveys, responses_between
-from handlers import privacy
+from handlers import privacy, survey_report
+from handlers.survey_cells import is_hidden
 from handlers.survey_export import CHANNEL_NAMES
 from handlers.survey_export import export as export_survey
 from handlers.textmining import count_words, frequent_words
@@ -43,14 +47,14 @@ def survey_results(
     top_words: int = 20,
     by: tuple[str, ...] = DIMENSIONS,
     channel: str | None = None,
-) -> dict:
-    """Everything `db.surveys.survey_results` gives, plus frequent words per free-text question.
+) -> dict[str, Any]:
+    """Everything `handlers.survey_report.results` gives, plus frequent words of free text.
 
     `channels_shown` and `responses_shown` are the counts a view may show (handlers/privacy).
     With a channel filter in an anonymous survey whose channel has under 5 answers to a
-    question, that question gets no words (as its counts are "<5").
+    question, that question gets no words (as its counts are hidden).
     """
-    res = store.survey_results(session, survey_id, by=by, channel=channel)
+    res = survey_report.results(session, survey_id, by=by, channel=channel)
     anonymous = res["survey"]["anonymous"]  # the privacy rule for counts shown (privacy.py)
     res["channels_shown"] = privacy.hide_small(res["channels"], anonymous)
     res["responses_shown"] = (
@@ -61,7 +65,7 @@ def survey_results(
             continue
         if channel is None:
             q["words"] = frequent_words(session, survey_id, q["id"], top_words)
-        elif q["answered"] == store.SUPPRESSED or not top_words:
+        elif is_hidden(q["answered"]) or not top_words:
             q["words"] = []
         else:
             texts = store.text_answers(session, survey_id, q["id"], channel)

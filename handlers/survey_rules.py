@@ -8,7 +8,11 @@ paper entry all call these, so a limit holds whichever way an answer arrives.
 from __future__ import annotations
 
 import re
-import unicodedata
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from messages.text import nfkc
+from messages.town_words import BAND_DECADE, BAND_OVER, BAND_UNDER
 
 CHOICE_TYPES = ("single", "multi")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -16,22 +20,22 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 def norm(text: str | None) -> str:
     """Text as compared with choices: NFKC, trimmed."""
-    return unicodedata.normalize("NFKC", text or "").strip()
+    return nfkc(text, strip=True)
 
 
 def band_max_age(band: str) -> int | None:
     """The oldest age in an age band (`15歳以下` → 15, `20代` → 29); None when open-ended."""
-    numbers = [int(n) for n in re.findall(r"\d+", unicodedata.normalize("NFKC", band))]
-    if not numbers or "以上" in band or "over" in band.lower() or band.endswith("+"):
+    numbers = [int(n) for n in re.findall(r"\d+", nfkc(band))]
+    if not numbers or BAND_OVER in band or "over" in band.lower() or band.endswith("+"):
         return None
-    if "未満" in band:
+    if BAND_UNDER in band:
         return numbers[0] - 1
-    if "代" in band or band.endswith("s"):
+    if BAND_DECADE in band or band.endswith("s"):
         return numbers[0] + 9
     return max(numbers)
 
 
-def ineligible_reason(definition: dict, known: dict) -> str | None:
+def ineligible_reason(definition: Mapping[str, Any], known: Mapping[str, Any]) -> str | None:
     """`age` or `residency` when what we know rules the person out; None otherwise."""
     rules = definition.get("eligibility") or {}
     min_age = rules.get("min_age")
@@ -45,7 +49,7 @@ def ineligible_reason(definition: dict, known: dict) -> str | None:
     return None
 
 
-def needs(definition: dict, known: dict) -> str | None:
+def needs(definition: Mapping[str, Any], known: Mapping[str, Any]) -> str | None:
     """`age_band` or `residency` when eligibility needs it and it is not known yet."""
     rules = definition.get("eligibility") or {}
     if rules.get("min_age") and not known.get("age_band"):
@@ -55,7 +59,7 @@ def needs(definition: dict, known: dict) -> str | None:
     return None
 
 
-def visible(q: dict, answers: dict) -> bool:
+def visible(q: Mapping[str, Any], answers: Mapping[str, Any]) -> bool:
     """A question shows when every show_if condition matches an earlier answer."""
     return all(
         set(answers.get(ref) or []) & set(values)
@@ -63,18 +67,20 @@ def visible(q: dict, answers: dict) -> bool:
     )
 
 
-def next_question(questions: list[dict], answers: dict, after: str | None) -> dict | None:
+def next_question(
+    questions: Sequence[dict[str, Any]], answers: Mapping[str, Any], after: str | None
+) -> dict[str, Any] | None:
     """The first visible question after the one with id `after` (or the first of all)."""
     start = 0 if after is None else next(i for i, q in enumerate(questions) if q["id"] == after) + 1
     return next((q for q in questions[start:] if visible(q, answers)), None)
 
 
-def asked(questions: list[dict], answers: dict) -> list[dict]:
+def asked(questions: Sequence[dict[str, Any]], answers: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The questions this person is shown, given the answers so far, in order."""
     return [q for q in questions if visible(q, answers)]
 
 
-def valid(q: dict, values: list) -> bool:
+def valid(q: Mapping[str, Any], values: Sequence[Any]) -> bool:
     """An answer (a list of values) fits the question as it is now."""
     if not values:
         return False
@@ -91,7 +97,9 @@ def valid(q: dict, values: list) -> bool:
     return len(values) == 1 and 0 < len(str(values[0])) <= q["max_length"]
 
 
-def kept_answers(questions: list[dict], answers: dict) -> dict:
+def kept_answers(
+    questions: Sequence[Mapping[str, Any]], answers: Mapping[str, Any]
+) -> dict[str, Any]:
     """The answers to store: only visible questions, only answers that still fit."""
     return {
         q["id"]: answers[q["id"]]
@@ -105,7 +113,7 @@ def clean_text(text: str) -> str:
     return _CONTROL.sub("", text.replace("\r\n", "\n")).strip()
 
 
-def parse(q: dict, raw: list[str]) -> tuple[list | None, str | None]:
+def parse(q: Mapping[str, Any], raw: Sequence[object]) -> tuple[list[Any] | None, str | None]:
     """Values from a form or a sheet (choice values or labels, a number, a text).
 
     Returns (values, None), or (None, reason) with reason one of `required` (nothing given),

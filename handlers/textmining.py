@@ -9,25 +9,21 @@ from __future__ import annotations
 import threading
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from db.surveys import text_answers
+from messages.typed_words import NOUN_KINDS, POS_KEPT, POS_NOUN, STOP_WORDS
 
 TOP = 20
-_STOP = """
-    事 物 者 所 為 様 方 時 今 気 感じ 自分 皆 人 私 僕 俺 我々 此れ 其れ 彼れ 何 他 外 中 上 下
-    前 後 以上 以下 等 位 辺り 達 点 的 訳 筈 儘 通り 他所 色々 沢山 一番 全て 全部 本当 場合
-    思い 考え 意見 特 特に 皆さん 町 まち 町内 無し 有る 無い 良い 宜しい 欲しい 易い 難い 多く
-"""
-STOP_WORDS = frozenset(_STOP.split())
-NOUN_KINDS = {"普通名詞", "固有名詞"}
+KANA = (0x3040, 0x30FF)  # Hiragana and Katakana: a single kana is no word
 _local = threading.local()
 _dictionary_lock = threading.Lock()
-_dictionary = None
+_dictionary: Any = None  # a sudachipy Dictionary (sudachipy is untyped here)
 
 
-def _tokenizer():
+def _tokenizer() -> Any:
     """A Sudachi tokenizer for this thread (tokenizers are not shared across threads), made
     from the one dictionary of the process (about 80 MB: one per thread would hold it four
     times in a gunicorn worker with four threads)."""
@@ -48,17 +44,13 @@ def words(text: str) -> list[str]:
     out = []
     for m in _tokenizer().tokenize(text[:5000]):
         pos = m.part_of_speech()
-        keep = (
-            (pos[0] == "名詞" and pos[1] in NOUN_KINDS)
-            or (pos[0] == "形容詞" and pos[1] == "一般")
-            or (pos[0] == "形状詞" and pos[1] == "一般")
-        )
+        keep = (pos[0] == POS_NOUN and pos[1] in NOUN_KINDS) or (pos[0], pos[1]) in POS_KEPT
         if not keep:
             continue
         word = m.normalized_form()
         if word in STOP_WORDS or m.surface() in STOP_WORDS:
             continue
-        if len(word) == 1 and ("\u3040" <= word <= "\u30ff" or word.isascii()):
+        if len(word) == 1 and (KANA[0] <= ord(word) <= KANA[1] or word.isascii()):
             continue
         out.append(word)
     return out

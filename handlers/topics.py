@@ -22,6 +22,7 @@ from messages.catalog import t
 
 def stopped(ctx: Ctx) -> set[str]:
     """Topics the resident stopped (and STOP_ALL when everything non-urgent is stopped)."""
+    assert ctx.resident is not None  # only for a known resident (bot/router.py)
     return set(
         ctx.session.scalars(
             select(NotifyOptOut.topic).where(NotifyOptOut.resident_id == ctx.resident.id)
@@ -37,12 +38,14 @@ def receiving(ctx: Ctx, off: set[str] | None = None) -> list[str]:
 
 def has_chosen(ctx: Ctx) -> bool:
     """Whether the resident ever chose topics (otherwise every topic is received)."""
+    assert ctx.resident is not None  # only for a known resident (bot/router.py)
     off = stopped(ctx) - {STOP_ALL}
     return bool(off) or bool(ctx.resident.topic_names)
 
 
 def choose(ctx: Ctx, chosen: list[str] | set[str]) -> list[str]:
     """Receive exactly these topics (STOP_ALL is kept as it was); returns them in order."""
+    assert ctx.resident is not None  # only for a known resident (bot/router.py)
     rid = ctx.resident.id
     wanted = [topic for topic in ctx.town.topics if topic in set(chosen)]
     ctx.session.execute(
@@ -68,6 +71,7 @@ def switch(ctx: Ctx, topic: str, receive: bool) -> None:
 
 def stop_all(ctx: Ctx, stop: bool) -> None:
     """Stop every non-urgent announcement, or take that back."""
+    assert ctx.resident is not None  # only for a known resident (bot/router.py)
     rid = ctx.resident.id
     ctx.session.execute(
         delete(NotifyOptOut).where(NotifyOptOut.resident_id == rid, NotifyOptOut.topic == STOP_ALL)

@@ -7,38 +7,18 @@ segments such as `district=大谷`); the English label is only what English resi
 
 from __future__ import annotations
 
-import unicodedata
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from db.models import ContentItem
+from messages.text import nfkc
+from messages.town_words import DEFAULT_AGE_BANDS, DEFAULT_AGE_BANDS_EN, DEFAULT_TOWN_NAME
 
-DEFAULT_AGE_BANDS = (
-    "15歳以下",
-    "16〜19歳",
-    "20代",
-    "30代",
-    "40代",
-    "50代",
-    "60代",
-    "70代",
-    "80歳以上",
-)
-# English labels of the default bands (a town file with its own age_bands gives its own)
-DEFAULT_AGE_BANDS_EN = (
-    "15 or under",
-    "16–19",
-    "20s",
-    "30s",
-    "40s",
-    "50s",
-    "60s",
-    "70s",
-    "80 or over",
-)
 DEFAULT_ENGLISH = tuple(
     ("age_band", ja, en) for ja, en in zip(DEFAULT_AGE_BANDS, DEFAULT_AGE_BANDS_EN, strict=True)
 )
@@ -47,7 +27,7 @@ _DEFAULT_EN = dict(zip(DEFAULT_AGE_BANDS, DEFAULT_AGE_BANDS_EN, strict=True))
 FIELDS = {"district": "districts", "age_band": "age_bands", "topic": "topics"}
 
 
-def item_parts(kind: str, item) -> tuple[str, str]:
+def item_parts(kind: str, item: Any) -> tuple[str, str]:
     """(Japanese value, English label or "") of one town-file list item.
 
     A default age band written without English (`20代`) gets the default's English label.
@@ -62,7 +42,7 @@ def item_parts(kind: str, item) -> tuple[str, str]:
 
 
 def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text).strip().casefold()
+    return nfkc(text, strip=True, casefold=True)
 
 
 @dataclass(frozen=True)
@@ -73,7 +53,7 @@ class Town:
     `label`, `options` and `find` rather than reading it.
     """
 
-    name: str = "まち"
+    name: str = DEFAULT_TOWN_NAME
     districts: tuple[str, ...] = ()
     age_bands: tuple[str, ...] = DEFAULT_AGE_BANDS
     topics: tuple[str, ...] = ()
@@ -92,7 +72,8 @@ class Town:
 
     def values(self, kind: str) -> tuple[str, ...]:
         """The stored values of a list: `district`, `age_band` or `topic`."""
-        return getattr(self, FIELDS[kind])
+        values: tuple[str, ...] = getattr(self, FIELDS[kind])
+        return values
 
     def label(self, kind: str, value: str, lang: str) -> str:
         """What a resident reading `lang` sees for a stored value (the value itself in ja)."""
@@ -100,7 +81,7 @@ class Town:
             return self._en.get((kind, value)) or value
         return value
 
-    def labels(self, kind: str, values, lang: str) -> list[str]:
+    def labels(self, kind: str, values: Iterable[str], lang: str) -> list[str]:
         """`label` for each of several values."""
         return [self.label(kind, v, lang) for v in values]
 
@@ -134,20 +115,21 @@ def load_town(session: Session) -> Town:
     last = _LAST[0] if _LAST else None
     if last is None or last[0] != digest:  # the digest is of the data: a new version
         item = session.scalar(select(ContentItem).where(ContentItem.kind == "town"))
+        assert item is not None  # its digest was just read
         last = (item.digest, _parse(item.data))
         _LAST[:] = [last]
     return last[1]
 
 
-def _ja(value) -> str:
+def _ja(value: Any) -> str:
     return str(value.get("ja") or "") if isinstance(value, dict) else str(value or "")
 
 
-def _en(value) -> str:
+def _en(value: Any) -> str:
     return str(value.get("en") or "").strip() if isinstance(value, dict) else ""
 
 
-def _parse(d: dict) -> Town:
+def _parse(d: Mapping[str, Any]) -> Town:
     lists: dict[str, tuple[str, ...]] = {}
     english: list[tuple[str, str, str]] = []
     for kind, field in FIELDS.items():

@@ -8,6 +8,9 @@ translation falls back to the Japanese text.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+from typing import Any
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -18,19 +21,19 @@ from messages.translations import say
 SHORT = 30  # a question is named by its first characters
 
 
-def _missing(value) -> bool:
+def _missing(value: Any) -> bool:
     """A text field (`文字列` or `{ja, en}`) without English."""
     if isinstance(value, dict):
         return not str(value.get("en") or "").strip()
     return True
 
 
-def _ja(value) -> str:
+def _ja(value: Any) -> str:
     text = str(value.get("ja") or "") if isinstance(value, dict) else str(value)
     return text if len(text) <= SHORT else text[: SHORT - 1] + "…"
 
 
-def _survey(data: dict) -> list[str]:
+def _survey(data: Mapping[str, Any]) -> list[str]:
     out = [say(f) for f in ("title", "description") if data.get(f) and _missing(data[f])]
     for n, q in enumerate(data.get("questions") or [], 1):
         if not isinstance(q, dict):
@@ -48,12 +51,12 @@ def _survey(data: dict) -> list[str]:
     return out
 
 
-def _event(data: dict) -> list[str]:
+def _event(data: Mapping[str, Any]) -> list[str]:
     fields = ("title", "series_title", "venue", "description")
     return [say(f) for f in fields if data.get(f) and _missing(data[f])]
 
 
-def _town(data: dict) -> list[str]:
+def _town(data: Mapping[str, Any]) -> list[str]:
     out = []
     for kind, field in FIELDS.items():
         for item in data.get(field) or []:
@@ -65,10 +68,15 @@ def _town(data: dict) -> list[str]:
     return out
 
 
-_BY_KIND = {"survey": _survey, "event": _event, "town": _town}
+# keyed by `kind` as a document gives it (None when it has none)
+_BY_KIND: dict[str | None, Callable[[Mapping[str, Any]], list[str]]] = {
+    "survey": _survey,
+    "event": _event,
+    "town": _town,
+}
 
 
-def missing_english(data: dict) -> list[str]:
+def missing_english(data: Mapping[str, Any]) -> list[str]:
     """Every text of a content document (survey, event or town) that has no English.
 
     Accepts the YAML document as written and a stored survey definition with `kind` added.
@@ -80,14 +88,16 @@ def missing_english(data: dict) -> list[str]:
 
 def english_residents(session: Session) -> int:
     """Residents who read English and have not blocked the account."""
-    return session.scalar(
+    count = session.scalar(
         select(func.count())
         .select_from(Resident)
         .where(Resident.language == "en", Resident.blocked.is_(False))
     )
+    assert count is not None  # count() always gives one row
+    return count
 
 
-def warnings(session: Session, data: dict) -> list[str]:
+def warnings(session: Session, data: Mapping[str, Any]) -> list[str]:
     """`missing_english(data)` when at least one resident reads English, else nothing."""
     return missing_english(data) if english_residents(session) else []
 

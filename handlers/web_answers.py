@@ -9,8 +9,10 @@ Every limit comes from handlers/survey_rules, exactly as in LINE chat.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -19,8 +21,8 @@ from db import surveys as db_surveys
 from db.surveys import Survey
 from handlers import invitations
 from handlers import survey_rules as rules
-from handlers.onboarding import RESIDENCIES
 from handlers.town import Town
+from messages.text import RESIDENCIES
 
 CONFIRM = "confirm"
 INELIGIBLE = "ineligible"
@@ -32,9 +34,9 @@ ACTIONS = ("next", "back", "skip", "edit")
 class Result:
     """What a step did: the new draft data, or an error reason (nothing changed)."""
 
-    data: dict
+    data: dict[str, Any]
     error: str | None = None
-    detail: dict = field(default_factory=dict)
+    detail: dict[str, Any] = field(default_factory=dict)
 
 
 def opening(survey: Survey, now: datetime) -> str | None:
@@ -46,12 +48,12 @@ def opening(survey: Survey, now: datetime) -> str | None:
     return None
 
 
-def empty() -> dict:
+def empty() -> dict[str, Any]:
     """A fresh draft."""
     return {"profile": {}, "answers": {}, "at": None, "review": False}
 
 
-def load(session: Session, survey: Survey, code: str) -> tuple[dict, bool]:
+def load(session: Session, survey: Survey, code: str) -> tuple[dict[str, Any], bool]:
     """The draft for a (normalised) code and whether one existed."""
     row = store.draft(session, invitations.code_hash(code))
     if row is None or row.survey_id != survey.id:
@@ -60,7 +62,7 @@ def load(session: Session, survey: Survey, code: str) -> tuple[dict, bool]:
     return data, True
 
 
-def save(session: Session, survey: Survey, code: str, data: dict, now: datetime) -> None:
+def save(session: Session, survey: Survey, code: str, data: dict[str, Any], now: datetime) -> None:
     """Keep the draft (in the caller's transaction)."""
     store.save_draft(session, invitations.code_hash(code), survey.id, data, now)
 
@@ -70,7 +72,7 @@ def forget(session: Session, code: str) -> None:
     store.drop_draft(session, invitations.code_hash(code))
 
 
-def screens(survey: Survey, data: dict) -> list[str]:
+def screens(survey: Survey, data: Mapping[str, Any]) -> list[str]:
     """The screens this person is shown, in order (eligibility first), given the answers."""
     rule = survey.definition.get("eligibility") or {}
     out = []
@@ -82,7 +84,7 @@ def screens(survey: Survey, data: dict) -> list[str]:
     return out
 
 
-def question_of(survey: Survey, screen: str) -> dict | None:
+def question_of(survey: Survey, screen: str) -> dict[str, Any] | None:
     """The survey question shown on a `q:` screen."""
     return survey.question(screen[2:]) if screen.startswith("q:") else None
 
@@ -92,15 +94,16 @@ def profile_options(town: Town, screen: str) -> list[str]:
     return list(town.age_bands) if screen == PROFILE_SCREENS["age_band"] else list(RESIDENCIES)
 
 
-def _answered(survey: Survey, data: dict, screen: str) -> bool:
+def _answered(survey: Survey, data: Mapping[str, Any], screen: str) -> bool:
     if screen.startswith("p:"):
         return bool((data.get("profile") or {}).get(screen[2:]))
     q = question_of(survey, screen)
+    assert q is not None  # a screen of `screens`: a question of the survey
     given = (data.get("answers") or {}).get(q["id"])
-    return bool(given) and rules.valid(q, given)
+    return rules.valid(q, given) if given else False
 
 
-def first_missing(survey: Survey, data: dict) -> str | None:
+def first_missing(survey: Survey, data: Mapping[str, Any]) -> str | None:
     """The first screen that still needs an answer (optional questions never do)."""
     for screen in screens(survey, data):
         q = question_of(survey, screen)
@@ -111,9 +114,9 @@ def first_missing(survey: Survey, data: dict) -> str | None:
     return None
 
 
-def current(survey: Survey, data: dict) -> str:
+def current(survey: Survey, data: Mapping[str, Any]) -> str:
     """The screen to show now: where the draft stopped, or the first unanswered one."""
-    at = data.get("at")
+    at: str | None = data.get("at")
     if at == INELIGIBLE and rules.ineligible_reason(survey.definition, data.get("profile") or {}):
         return INELIGIBLE
     order = screens(survey, data)
@@ -124,20 +127,20 @@ def current(survey: Survey, data: dict) -> str:
     return first_missing(survey, data) or CONFIRM
 
 
-def progress(survey: Survey, data: dict, screen: str) -> tuple[int, int]:
+def progress(survey: Survey, data: Mapping[str, Any], screen: str) -> tuple[int, int]:
     """(position, total) of a screen among the screens this person is asked."""
     order = screens(survey, data)
     return (order.index(screen) + 1 if screen in order else len(order)), len(order)
 
 
-def _after(survey: Survey, data: dict, screen: str) -> str:
+def _after(survey: Survey, data: Mapping[str, Any], screen: str) -> str:
     order = screens(survey, data)
     i = order.index(screen)
     return order[i + 1] if i + 1 < len(order) else CONFIRM
 
 
 def step(
-    survey: Survey, town: Town, data: dict, screen: str, action: str, raw: list[str]
+    survey: Survey, town: Town, data: Mapping[str, Any], screen: str, action: str, raw: list[str]
 ) -> Result:
     """One form post: answer, skip, go back, or jump back to a screen from the confirmation.
 
@@ -177,6 +180,7 @@ def step(
     if screen.startswith("p:"):
         return _profile_step(survey, town, data, screen, action, raw)
     q = question_of(survey, screen)
+    assert q is not None  # a screen of `screens`: a question of the survey
     optional = not q.get("required", True)
     given = [r for r in raw if str(r).strip()]
     if action == "skip" or (optional and not given):
@@ -192,14 +196,14 @@ def step(
     return Result(data)
 
 
-def _onward(survey: Survey, data: dict, screen: str) -> str:
+def _onward(survey: Survey, data: Mapping[str, Any], screen: str) -> str:
     """The next screen; straight back to the confirmation after a change made from it."""
     if data.get("review") and first_missing(survey, data) is None:
         return CONFIRM
     return _after(survey, data, screen)
 
 
-def _detail(q: dict, raw: list[str], reason: str) -> dict:
+def _detail(q: Mapping[str, Any], raw: list[str], reason: str) -> dict[str, Any]:
     if reason == "too_long":
         return {"max": q["max_length"], "length": len(rules.clean_text("\n".join(raw)))}
     if reason == "too_many":
@@ -210,7 +214,7 @@ def _detail(q: dict, raw: list[str], reason: str) -> dict:
 
 
 def _profile_step(
-    survey: Survey, town: Town, data: dict, screen: str, action: str, raw: list[str]
+    survey: Survey, town: Town, data: dict[str, Any], screen: str, action: str, raw: list[str]
 ) -> Result:
     if action == "skip":
         return Result(data, "required")
@@ -228,7 +232,9 @@ def _profile_step(
     return Result(data)
 
 
-def submit(session: Session, survey: Survey, code: str, data: dict, now: datetime, tz: str) -> str:
+def submit(
+    session: Session, survey: Survey, code: str, data: Mapping[str, Any], now: datetime, tz: str
+) -> str:
     """Send the answers, in the caller's transaction: `ok`, `closed`, `incomplete`,
     `ineligible` or `used` (the code was used meanwhile). Only `ok` changes anything.
 

@@ -16,10 +16,19 @@ TEMPLATE_TEXT_MAX = 160
 
 
 ACTION_KINDS = ("event", "survey", "url")
+SEGMENT_EXAMPLE = "district=七ツ森,磐梯 age=20代,30代"  # shown in the CLI's help
 
 
 class AnnouncementError(ValueError):
-    """The announcement cannot be sent as it is; the message says why."""
+    """The announcement cannot be sent as it is: `code` says why, `params` the values.
+
+    The words are the edge's (handlers/broadcast_errors.py renders them); `field` names
+    what was wrong: `image`, `link` or `action`.
+    """
+
+    def __init__(self, code: str, **params: object) -> None:
+        self.code, self.params = code, params
+        super().__init__(code, params)
 
 
 @dataclass(frozen=True)
@@ -83,13 +92,13 @@ def _menu_quick_reply(lang: str, card: ActionCard | None) -> dict:
     return {"items": items[:13]}
 
 
-def check_https(url: str, what: str) -> str:
-    """An https URL (LINE refuses others for images and links)."""
+def check_https(url: str, field: str) -> str:
+    """An https URL (LINE refuses others for images and links); `field` names it."""
     parsed = urlparse(url or "")
     if parsed.scheme != "https" or not parsed.netloc:
-        raise AnnouncementError(f"{what} must be an https:// URL (got {url!r})")
+        raise AnnouncementError("not_https", field=field, url=url)
     if len(url) > URL_MAX:
-        raise AnnouncementError(f"{what} is longer than {URL_MAX} characters")
+        raise AnnouncementError("url_too_long", field=field, max=URL_MAX)
     return url
 
 
@@ -112,18 +121,18 @@ def announcement(
     footer = t(lang, "notify.footer")
     body = (text or "").strip()
     if not body:
-        raise AnnouncementError("the announcement text is empty")
+        raise AnnouncementError("text_empty")
     extras: list[dict] = []
     if image_url:
-        url = check_https(image_url, "--image")
+        url = check_https(image_url, "image")
         extras.append({"type": "image", "originalContentUrl": url, "previewImageUrl": url})
     if link_url or link_label:
         if not (link_url and link_label):
-            raise AnnouncementError("--link and --link-label go together")
+            raise AnnouncementError("link_pair")
         label = link_label.strip()
         if not label or len(label) > LINK_LABEL_MAX:
-            raise AnnouncementError(f"--link-label must be 1 to {LINK_LABEL_MAX} characters")
-        url = check_https(link_url, "--link")
+            raise AnnouncementError("link_label_length", max=LINK_LABEL_MAX)
+        url = check_https(link_url, "link")
         intro = t(lang, "notify.link_intro")
         extras.append(
             {
@@ -145,8 +154,5 @@ def announcement(
         out = [{"type": "text", "text": p} for p in split_text(f"{body}\n\n{footer}")]
     out[-1]["quickReply"] = _menu_quick_reply(lang, card)
     if len(out) > MAX_MESSAGES:
-        raise AnnouncementError(
-            f"the announcement needs {len(out)} messages; LINE allows {MAX_MESSAGES} per send "
-            "(shorten the text, or drop the image or link)"
-        )
+        raise AnnouncementError("too_many_messages", n=len(out), max=MAX_MESSAGES)
     return out

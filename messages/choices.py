@@ -7,6 +7,8 @@ choice hides off-screen in a row to swipe.
 
 from __future__ import annotations
 
+from typing import Any
+
 from linebot.v3.messaging import (
     FlexBox,
     FlexBubble,
@@ -37,7 +39,8 @@ def fits_quick_reply(actions: list[PostbackAction], extra: int) -> bool:
 
 def finishing_first(nav: list) -> tuple[list, list]:
     """Split navigation into the actions that finish a step (決定, スキップ) and the rest."""
-    first, rest = [], []
+    first: list[Any] = []
+    rest: list[Any] = []
     for action in nav:
         pb = decode(getattr(action, "data", None))
         (first if pb is not None and pb.action in FINISHING else rest).append(action)

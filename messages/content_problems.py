@@ -144,6 +144,7 @@ def plain(lang: str, doc, where: tuple, code: str, values: dict) -> str:
     if doc.place is not None:
         prefix = doc.place(where, lang)
     elif is_question:
+        assert q is not None  # set above for every question's place
         prefix = t(lang, "content.place.question", n=where[1] + 1, text=_local(q.get("text"), lang))
     body = sentence(lang, code, _values(lang, doc, rest, code, values, q))
     text = f"{prefix}: {body}" if prefix else body

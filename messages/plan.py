@@ -14,15 +14,12 @@ from linebot.v3.messaging import (
 
 from messages.catalog import t
 from messages.common import text
+from messages.text import pick
 
 MAX_BUBBLES = 12
 
 
-def local(value, lang: str) -> str:
-    """A content text field ({ja, en} or a plain string) in the resident's language."""
-    if isinstance(value, dict):
-        return value.get(lang) or value.get("ja") or next(iter(value.values()), "")
-    return str(value)
+local = pick  # a content text field in the resident's language (messages/text.py)
 
 
 def _english(v: float, unit: str) -> str:

@@ -24,6 +24,7 @@ from linebot.v3.messaging import (
 from messages import common
 from messages.catalog import t
 from messages.postback import Postback
+from messages.text import pick
 
 ALT_MAX = 400
 PAGE = 10  # event bubbles per carousel (LINE allows 12; one more bubble says "next")
@@ -31,15 +32,12 @@ CONFIRMED_COLOR = "#1B7F3B"
 WAITLIST_COLOR = "#B35C00"
 MUTED = "#666666"
 BUTTON_COLOR = "#087A3A"  # white text on it at 5.4:1 (LINE's default green is 2.2:1)
+EVENT_WORD = "イベント"  # typed, it lists the events (outside a conversation: also a topic)
 
 
 def local(lang: str, value: dict | str | None) -> str:
     """A content text ({ja, en} or a plain string) in the resident's language."""
-    if not value:
-        return ""
-    if isinstance(value, str):
-        return value
-    return value.get(lang) or value.get("ja") or next(iter(value.values()), "")
+    return pick(value, lang)
 
 
 def date_label(lang: str, at: datetime, tz: tzinfo) -> str:

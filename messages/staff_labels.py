@@ -9,6 +9,16 @@ from __future__ import annotations
 
 LANGS = ("ja", "en")
 
+# the guides in docs/ the console shows (docs/<name>.md → its title)
+GUIDES = {
+    "surveys": "アンケート",
+    "events": "イベント",
+    "announcements": "お知らせ配信",
+    "console": "職員コンソール",
+    "digest": "週次ダイジェスト",
+    "town": "町の設定",
+}
+
 ACTIONS: dict[str, dict[str, str]] = {
     "ja": {
         "staff.create": "職員アカウントを作成",

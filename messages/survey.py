@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from zoneinfo import ZoneInfo
-
 from linebot.v3.messaging import (
     FlexBox,
     FlexBubble,
@@ -18,24 +15,11 @@ from linebot.v3.messaging import (
 from messages import common
 from messages.catalog import t
 from messages.choices import alt_text, finishing_first, question
+from messages.text import pick
+from messages.text import when as when  # re-exported: callers read msg.when
 
-WEEKDAYS_JA = "月火水木金土日"
 SCALE_ROW = 6
-
-
-def local(text: dict | str, lang: str) -> str:
-    """A content text ({ja, en?} or plain) in the resident's language, Japanese as fallback."""
-    if isinstance(text, dict):
-        return text.get(lang) or text["ja"]
-    return text
-
-
-def when(moment: datetime, lang: str, tz: str = "Asia/Tokyo") -> str:
-    """A time as residents read it: `11月8日(土) 18:30` (in the town's time zone)."""
-    m = moment.astimezone(ZoneInfo(tz))
-    if lang == "en":
-        return m.strftime("%a %-d %b %H:%M")
-    return f"{m.month}月{m.day}日({WEEKDAYS_JA[m.weekday()]}) {m:%H:%M}"
+local = pick  # a content text in the resident's language (messages/text.py)
 
 
 def heading(progress: str, text: str, hint: str, optional: str = "") -> str:

@@ -14,8 +14,7 @@ from bot import create_app
 from bot.config import Settings
 from bot.simulator.line_api import FakeLineServer
 from bot.state import build_state
-from db import migrate
-from db.base import Base
+from db import migrate, models
 from tests import line
 from tests.pg import PgServer
 
@@ -70,7 +69,7 @@ def db_url(request, tmp_path, sqlite_template):
     from sqlalchemy import create_engine
 
     engine = create_engine(url)
-    tables = ", ".join(t.name for t in Base.metadata.sorted_tables)
+    tables = ", ".join(t.name for t in models.metadata().sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     engine.dispose()
@@ -124,6 +123,7 @@ def settings(db_url, line_server):
         simulator_enabled=False,
         demo_mode=False,
         line_timeout=(2.0, 4.0),  # generous: a loaded CI machine must not time out a reply
+        inbox_threads=0,  # no pool threads: tests.line.post drains in the test's own thread
     )
 
 

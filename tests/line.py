@@ -106,8 +106,12 @@ def payload(*events: dict) -> bytes:
 
 
 def post(client, body: bytes, secret: str = SECRET, signature: str | None = None):
-    """POST a body to /callback, signed like LINE unless a signature is given."""
-    return client.post(
+    """POST a body to /callback, signed like LINE unless a signature is given.
+
+    After the answer, the queue is drained in this thread (tests run without pool
+    threads), so replies can be asserted right after posting.
+    """
+    response = client.post(
         "/callback",
         data=body,
         headers={
@@ -115,6 +119,12 @@ def post(client, body: bytes, secret: str = SECRET, signature: str | None = None
             "x-line-signature": sign(body, secret) if signature is None else signature,
         },
     )
+    state = client.application.extensions.get("machikoe")
+    if state is not None and response.status_code == 200:
+        from bot import inbox
+
+        inbox.drain(state)
+    return response
 
 
 ACTION_TYPES = frozenset({"postback", "message", "uri", "datetimepicker"})

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from bot import logs
 from bot.config import SettingsError, load_settings
-from db.models import AuditLog, Conversation, Outbox, WebhookEvent
+from db.models import AuditLog, Conversation, Outbox, ParkedSurvey, WebhookEvent
 from tests import line
 from tests.survey_helpers import NOW, SURVEY, apply_survey, onboard
 
@@ -38,6 +38,13 @@ def _conv(app) -> Conversation | None:
         if conv is not None:
             s.expunge(conv)
         return conv
+
+
+def _parked(app) -> list[ParkedSurvey]:
+    with app.extensions["machikoe"].sessions() as s:
+        rows = list(s.scalars(select(ParkedSurvey)))
+        s.expunge_all()
+        return rows
 
 
 def _run(runner, name: str) -> int:
@@ -125,14 +132,15 @@ def test_a_parked_survey_expires_on_its_own_while_another_is_in_use(
     r.tap("住みにくい")
     got = r.say("アンケート")
     r.tap("町民アンケート（第二）", got)  # the first is parked
-    assert set(_conv(app).data["parked"]) == {"test-2026"}
+    assert [p.survey_id for p in _parked(app)] == ["test-2026"]
+    assert _parked(app)[0].data["answers"] == {"livability": ["住みにくい"]}
 
     state.clock.fixed = NOW + 5 * DAY
     r.tap("住みやすい")  # activity on the second survey only
     state.clock.fixed = NOW + 7 * DAY + timedelta(hours=1)
     assert _run(runner, "answers") == 1
     conv = _conv(app)
-    assert conv.data["parked"] == {} and conv.data["expired"] is True
+    assert _parked(app) == [] and conv.data["expired"] is True
     assert conv.data["answers"] == {"livability": ["住みやすい"]}  # the fresh one stays
     text = r.texts(r.say("アンケート"))
     assert "7日間操作がなかったため" in text
@@ -184,11 +192,6 @@ def test_old_webhook_events_lose_user_ids_and_exact_times(
     old_event = line.text(r.id, "メニュー", r.token())
     assert line.post(client, line.payload(old_event)).status_code == 200
     stuck = line.text(r.id, "こんにちは", "never-used-token")  # stored, never processed
-    with app.extensions["machikoe"].engine.begin() as conn:
-        from bot import inbox
-
-        row = inbox._row(stuck, NOW)
-        conn.execute(WebhookEvent.__table__.insert().values(**row))
     with app.extensions["machikoe"].sessions.begin() as s:
         s.add(Outbox(retry_key="late-1", line_user_id=r.id, kind="late-reply",
                      messages=[{"type": "text", "text": "Q2/4"}], status="sent"))  # fmt: skip
@@ -202,6 +205,11 @@ def test_old_webhook_events_lose_user_ids_and_exact_times(
     state.clock.fixed = NOW + 30 * DAY + timedelta(hours=1)
     recent = line.text(r.id, "メニュー", r.token())
     assert line.post(client, line.payload(recent)).status_code == 200
+    with app.extensions["machikoe"].engine.begin() as conn:  # after the last drain: stays
+        from db import webhook_queue
+
+        row = webhook_queue.row(stuck, NOW)
+        conn.execute(WebhookEvent.__table__.insert().values(**row))
     assert _run(runner, "retention") == 3  # the follow, the message, the stuck one
     rows = {e.event_id: e for e in _events(app)}
     midnight_jst = datetime(2026, 11, 27, 15, 0, tzinfo=UTC)  # 11月28日 0:00 JST

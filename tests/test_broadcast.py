@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, insert, select, update
 
+from bot import dispatcher
 from db.broadcasts import STOP_ALL, Broadcast, BroadcastBatch, NotifyOptOut
 from db.models import AuditLog, Resident, ResidentTopic
 from db.outbox import retry_key
@@ -321,7 +322,7 @@ def test_two_dispatchers_at_once_never_send_a_batch_twice(app, settings, fake_li
     reports = []
     threads = [
         threading.Thread(
-            target=lambda x=x: reports.append(broadcast.send(x, b_id, workers=2, group=1))
+            target=lambda x=x: reports.append(dispatcher.send(x, b_id, workers=2, group=1))
         )
         for x in states
     ]
@@ -437,10 +438,10 @@ def test_a_resident_who_blocks_mid_broadcast_is_skipped(app, fake_line):
     with transaction(state.sessions) as s:
         b = broadcast.create_broadcast(s, actor="t", text="お知らせ", now=state.now())
         b_id = b.id
-    assert broadcast.start_due(state, b_id, state.now())
+    assert dispatcher.start_due(state, b_id, state.now())
     with transaction(state.sessions) as s:
         s.execute(update(Resident).where(Resident.line_user_id == ids[-1]).values(blocked=True))
-    report = broadcast.send(state, b_id)
+    report = dispatcher.send(state, b_id)
     assert report.status == "done" and report.recipients_sent == 1099
     assert ids[-1] not in fake_line.recipient_counts("multicast")
     with state.sessions() as s:

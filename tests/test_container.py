@@ -36,9 +36,9 @@ def _command(service: dict) -> str:
 def test_every_procfile_role_is_a_compose_service_with_the_same_command():
     services = _compose()["services"]
     roles = _procfile()
-    assert set(roles) == {"web", "clock", "release", "survey"}
+    assert set(roles) == {"web", "clock", "release", "survey", "worker"}
     assert _command(services["migrate"]) == roles["release"]
-    for role in ("web", "clock", "survey"):
+    for role in ("web", "clock", "survey", "worker"):
         assert _command(services[role]) == roles[role], role
 
 
@@ -79,7 +79,7 @@ def test_postgres_has_a_named_volume_and_a_health_check_the_app_waits_for():
     assert "pg_isready" in " ".join(db["healthcheck"]["test"])
     migrate = compose["services"]["migrate"]
     assert migrate["depends_on"]["db"]["condition"] == "service_healthy"
-    for role in ("web", "clock", "survey"):
+    for role in ("web", "clock", "survey", "worker"):
         waits = compose["services"][role]["depends_on"]["migrate"]["condition"]
         assert waits == "service_completed_successfully", role
 

@@ -77,3 +77,14 @@ def test_bad_yaml_and_missing_paths(app, runner, tmp_path):
     assert result.exit_code != 0 and "no such file" in result.output
     with app.extensions["machikoe"].sessions() as s:
         assert s.scalar(select(func.count()).select_from(ContentItem)) == 1
+
+
+def test_the_same_item_in_two_files_is_refused_naming_both(app, runner, tmp_path):
+    """Found by the type checker: this refusal used to crash with a TypeError instead."""
+    (tmp_path / "a_town.yml").write_text(GOOD_TOWN, encoding="utf-8")
+    (tmp_path / "b_town.yml").write_text(GOOD_TOWN.replace("試験町", "別町"), encoding="utf-8")
+    result = runner.invoke(args=["content", "apply", str(tmp_path)])
+    assert result.exit_code != 0
+    assert result.exception is None or isinstance(result.exception, SystemExit)
+    assert f"also defined in {tmp_path / 'a_town.yml'}" in result.output
+    assert town(app).name == "みらい野町"  # nothing applied

@@ -7,10 +7,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot import digest as digest_job
-from db import events as ev
 from db import surveys as store
 from db.models import Resident
 from db.session import transaction
+from handlers import seats
 from handlers.digest import Period
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +46,7 @@ def test_survey_and_event_sections(app, state, runner, fake_line):
             profile = {"age_band": band, "district": district}
             store.submit(s, survey, r.id, answers(stay, wish), profile, IN_WEEK)
         store.record_start(s, people[20][0].id, "resident-2026", IN_WEEK)  # started, not finished
-        assert ev.join(s, "district-otani", people[0][0].id, "onsite", IN_WEEK).status
+        assert seats.join(s, "district-otani", people[0][0].id, "onsite", IN_WEEK).status
     state.clock.fixed = MONDAY
     d = digest_job.compose(state, Period.before(MONDAY, JST))
     counts = d.numbers["survey.resident-2026"]

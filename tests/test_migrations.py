@@ -7,8 +7,7 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine
 
-from db import migrate
-from db.base import Base
+from db import migrate, models
 
 
 def test_one_head():
@@ -20,6 +19,6 @@ def test_migrated_schema_matches_the_models(db_url):
     engine = create_engine(db_url)
     with engine.connect() as conn:
         context = MigrationContext.configure(conn, opts={"compare_type": True})
-        diff = compare_metadata(context, Base.metadata)
+        diff = compare_metadata(context, models.metadata())
     engine.dispose()
     assert diff == [], diff

@@ -18,6 +18,7 @@ from openpyxl import load_workbook
 from bot import digest as digest_job
 from handlers import privacy
 from handlers.digest import Period
+from handlers.survey_cells import ALSO_HIDDEN, HIDDEN
 from tests.conftest import ROOT
 from tests.test_console import as_role, audit_rows
 from tests.test_exports_excel import survey
@@ -158,9 +159,9 @@ def test_digest_and_cli_follow_the_rule(town, runner, state):
 
 
 def test_hide_small_hides_what_subtraction_would_reveal():
-    assert privacy.hide_small({"a": 6, "b": 5, "c": 2}) == {"a": 6, "b": "※", "c": "<5"}
-    assert privacy.hide_small({"a": 6, "b": 3, "c": 2}) == {"a": 6, "b": "<5", "c": "<5"}
-    assert privacy.hide_small({"a": 6, "b": 0}) == {"a": 6, "b": "<5"}  # 0: nothing to reveal
+    assert privacy.hide_small({"a": 6, "b": 5, "c": 2}) == {"a": 6, "b": ALSO_HIDDEN, "c": HIDDEN}
+    assert privacy.hide_small({"a": 6, "b": 3, "c": 2}) == {"a": 6, "b": HIDDEN, "c": HIDDEN}
+    assert privacy.hide_small({"a": 6, "b": 0}) == {"a": 6, "b": HIDDEN}  # 0: nothing to reveal
     assert privacy.hide_small({"a": 6, "b": 2}, hide=False) == {"a": 6, "b": 2}
 
 

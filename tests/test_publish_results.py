@@ -16,6 +16,7 @@ from db.events import Signup
 from db.models import Resident
 from db.session import transaction
 from handlers import publishing
+from handlers.survey_cells import HIDDEN
 from tests.survey_helpers import NOW, apply_survey
 from tests.test_console import as_role, audit_rows
 from tests.test_console_announcements import wait_until_finished
@@ -154,9 +155,9 @@ def test_published_results_follow_the_public_rule(app, runner, tmp_path, client,
 
 def test_the_public_rule_hides_a_lone_small_count_and_its_partner():
     rows = publishing.protect({"a": {"x": 20, "y": 3}, "b": {"x": 9, "y": 8}})
-    assert rows["a"] == {"x": "<5", "y": "<5"}  # the row: 3 alone would be worked out
-    assert rows["b"]["y"] == "<5"  # the column y: 3 alone would be worked out from y's total
-    assert publishing.protect({"a": {"x": 0, "y": 9}}) == {"a": {"x": "<5", "y": 9}}
+    assert rows["a"] == {"x": HIDDEN, "y": HIDDEN}  # the row: 3 alone would be worked out
+    assert rows["b"]["y"] == HIDDEN  # the column y: 3 alone would be worked out from y's total
+    assert publishing.protect({"a": {"x": 0, "y": 9}}) == {"a": {"x": HIDDEN, "y": 9}}
 
 
 def test_excerpts_only_as_picked_in_the_console_and_escaped(app, runner, tmp_path, client):
@@ -440,11 +441,11 @@ def test_a_chart_with_a_character_the_font_lacks_still_draws():
         "answered": 12,
         "choices": [
             {"value": "a", "label": {"ja": "よい😀"}, "count": 8, "share": 66.7},
-            {"value": "b", "label": {"ja": "ふつう"}, "count": "<5", "share": None},
+            {"value": "b", "label": {"ja": "ふつう"}, "count": HIDDEN, "share": None},
         ],
     }
     assert publishing.chart_png(item, "ja")[:4] == b"\x89PNG"
-    assert publishing.chart_png({**item, "answered": "<5"}, "ja") is None
+    assert publishing.chart_png({**item, "answered": HIDDEN}, "ja") is None
 
 
 def test_cli_announces_once_after_showing_the_dry_run(app, runner, tmp_path, fake_line):

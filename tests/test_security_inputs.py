@@ -334,6 +334,7 @@ def _env(settings) -> dict:
         LINE_DATA_API_BASE_URL=settings.line_data_api_base_url,
         SECRET_KEY="test-secret-key",
         SIMULATOR_ENABLED="0",
+        INBOX_THREADS="1",  # one drainer: the batch's events are taken in order
     )
     return env
 

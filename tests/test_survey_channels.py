@@ -19,8 +19,10 @@ from bot import digest as digest_job
 from db import surveys as store
 from db.models import Resident
 from db.session import transaction
+from handlers import survey_report
 from handlers import survey_results as api
 from handlers.digest import Period
+from handlers.survey_cells import HIDDEN
 from tests.conftest import ROOT
 from tests.survey_helpers import NOW, apply_survey, onboard
 from tests.test_console import as_role, audit_rows
@@ -106,10 +108,10 @@ def test_counts_by_channel_and_a_filter_restricts_every_count(app, mixed):
     assert paper["channels"] == {"line": 0, "web": 0, "paper": 5}
     # anonymous: a channel's results are a group, so its small counts are suppressed too
     assert choices(paper, "livability") == {
-        "住みやすい": "<5",
+        "住みやすい": HIDDEN,
         "どちらかといえば住みやすい": 5,
-        "どちらかといえば住みにくい": "<5",
-        "住みにくい": "<5",
+        "どちらかといえば住みにくい": HIDDEN,
+        "住みにくい": HIDDEN,
     }
     assert question(paper, "livability")["choices"][1]["share"] == 100.0
     assert (
@@ -136,13 +138,13 @@ def test_crosstab_by_channel_suppresses_small_groups_in_anonymous_surveys(app, m
     assert list(tab) == ["line", "paper"]
     assert tab["line"]["total"] == 5
     assert tab["line"]["cells"]["住みにくい"] == {"count": 5, "share": 100.0}
-    assert tab["line"]["cells"]["住みやすい"] == {"count": "<5", "share": None}
+    assert tab["line"]["cells"]["住みやすい"] == {"count": HIDDEN, "share": None}
     assert tab["paper"]["cells"]["どちらかといえば住みやすい"] == {"count": 5, "share": 100.0}
     # filtered to web (none written): nothing under 5 is shown, no mean, no words
     assert web["responses"] == 0 and web["suppressed"] is True
-    assert set(choices(web, "livability").values()) == {"<5"}
+    assert set(choices(web, "livability").values()) == {HIDDEN}
     assert question(web, "happiness")["mean"] is None
-    assert question(web, "happiness")["answered"] == "<5"
+    assert question(web, "happiness")["answered"] == HIDDEN
     assert question(web, "wishes")["words"] == []
 
 
@@ -167,12 +169,12 @@ def test_named_survey_shows_small_channel_numbers(app, runner, tmp_path, state):
 def test_one_pass_crosstabs_equal_one_crosstab_per_dimension(app, mixed):
     with app.extensions["machikoe"].sessions() as s:
         survey = store.get_survey(s, mixed)
-        together = store.crosstabs(s, survey, store.ALL_DIMENSIONS)
+        together = survey_report.crosstabs(s, survey, store.ALL_DIMENSIONS)
         for dim in store.ALL_DIMENSIONS:
-            assert together[dim] == store.crosstab(s, survey, dim)
-        assert store.crosstabs(s, survey, ("age_band", "channel"), "paper") == {
-            "age_band": store.crosstab(s, survey, "age_band", "paper"),
-            "channel": store.crosstab(s, survey, "channel", "paper"),
+            assert together[dim] == survey_report.crosstab(s, survey, dim)
+        assert survey_report.crosstabs(s, survey, ("age_band", "channel"), "paper") == {
+            "age_band": survey_report.crosstab(s, survey, "age_band", "paper"),
+            "channel": survey_report.crosstab(s, survey, "channel", "paper"),
         }
 
 
@@ -182,9 +184,9 @@ def test_an_unknown_channel_is_refused(app, mixed):
         with pytest.raises(ValueError, match="unknown channel 'fax'"):
             api.survey_results(s, mixed, channel="fax")
         with pytest.raises(ValueError, match="unknown channel"):
-            store.crosstab(s, survey, "age_band", "LINE")
+            survey_report.crosstab(s, survey, "age_band", "LINE")
         with pytest.raises(ValueError, match="cross-tab by 'colour'"):
-            store.crosstab(s, survey, "colour")
+            survey_report.crosstab(s, survey, "colour")
 
 
 def test_exports_carry_the_channel_after_the_day(app, runner, mixed, tmp_path):

@@ -13,7 +13,9 @@ from sqlalchemy import select
 from db import surveys as store
 from db.models import Resident
 from db.session import transaction
+from handlers import survey_report
 from handlers import survey_results as api
+from handlers.survey_cells import HIDDEN, is_hidden
 from handlers.textmining import count_words, words
 from tests.survey_helpers import NOW, SURVEY, apply_survey, flush
 
@@ -76,9 +78,9 @@ def test_anonymous_crosstab_never_shows_a_number_under_five(app, filled):
     # short of 5 (1 + 3 + 1) went in together with no attributes (不明): 5 of them
     assert ages["20代"]["total"] == 5
     assert ages["20代"]["cells"]["住みにくい"] == {"count": 5, "share": 100.0}
-    assert ages["20代"]["cells"]["住みやすい"] == {"count": "<5", "share": None}
+    assert ages["20代"]["cells"]["住みやすい"] == {"count": HIDDEN, "share": None}
     assert "30代" not in ages and ages[""]["total"] == 5
-    assert all(c["count"] == "<5" for c in ages[""]["cells"].values())
+    assert all(c["count"] == HIDDEN for c in ages[""]["cells"].values())
     districts = res["crosstabs"]["district"]["livability"]
     assert districts["大谷"]["cells"]["住みにくい"]["count"] == 5
     assert districts["磐梯"]["cells"]["どちらかといえば住みやすい"]["count"] == 5
@@ -86,7 +88,7 @@ def test_anonymous_crosstab_never_shows_a_number_under_five(app, filled):
         for groups in dim.values():
             for row in groups.values():
                 for cell in row["cells"].values():
-                    assert cell["count"] == "<5" or cell["count"] >= 5
+                    assert is_hidden(cell["count"]) or cell["count"] >= 5
 
 
 def test_named_survey_crosstab_shows_small_numbers(app, runner, tmp_path, state):
@@ -98,7 +100,7 @@ def test_named_survey_crosstab_shows_small_numbers(app, runner, tmp_path, state)
         s.flush()
         survey = store.get_survey(s, "test-2026")
         store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, {"age_band": "40代"}, NOW)
-        res = store.survey_results(s, "test-2026")
+        res = survey_report.results(s, "test-2026")
     assert res["crosstabs"]["age_band"]["livability"]["40代"]["cells"]["住みやすい"]["count"] == 1
 
 
@@ -114,7 +116,7 @@ def test_multiple_choice_shares_are_of_respondents_not_of_ticks(app, runner, tmp
             s.flush()
             answers = {"livability": ["住みにくい"], "reasons": reasons}
             store.submit(s, survey, r.id, answers, {"age_band": "20代"}, NOW)
-        res = store.survey_results(s, "test-2026")
+        res = survey_report.results(s, "test-2026")
     row = res["crosstabs"]["age_band"]["reasons"]["20代"]
     assert row["total"] == 2
     assert row["cells"]["jobs"] == {"count": 2, "share": 100.0}
@@ -128,7 +130,7 @@ def test_second_response_is_refused_by_the_completion_record(app, filled, state)
         again = store.submit(s, survey, first.id, {"livability": ["住みやすい"]}, {}, NOW)
     assert again is None
     with app.extensions["machikoe"].sessions() as s:
-        assert store.survey_results(s, filled)["responses"] == 15
+        assert survey_report.results(s, filled)["responses"] == 15
 
 
 def test_responses_between_and_segment_clause(app, filled, resident, state):

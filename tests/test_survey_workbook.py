@@ -542,3 +542,15 @@ def test_an_officer_uploads_a_workbook_in_the_browser(
         page.click("[data-testid=workbook-download]")
     assert workbook.read(Path(book.value.path()).read_bytes(), "b.xlsx").data == TEST
     assert not errors
+
+
+def test_a_cell_holding_only_a_date_or_a_time_reads_as_text():
+    """Excel gives a date-only or time-only cell as date/time; both read as ISO text."""
+    from datetime import date, time
+
+    from handlers.survey_workbook_cells import as_text
+
+    assert as_text(date(2026, 11, 8)) == "2026-11-08"
+    assert as_text(time(18, 30)) == "18:30:00"
+    naive = datetime(2026, 11, 8, 18, 30)  # noqa: DTZ001 (Excel cells have no time zone)
+    assert as_text(naive) == "2026-11-08 18:30:00"

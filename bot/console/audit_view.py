@@ -12,8 +12,10 @@ from datetime import date, datetime, time, timedelta
 from flask import render_template, request, url_for
 
 from bot.console.base import db, jst, page_args, staff_lang, state
+from db.models import AuditLog
 from handlers import staff as staff_accounts
 from messages import staff_labels as labels
+from messages.text import listed
 
 PER_PAGE = 50
 
@@ -59,9 +61,9 @@ def detail_value(key: str, value, lang: str) -> str:
             return value
         return jst(at) if at.tzinfo else value
     if isinstance(value, list):
-        return "、".join(str(v) for v in value)
+        return listed(value)
     if isinstance(value, dict):
-        return "、".join(f"{k}: {v}" for k, v in value.items())
+        return listed(f"{k}: {v}" for k, v in value.items())
     return "—" if value is None else str(value)
 
 
@@ -91,7 +93,8 @@ def audit_page():
         error = labels.text(lang, "bad_range")
     session = db()
     actors, codes = staff_accounts.audit_choices(session)
-    rows, total = [], 0
+    rows: list[AuditLog] = []
+    total = 0
     if error is None:
         area = chosen[5:] if chosen.startswith("area:") else None
         rows, total = staff_accounts.audit_entries(

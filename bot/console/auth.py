@@ -24,14 +24,15 @@ from bot.console.base import (
 )
 from bot.web_survey import client_address
 from handlers import staff as staff_accounts
+from messages.catalog import t
 
 # One answer for every failed sign-in (unknown address, wrong password, locked), so a
 # guesser learns nothing about which accounts exist or are locked.
-LOGIN_FAILED = "メールアドレスまたはパスワードが違います。"
+LOGIN_FAILED = t("ja", "account.login_failed")
 LOGIN_MESSAGES = {
     "invalid": LOGIN_FAILED,
     "locked": LOGIN_FAILED,
-    "inactive": "このアカウントは無効になっています。管理者にお問い合わせください。",
+    "inactive": t("ja", "account.inactive"),
 }
 _NEXT_OK = re.compile(r"^/admin/[!-~]*$")  # printable ASCII only: no CR/LF, spaces or controls
 
@@ -63,6 +64,7 @@ def login():
                 s, email, password, now(), address=client_address(), secret=_secret()
             )
         if result.ok:
+            assert result.staff is not None  # a sign-in that worked names its member
             sign_in(result.staff)
             return redirect(_safe_next(request.args.get("next")))
         error = LOGIN_MESSAGES.get(result.status, LOGIN_FAILED)
@@ -74,7 +76,7 @@ def login():
 def logout():
     """Sign out (a POST with the CSRF token, so no other site can do it)."""
     sign_out()
-    flash("ログアウトしました。")
+    flash(t("ja", "account.signed_out"))
     return redirect(url_for("console.login"))
 
 
@@ -88,8 +90,10 @@ def audit():
 @bp.get("/account")
 def account():
     """The signed-in member's own account: change the password, sign out everywhere."""
+    staff = me()
+    assert staff is not None  # every console page but the login needs a signed-in member
     sessions = staff_accounts.open_sessions(
-        db(), me().id, now(), idle=IDLE_LIMIT, lifetime=lifetime()
+        db(), staff.id, now(), idle=IDLE_LIMIT, lifetime=lifetime()
     )
     hours = f"{state().settings.console_session_max_hours:g}"
     return render_template("console/account.html", open_sessions=sessions, session_hours=hours)
@@ -98,10 +102,12 @@ def account():
 @bp.post("/account/sessions")
 def account_sessions():
     """「すべての端末からサインアウト」: revoke every session of this member (audited)."""
+    staff = me()
+    assert staff is not None  # every console page but the login needs a signed-in member
     with write() as s:
-        staff_accounts.sign_out_everywhere(s, me().id, now())
+        staff_accounts.sign_out_everywhere(s, staff.id, now())
     sign_out()
-    flash("すべての端末からサインアウトしました。")
+    flash(t("ja", "account.signed_out_everywhere"))
     return redirect(url_for("console.login"))
 
 
@@ -111,13 +117,15 @@ def account_password():
     form = request.form
     new = form.get("new_password", "")[:200]
     if new != form.get("confirm_password", "")[:200]:
-        flash("新しいパスワードが確認用と一致しません。", "error")
+        flash(t("ja", "account.confirm_mismatch"), "error")
         return redirect(url_for("console.account"))
+    staff = me()
+    assert staff is not None  # every console page but the login needs a signed-in member
     try:
         with write() as s:
             result = staff_accounts.change_own_password(
                 s,
-                me().id,
+                staff.id,
                 form.get("current_password", "")[:200],
                 new,
                 now(),
@@ -125,18 +133,16 @@ def account_password():
                 secret=_secret(),
             )
     except staff_accounts.StaffError as exc:
-        flash(f"{exc}。", "error")
+        flash(t("ja", "account.refused", reason=exc), "error")
         return redirect(url_for("console.account"))
     if result.status == "locked":
         sign_out()
-        flash(
-            "パスワードの入力に続けて失敗したため、一時的にログインできません。"
-            f"{jst(result.locked_until)} 以降にお試しください。"
-        )
+        flash(t("ja", "account.locked", until=jst(result.locked_until)))
         return redirect(url_for("console.login"))
     if not result.ok:
-        flash("今のパスワードが違います。", "error")
+        flash(t("ja", "account.wrong_password"), "error")
         return redirect(url_for("console.account"))
+    assert result.staff is not None  # a change that worked names its member
     sign_in(result.staff)  # this browser stays signed in with the new password
-    flash("パスワードを変更しました。", "ok")
+    flash(t("ja", "account.password_changed"), "ok")
     return redirect(url_for("console.account"))

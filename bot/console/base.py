@@ -8,15 +8,12 @@ editor role or above (except signing in and out), and admin pages say so with
 from __future__ import annotations
 
 import hmac
-import io
 import logging
 import secrets
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import wraps
-from pathlib import Path
 
 from flask import (
     Blueprint,
@@ -26,7 +23,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -34,11 +30,16 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import ServiceUnavailable
 
+from bot.console.base_display import MIME as MIME
+from bot.console.base_display import ROLE_NAMES, clock_warning, jst, number, percent, town_name
+from bot.console.base_display import page_args as page_args
+from bot.console.base_display import send_export as send_export
+from bot.console.base_display import staff_lang as staff_lang
 from bot.state import AppState
 from db.session import transaction
 from db.staff import Staff
 from handlers import staff as staff_accounts
-from messages.postback import ascii_int
+from messages.catalog import t
 
 bp = Blueprint(
     "console",
@@ -64,7 +65,6 @@ MAX_BODY = 16 * 1024 * 1024  # signed-in staff: workbooks, YAML, CSV
 SIGNED_OUT_MAX_BODY = 64 * 1024  # the sign-in form is all an unknown visitor may post
 BODY_LIMITS = {"console.survey_paper_upload": 52 * 1024 * 1024}  # scanned answers (50 MB)
 KEEP_ON_SIGN_IN = ("sim_csrf",)  # the simulator's own token, if this browser has one
-WEEKDAYS = "月火水木金土日"
 CSRF_FIELD = "csrf_token"
 
 
@@ -126,7 +126,7 @@ def require(role: str) -> Callable:
                 abort(403)
             return view(*args, **kwargs)
 
-        wrapped.required_role = role
+        wrapped.required_role = role  # type: ignore[attr-defined]  # a mark on the view function
         return wrapped
 
     return deco
@@ -146,7 +146,9 @@ def csrf_token() -> str:
 def _csrf_ok() -> bool:
     expected = session.get("csrf")
     given = request.form.get(CSRF_FIELD) or request.headers.get("X-CSRF-Token") or ""
-    return bool(expected) and hmac.compare_digest(expected.encode(), given.encode())
+    if not expected:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
 
 
 def lifetime() -> timedelta:
@@ -196,7 +198,7 @@ def _load_staff() -> Staff | None:
 def _body_limit() -> int:
     if g.staff is None:
         return SIGNED_OUT_MAX_BODY
-    return BODY_LIMITS.get(request.endpoint, MAX_BODY)
+    return BODY_LIMITS.get(request.endpoint or "", MAX_BODY)  # no endpoint: the default
 
 
 @bp.before_request
@@ -247,22 +249,13 @@ def _headers(response):
     return response
 
 
-ERRORS = {
-    400: ("リクエストを受け付けられません", "ページを開き直してから、もう一度お試しください。"),
-    401: ("ログインが必要です", "ログインしてからお試しください。"),
-    403: ("権限がありません", "この操作には編集者または管理者の権限が必要です。"),
-    404: ("見つかりません", "ページまたはデータが見つかりません。"),
-    413: ("送信された内容が大きすぎます", "ファイルを小さくしてから、もう一度お試しください。"),
-    503: (
-        "データベースに接続し直しました",
-        "変更が保存されていない可能性があります。ページを開き直して確かめてください。",
-    ),
-}
+ERRORS = (400, 401, 403, 404, 413, 503)  # the page's words: console_error.<code> (a catalog)
 
 
 def _error(exc):
     code = getattr(exc, "code", 500) or 500
-    title, body = ERRORS.get(code, ("エラー", "もう一度お試しください。"))
+    key = code if code in ERRORS else "other"
+    title, body = t("ja", f"console_error.{key}.title"), t("ja", f"console_error.{key}.body")
     return render_template("console/error.html", code=code, title=title, body=body), code
 
 
@@ -291,58 +284,8 @@ def _connection_lost(exc: DBAPIError):
 
 # --- downloads ------------------------------------------------------------------------------
 
-MIME = {
-    "csv": "text/csv; charset=utf-8",
-    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-}
-
-
-def send_export(
-    fmt: str, name: str, write_file: Callable[[Path], object], action: str, target: str
-):
-    """An export as a download: written to a temporary file, audited, sent as an attachment."""
-    with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / f"export.{fmt}"
-        write_file(path)
-        data = path.read_bytes()
-    with write() as s:
-        staff_accounts.audit(s, actor(), action, target, {"format": fmt})
-    return send_file(io.BytesIO(data), mimetype=MIME[fmt], as_attachment=True, download_name=name)
-
 
 # --- showing things -------------------------------------------------------------------------
-
-
-def jst(value: datetime | None, fmt: str = "full") -> str:
-    """A time in the town's zone, e.g. 11月8日(土) 18:30 (with the year when not this year)."""
-    if value is None:
-        return "—"
-    local = value.astimezone(state().settings.tz)
-    year = "" if local.year == now().astimezone(state().settings.tz).year else f"{local.year}年"
-    day = f"{year}{local.month}月{local.day}日({WEEKDAYS[local.weekday()]})"
-    if fmt == "date":
-        return day
-    return f"{day} {local:%H:%M}"
-
-
-def number(value) -> str:
-    """A count with thousands separators (— for None)."""
-    if value is None:
-        return "—"
-    try:
-        return f"{int(value):,}"
-    except (TypeError, ValueError):
-        return str(value)
-
-
-def percent(part, whole) -> str:
-    """part/whole as a percentage with one decimal, or — when whole is 0."""
-    if not whole:
-        return "—"
-    return f"{100 * (part or 0) / whole:.1f}%"
-
-
-ROLE_NAMES = {"viewer": "閲覧者", "editor": "編集者", "admin": "管理者"}
 
 
 @bp.app_template_filter("jst")
@@ -363,46 +306,6 @@ def _context():
         "can": can,
         "role_names": ROLE_NAMES,
         "percent": percent,
-        "town_name": _town_name(),
+        "town_name": town_name(),
         "clock_warning": clock_warning,
     }
-
-
-CLOCK_LATE_AFTER = timedelta(minutes=5)  # the heartbeat job runs every minute
-
-
-def staff_lang() -> str:
-    """Labels in English when the staff member's browser prefers English, else Japanese."""
-    return request.accept_languages.best_match(("ja", "en"), default="ja")
-
-
-def clock_warning() -> dict | None:
-    """None while the clock process beats; else when it last did (None: never), for the banner."""
-    if "console_clock" not in g:
-        from db.digest import last_beat
-
-        try:
-            last = last_beat(db()) if g.get("staff") else now()
-        except Exception as exc:  # the page still shows; the banner is left out
-            log.warning("clock heartbeat unreadable: %s", type(exc).__name__)
-            last = now()
-        late = last is None or now() - last > CLOCK_LATE_AFTER
-        g.console_clock = {"last": last} if late else None
-    return g.console_clock
-
-
-def _town_name() -> str:
-    if "console_town" not in g:
-        from handlers.town import load_town
-
-        try:
-            g.console_town = load_town(db()).name if g.get("staff") else ""
-        except Exception:
-            g.console_town = ""
-    return g.console_town
-
-
-def page_args(per_page: int = 50) -> tuple[int, int, int]:
-    """(page, limit, offset) from ?page=."""
-    page = max(1, ascii_int(request.args.get("page", "1"), digits=6) or 1)  # ASCII digits only
-    return page, per_page, (page - 1) * per_page

@@ -28,6 +28,25 @@ def quota() -> dict | None:
     }
 
 
+def webhook_queue_figures(session) -> dict:
+    """The webhook backlog and this month's replies sent as pushes (too late for the token)."""
+    from datetime import UTC
+
+    from db import webhook_queue
+
+    now = state().now()
+    month = now.astimezone(state().settings.tz).replace(
+        day=1, hour=0, minute=0, second=0, microsecond=0
+    )
+    conn = session.connection()
+    backlog = webhook_queue.backlog(conn, now)
+    return {
+        "pending": backlog.pending,
+        "oldest_seconds": round(backlog.oldest_seconds),
+        "late_pushes": webhook_queue.pushed_since(conn, month.astimezone(UTC)),
+    }
+
+
 @bp.get("/")
 def dashboard():
     """Everything at a glance."""
@@ -40,6 +59,7 @@ def dashboard():
         events=events.summary(session),
         announcements=announcements.summary(session),
         quota=line_quota,
+        webhook_queue=webhook_queue_figures(session),
     )
 
 

@@ -14,16 +14,9 @@ from markupsafe import Markup
 
 from bot.config import ROOT
 from bot.console.base import bp
+from messages.staff_labels import GUIDES
 
 DOCS = ROOT / "docs"
-GUIDES = {
-    "surveys": "アンケート",
-    "events": "イベント",
-    "announcements": "お知らせ配信",
-    "console": "職員コンソール",
-    "digest": "週次ダイジェスト",
-    "town": "町の設定",
-}
 _MD = MarkdownIt("commonmark", {"html": False, "linkify": False}).enable("table")
 _LINK = re.compile(r'(href|src)="(?:\./)?(img/[\w.-]+|[\w-]+\.md)(#[^"]*)?"')
 

@@ -9,27 +9,33 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
 
 from bot.console import uploads
 from bot.console.base import actor, bp, db, now, send_export, state, write
 from db import events as db_events
-from db.events import Event
-from handlers import attendee_sheet, event_content, exports, translations
+from handlers import attendee_sheet, event_content, exports, seats, translations
 from handlers import staff as staff_accounts
 from handlers.content import Document
+from messages.catalog import t
 from messages.postback import ascii_int
 from messages.rsvp import local
 
-MODE_NAMES = {"onsite": "会場", "online": "オンライン"}
-FORMAT_NAMES = {"onsite": "会場のみ", "online": "オンラインのみ", "hybrid": "会場とオンライン"}
-SIGNUP_NAMES = {"confirmed": "参加確定", "waitlisted": "キャンセル待ち", "cancelled": "キャンセル"}
+MODE_NAMES = {m: t("ja", f"events_staff.mode.{m}") for m in ("onsite", "online")}
+FORMAT_NAMES = {f: t("ja", f"events_staff.format.{f}") for f in ("onsite", "online", "hybrid")}
+SIGNUP_NAMES = {
+    s: t("ja", f"events_staff.signup.{s}") for s in ("confirmed", "waitlisted", "cancelled")
+}
+CHECKIN_CATEGORIES = {
+    "checked_in": "ok",
+    "already": "warn",
+    "unknown_code": "error",
+    "not_confirmed": "error",
+    "unknown_event": "error",
+}
+# status → (flash category, the sentence with {mode} / {status} to fill)
 CHECKIN_MESSAGES = {
-    "checked_in": ("ok", "受付しました（{mode}）。"),
-    "already": ("warn", "この番号はすでに受付済みです（{mode}）。"),
-    "unknown_code": ("error", "この番号の申込みはありません。"),
-    "not_confirmed": ("error", "この番号の申込みは参加確定ではありません（{status}）。"),
-    "unknown_event": ("error", "イベントが見つかりません。"),
+    status: (category, t("ja", f"events_staff.checkin.{status}"))
+    for status, category in CHECKIN_CATEGORIES.items()
 }
 FORM_FIELDS = ("id", "title", "venue", "description", "series", "online_url")
 
@@ -72,7 +78,7 @@ def events():
     moment = now()
     show_all = request.args.get("all") == "1"
     if show_all:
-        chosen = list(session.scalars(select(Event).order_by(Event.starts_at.desc(), Event.id)))
+        chosen = db_events.all_events(session, newest_first=True)
     else:
         chosen = db_events.upcoming_events(session, moment)
     return render_template(
@@ -112,8 +118,9 @@ def event_checkin(event_id: str):
     """Record attendance for the sign-up with this code (as `events checkin` does)."""
     code = request.form.get("code", "")[:32]
     with write() as s:
-        result = db_events.checkin(s, event_id, code, now())
+        result = seats.checkin(s, event_id, code, now())
         if result.status == "checked_in":
+            assert result.signup is not None  # a check-in names its sign-up
             staff_accounts.audit(
                 s, actor(), "events.checkin", event_id, {"signup": result.signup.id}
             )
@@ -262,11 +269,11 @@ def event_save():
     data = _document(request.form, base)
     if editing:
         data["id"] = editing  # the id of an existing event does not change
-    doc = Document(path="フォーム", data=data, lines={})
+    doc = Document(path=t("ja", "events_staff.form"), data=data, lines={})
     result = uploads.apply_document(doc, "event", actor())
     if not result.ok:
         return _edit_page(dict(request.form), result.problems, editing, 400)
-    flash("イベントを保存しました。", "ok")
+    flash(t("ja", "events_staff.saved"), "ok")
     missing = translations.warnings(db(), data)
     if missing:  # saved all the same: English residents read these in Japanese
         flash(translations.sentence(missing), "warn")
@@ -278,13 +285,13 @@ def event_upload():
     """Upload an event YAML file."""
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _edit_page({"format": "onsite"}, ["ファイルを選んでください。"], None, 400)
+        return _edit_page({"format": "onsite"}, [t("ja", "events_staff.no_file")], None, 400)
     result = uploads.apply_upload(
         file.read(uploads.MAX_UPLOAD + 1), file.filename, "event", actor()
     )
     if not result.ok:
         return _edit_page({"format": "onsite"}, result.problems, None, 400)
-    flash("イベントを保存しました。", "ok")
+    flash(t("ja", "events_staff.saved"), "ok")
     return redirect(url_for("console.event", event_id=result.key))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
@@ -11,9 +12,10 @@ from bot.console.base import MIME, actor, bp, db, now, page_args, send_export, s
 from db import opinions as db_opinions
 from handlers import exports, plan_content
 from handlers import opinion as opinion_work
+from messages.catalog import t
 from messages.plan import local
 
-KIND_NAMES = {"all": "すべて", "opinion": "ご意見", "comment": "パブリックコメント"}
+KIND_NAMES = {k: t("ja", f"opinion_staff.kind.{k}") for k in ("all", "opinion", "comment")}
 
 
 def _kind() -> str:
@@ -28,7 +30,7 @@ def opinions():
     """What residents wrote, newest first (the words escaped, no LINE user ids)."""
     kind = _kind()
     if any(v == "" for v in request.args.values()):  # a filter form's blanks: a clean address
-        kept = {k: v for k, v in request.args.items() if v != ""}
+        kept: dict[str, Any] = {k: v for k, v in request.args.items() if v != ""}
         return redirect(url_for("console.opinions", **kept))
     session = db()
     status = request.args.get("status", "")
@@ -113,7 +115,7 @@ def opinion_update(opinion_id: int):
     if problems:  # shown again as typed, nothing stored
         typed = {k: request.form.get(k, "") for k in ("status", "category", "memo")}
         return _detail(opinion_id, problems=problems, draft=typed, code=400)
-    flash("対応状況・分類・メモを保存しました。", "ok")
+    flash(t("ja", "opinion_staff.saved"), "ok")
     return redirect(url_for("console.opinion", opinion_id=opinion_id))
 
 
@@ -141,13 +143,14 @@ def opinion_reply(opinion_id: int):
         )
     if problems:
         return _detail(opinion_id, problems=problems, reply_body=body, code=400)
+    assert outbox_id is not None  # a reply without problems is queued
     result = outbox.deliver(state(), outbox_id)
     if result == "sent":
-        flash("返信を LINE で送りました。", "ok")
+        flash(t("ja", "opinion_staff.reply_sent"), "ok")
     elif result == "skipped":
-        flash("この方が公式アカウントをブロックしたため、返信は送りませんでした。", "warn")
+        flash(t("ja", "opinion_staff.reply_skipped"), "warn")
     else:
-        flash("LINE に届かなかったため送信待ちです。時計の処理が同じ返信を送り直します。", "warn")
+        flash(t("ja", "opinion_staff.reply_queued"), "warn")
     return redirect(url_for("console.opinion", opinion_id=opinion_id))
 
 

@@ -19,9 +19,11 @@ from db import surveys as store
 from db.surveys import ALL_DIMENSIONS
 from handlers import publishing
 from handlers.content import parse_time
+from messages.catalog import t
 from messages.rsvp import local
+from messages.survey_staff import DIM_TITLES
 
-DIM_NAMES = {"age_band": "年代", "district": "地区", "residency": "かかわり", "channel": "回答方法"}
+DIM_NAMES = DIM_TITLES
 ANSWERS_SHOWN = 300  # free-text answers listed for picking, per question
 KINDS = {"results": "publication", "report": "report"}
 
@@ -86,7 +88,7 @@ def survey_publish_save(survey_id: str):
         abort(400)
     dims = request.form.getlist("crosstab")
     if any(d not in ALL_DIMENSIONS for d in dims):
-        return _survey_page(survey_id, error="クロス集計の項目が正しくありません。", status=400)
+        return _survey_page(survey_id, error=t("ja", "publishing_staff.bad_crosstab"), status=400)
     excerpts = []
     for raw in request.form.getlist("excerpt"):
         qid, _, text = raw.partition(":")  # ids hold no colon; browsers send CRLF for LF
@@ -102,12 +104,7 @@ def survey_publish_save(survey_id: str):
             )
     except publishing.PublishError as exc:
         return _survey_page(survey_id, error=str(exc), status=400)
-    words = {
-        "save": "保存しました。",
-        "publish": "公開しました。",
-        "unpublish": "公開をやめました。",
-    }
-    flash(words[do], "ok")
+    flash(t("ja", f"publishing_staff.{do}"), "ok")
     return redirect(url_for("console.survey_publish", survey_id=survey_id))
 
 
@@ -187,12 +184,7 @@ def event_report_save(event_id: str):
                 )
     except publishing.PublishError as exc:
         return _report_page(event_id, error=str(exc), values=values, status=400)
-    words = {
-        "save": "保存しました。",
-        "publish": "公開しました。",
-        "unpublish": "公開をやめました。",
-    }
-    flash(words[do], "ok")
+    flash(t("ja", f"publishing_staff.{do}"), "ok")
     return redirect(url_for("console.event_report", event_id=event_id))
 
 
@@ -232,5 +224,5 @@ def publish_announce(kind: str, target: str):
     except publishing.PublishError as exc:
         return _page(kind, target, error=str(exc), status=400)
     start_sending(b_id)
-    flash("参加した方へのお知らせを始めました。", "ok")
+    flash(t("ja", "publishing_staff.announcing"), "ok")
     return redirect(url_for("console.announcement", broadcast_id=b_id))

@@ -6,16 +6,11 @@ from flask import flash, redirect, render_template, request, url_for
 
 from bot.console.base import actor, bp, db, now, require, state, write
 from handlers import staff as staff_accounts
+from handlers.digest import DAYS
+from messages.digest import say
+from messages.text import WEEKDAYS
 
-DAY_NAMES = {
-    "mon": "月曜日",
-    "tue": "火曜日",
-    "wed": "水曜日",
-    "thu": "木曜日",
-    "fri": "金曜日",
-    "sat": "土曜日",
-    "sun": "日曜日",
-}
+DAY_NAMES = {day: say("day_name", weekday=w) for day, w in zip(DAYS, WEEKDAYS["ja"], strict=True)}
 
 
 @bp.get("/settings")
@@ -49,5 +44,5 @@ def settings_digest():
     except staff_accounts.StaffError as exc:
         flash(str(exc), "error")
     else:
-        flash("ダイジェストの設定を保存しました。", "ok")
+        flash(say("settings_saved"), "ok")
     return redirect(url_for("console.settings"))

@@ -7,6 +7,7 @@ from flask import flash, redirect, render_template, request, url_for
 from bot.console.base import actor, bp, db, now, require, write
 from db.staff import ROLES
 from handlers import staff as staff_accounts
+from messages.catalog import t
 
 
 @bp.get("/staff")
@@ -46,7 +47,7 @@ def staff_create():
             email = created.email
     except staff_accounts.StaffError as exc:
         return _refused(exc)
-    return _done(f"{email} を追加しました。")
+    return _done(t("ja", "account.staff_added", email=email))
 
 
 @bp.post("/staff/<int:staff_id>/role")
@@ -61,7 +62,7 @@ def staff_role(staff_id: int):
             email = changed.email
     except staff_accounts.StaffError as exc:
         return _refused(exc)
-    return _done(f"{email} の権限を変更しました。")
+    return _done(t("ja", "account.staff_role", email=email))
 
 
 @bp.post("/staff/<int:staff_id>/active")
@@ -75,7 +76,7 @@ def staff_active(staff_id: int):
             email = changed.email
     except staff_accounts.StaffError as exc:
         return _refused(exc)
-    return _done(f"{email} を{'有効' if active else '無効'}にしました。")
+    return _done(t("ja", f"account.staff_{'enabled' if active else 'disabled'}", email=email))
 
 
 @bp.post("/staff/<int:staff_id>/password")
@@ -90,4 +91,4 @@ def staff_password(staff_id: int):
             email = changed.email
     except staff_accounts.StaffError as exc:
         return _refused(exc)
-    return _done(f"{email} のパスワードを変更しました。")
+    return _done(t("ja", "account.staff_password", email=email))

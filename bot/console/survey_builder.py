@@ -16,10 +16,9 @@ from bot.console.base import actor, bp, db, now, require, state
 from db import surveys as store
 from handlers import content, survey_form, translations
 from handlers.content import Document, plain_problem
-from handlers.survey_content import RESIDENCIES, TYPES
-
-TYPE_NAMES = {"single": "単一選択", "multi": "複数選択", "scale": "段階評価", "text": "自由記述"}
-RESIDENCY_NAMES = {"resident": "町内在住", "commuter": "町内に通勤・通学", "outside": "町外在住"}
+from handlers.survey_content import TYPES
+from messages.survey_staff import RESIDENCY_NAMES, TYPE_NAMES, word
+from messages.text import RESIDENCIES
 
 
 def _locked_ids(survey_id: str | None) -> tuple[set[str], int]:
@@ -128,7 +127,7 @@ def survey_build():
             problem = plain_problem("id_taken", value=model["id"])
             return _page(model, editing, [problem], status=400)
     data = survey_form.document(model, state().settings.tz, base)
-    doc = Document(path="フォーム", data=data, lines={})
+    doc = Document(path=word("builder.place"), data=data, lines={})
     early = survey_form.form_problems(model, doc)
     if early:  # with the pipeline's own findings, so staff see every problem at once
         early += content.validate(doc, db())
@@ -137,8 +136,7 @@ def survey_build():
     if not result.ok:
         return _page(model, editing, result.problems, status=400)
     unchanged = result.counts.get("unchanged")
-    verb = "確認しました（変更はありません）" if unchanged else "保存しました"
-    flash(f"アンケート「{model['title']}」を{verb}。", "ok")
+    flash(word("builder.unchanged" if unchanged else "builder.saved", title=model["title"]), "ok")
     for warning in _translation_warnings(data):
         flash(warning, "warn")
     if op == "save-preview":

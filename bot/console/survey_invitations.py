@@ -16,6 +16,7 @@ from db.survey_channels import invitation_counts
 from handlers import invitation_letters as letters
 from handlers import staff as staff_accounts
 from messages.postback import ascii_int
+from messages.survey_staff import word
 
 CONSOLE_MAX = {"csv": 10_000, "pdf": 1_000}
 MIME = {"csv": "text/csv; charset=utf-8", "pdf": "application/pdf"}
@@ -41,14 +42,13 @@ def survey_invitations(survey_id: str):
     back = redirect(url_for("console.survey", survey_id=survey_id) + "#invitations")
     fmt = request.form.get("format", "")
     if fmt not in letters.FORMATS:
-        flash("形式は CSV か PDF を選んでください。", "error")
+        flash(word("letters.format"), "error")
         return back
     raw = request.form.get("count", "").strip()
     limit = CONSOLE_MAX[fmt]
     if ascii_int(raw) is None or not 1 <= int(raw) <= limit:
         flash(
-            f"枚数は 1〜{limit:,} の数字で入力してください"
-            "（それより多いときは、コマンド surveys invitations をお使いください）。",
+            word("letters.count", limit=limit),
             "error",
         )
         return back

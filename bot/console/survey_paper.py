@@ -24,6 +24,7 @@ from handlers import paper_answers as paper
 from handlers import staff as staff_accounts
 from handlers.town import load_town
 from messages.paper import say
+from messages.survey_staff import word
 
 MAX_FILE = 50 * 1024 * 1024
 UPLOADS = Path(tempfile.gettempdir()) / "machikoe-paper"
@@ -105,7 +106,7 @@ def survey_paper_save(survey_id: str):
     counts = dict(session.get("paper_entered", {}))
     counts[survey_id] = counts.get(survey_id, 0) + 1
     session["paper_entered"] = counts
-    flash(f"回答番号 {sheet.sheet_no} を保存しました。", "ok")
+    flash(word("paper.sheet_saved", sheet=sheet.sheet_no), "ok")
     return redirect(url_for("console.survey_paper", survey_id=survey_id) + "#sheet")
 
 
@@ -141,7 +142,7 @@ def survey_paper_upload(survey_id: str):
             abort(404)
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _page(survey_id, upload_problems=["ファイルを選んでください。"], status=400)
+        return _page(survey_id, upload_problems=[word("upload.no_file")], status=400)
     name = uploads.display_name(file.filename)
     suffix = ".xlsx" if name.lower().endswith((".xlsx", ".xlsm")) else ".csv"
     _forget()
@@ -158,9 +159,7 @@ def survey_paper_upload(survey_id: str):
             out.write(chunk)
     if size > MAX_FILE:
         path.unlink(missing_ok=True)
-        return _page(
-            survey_id, upload_problems=["ファイルが大きすぎます（50 MB まで）。"], status=400
-        )
+        return _page(survey_id, upload_problems=[word("paper.too_big")], status=400)
     try:
         report = import_answers(state(), survey_id, path, dry_run=True)
     except (paper.FileProblem, paper.Refused) as exc:
@@ -177,7 +176,7 @@ def survey_paper_confirm(survey_id: str):
     """Import the file checked a moment ago (all or nothing), audited."""
     pending = _pending(survey_id)
     if pending is None:
-        flash("確認したファイルが見つかりません。もう一度アップロードしてください。", "error")
+        flash(word("paper.checked_file_gone"), "error")
         return redirect(url_for("console.survey_paper", survey_id=survey_id))
     path, held = pending
     try:
@@ -195,5 +194,5 @@ def survey_paper_confirm(survey_id: str):
             survey_id,
             {"rows": report.rows, "channels": dict(report.by_channel), "file": held["name"]},
         )
-    flash(f"{held['name']} から {report.summary()}を追加しました。", "ok")
+    flash(word("paper.added_from", name=held["name"], summary=report.summary()), "ok")
     return redirect(url_for("console.survey_paper", survey_id=survey_id))

@@ -15,8 +15,9 @@ from db import surveys as store
 from handlers import survey_preview
 from handlers.town import load_town
 from messages.survey import local
+from messages.text import LANGUAGE_NAMES
 
-LANG_NAMES = {"ja": "日本語", "en": "English"}
+LANG_NAMES = LANGUAGE_NAMES
 
 
 @bp.get("/surveys/<survey_id>/preview")

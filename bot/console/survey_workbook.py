@@ -17,6 +17,7 @@ from bot.console.base import MIME, actor, bp, db, now, require, state, write
 from handlers import content
 from handlers import staff as staff_accounts
 from handlers import survey_workbook as workbook
+from messages.survey_staff import word
 
 
 def _send(raw: bytes, name: str):
@@ -67,8 +68,8 @@ def survey_workbook_upload():
         staff_accounts.audit(
             s, actor(), "survey.workbook_upload", result.key, {"file": name, **result.counts}
         )
-    verb = "追加" if result.counts.get("created") else "更新"
+    verb = word("upload.created") if result.counts.get("created") else word("upload.updated")
     if result.counts.get("unchanged"):
-        verb = "確認（変更なし）"
-    flash(f"アンケート「{result.key}」を Excel から{verb}しました。", "ok")
+        verb = word("upload.unchanged")
+    flash(word("workbook.done", key=result.key, verb=verb), "ok")
     return redirect(url_for("console.survey", survey_id=result.key))

@@ -28,6 +28,7 @@ from db import surveys as store
 from handlers import population, privacy, translations
 from handlers import staff as staff_accounts
 from handlers.content import Document
+from handlers.survey_cells import is_hidden
 from handlers.survey_export import FORMATS, ExportError
 from handlers.survey_export import export as export_survey
 from handlers.survey_results import (
@@ -40,15 +41,9 @@ from handlers.survey_results import (
 )
 from handlers.town import load_town
 from messages.postback import ascii_int
+from messages.survey_staff import DIM_TITLES, TYPE_NAMES, word
+from messages.survey_staff import RESIDENCY_NAMES as RESIDENCY
 
-DIM_TITLES = {
-    "age_band": "年代",
-    "district": "地区",
-    "residency": "かかわり",
-    "channel": "回答方法",
-}
-RESIDENCY = {"resident": "町内在住", "commuter": "町内に通勤・通学", "outside": "町外在住"}
-TYPE_NAMES = {"single": "単一選択", "multi": "複数選択", "scale": "段階評価", "text": "自由記述"}
 ANSWERS_PER_PAGE = 100
 
 
@@ -107,16 +102,16 @@ def survey_upload():
     """Upload a survey YAML file: applied when valid, otherwise every problem is listed."""
     file = request.files.get("file")
     if file is None or not file.filename:
-        return _list_page(["ファイルを選んでください。"], 400)
+        return _list_page([word("upload.no_file")], 400)
     result = uploads.apply_upload(
         file.read(uploads.MAX_UPLOAD + 1), file.filename, "survey", actor()
     )
     if not result.ok:
         return _list_page(result.problems, 400)
-    verb = "追加" if result.counts.get("created") else "更新"
+    verb = word("upload.created") if result.counts.get("created") else word("upload.updated")
     if result.counts.get("unchanged"):
-        verb = "確認（変更なし）"
-    flash(f"アンケート「{result.key}」を{verb}しました。", "ok")
+        verb = word("upload.unchanged")
+    flash(word("upload.done", key=result.key, verb=verb), "ok")
     return redirect(url_for("console.survey", survey_id=result.key))
 
 
@@ -139,7 +134,8 @@ def survey(survey_id: str):
     `?channel=line|web|paper` restricts every count to one answer channel.
     """
     session = db()
-    if store.get_survey(session, survey_id) is None:
+    found = store.get_survey(session, survey_id)
+    if found is None:
         abort(404)
     channel = _channel()
     res = survey_results(session, survey_id, by=ALL_DIMENSIONS, channel=channel)
@@ -176,11 +172,9 @@ def survey(survey_id: str):
         all_responses=res["responses"] if not channel else store.response_count(session, survey_id),
         pending=store.stored_answers(session, survey_id) - store.response_count(session, survey_id),
         may_download_rows=privacy.may_download_rows(
-            (me().role if me() else None), res["survey"]["anonymous"]
+            (staff.role if (staff := me()) else None), res["survey"]["anonymous"]
         ),
-        translation_warnings=translations.warnings(
-            session, {"kind": "survey", **store.get_survey(session, survey_id).definition}
-        ),
+        translation_warnings=translations.warnings(session, {"kind": "survey", **found.definition}),
     )
 
 
@@ -192,6 +186,7 @@ def _coverage(session, survey_id: str, channel: str | None = None):
         return None
     town = load_town(session)
     survey = store.get_survey(session, survey_id)
+    assert survey is not None  # the results page has found it
     min_age = (survey.definition.get("eligibility") or {}).get("min_age")
     cov = population.survey_coverage(
         pop,
@@ -250,13 +245,13 @@ def survey_chart(survey_id: str, question_id: str):
         abort(404)
     # a suppressed count (anonymous, filtered to a small channel) is named, not drawn as 0
     labels = [
-        c["label"] + ("（5人未満）" if c["count"] == store.SUPPRESSED else "") for c in q["choices"]
+        c["label"] + (word("chart.hidden") if is_hidden(c["count"]) else "") for c in q["choices"]
     ]
     values = [(c["share"] or 0) / 100 for c in q["choices"]]
     from handlers import charts  # matplotlib: loaded on the first chart, not in every worker
 
     try:
-        data = charts.hbar(q["text"], labels, values, note=f"回答 {q['answered']}人")
+        data = charts.hbar(q["text"], labels, values, note=word("chart.answered", n=q["answered"]))
     except charts.MissingGlyph:
         data = charts.hbar(question_id, [c["value"] for c in q["choices"]], values)
     response = Response(data, mimetype="image/png")
@@ -291,7 +286,7 @@ def _download(survey_id: str, fmt: str, with_rows: bool):
     channel = _channel()
     staff = me()
     if with_rows and not privacy.may_download_rows(staff.role if staff else None, survey.anonymous):
-        title, body = "ダウンロードできません", privacy.REFUSED_ROWS
+        title, body = word("privacy.refused_title"), privacy.REFUSED_ROWS
         page = render_template("console/error.html", code=403, title=title, body=body)
         return page, 403
     tz = state().settings.tz
@@ -349,7 +344,7 @@ def survey_period(survey_id: str):
         if closes is None or closes <= moment:
             closes = _parse_local(request.form.get("closes_at", ""))
             if closes is None or closes <= moment:
-                flash("締切日時を、いまより後に設定してください。", "error")
+                flash(word("period.close_after_now"), "error")
                 return redirect(url_for("console.survey", survey_id=survey_id))
     elif action == "close":
         closes = moment
@@ -359,10 +354,11 @@ def survey_period(survey_id: str):
         opens = _parse_local(request.form.get("opens_at", ""))
         closes = _parse_local(request.form.get("closes_at", ""))
         if opens is None or closes is None:
-            flash("開始と締切の日時を入力してください。", "error")
+            flash(word("period.both"), "error")
             return redirect(url_for("console.survey", survey_id=survey_id))
+    assert opens is not None and closes is not None  # the stored period parses
     if closes <= opens:
-        flash("締切は開始より後にしてください。", "error")
+        flash(word("period.order"), "error")
         return redirect(url_for("console.survey", survey_id=survey_id))
     data["opens_at"] = opens.astimezone(tz).isoformat(timespec="seconds")
     data["closes_at"] = closes.astimezone(tz).isoformat(timespec="seconds")
@@ -380,6 +376,7 @@ def survey_period(survey_id: str):
             survey_id,
             {"opens_at": data["opens_at"], "closes_at": data["closes_at"]},
         )
-    messages = {"open": "受付を開始しました。", "close": "受付を締め切りました。"}
-    flash(messages.get(action, "受付期間を変更しました。"), "ok")
+
+    done = {"open": "period.opened", "close": "period.closed"}
+    flash(word(done.get(action, "period.changed")), "ok")
     return redirect(url_for("console.survey", survey_id=survey_id))

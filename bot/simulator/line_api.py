@@ -252,7 +252,7 @@ def _build_routes(spec: dict[str, Any]) -> list[_Operation]:
                     simple_ok = False
                 if ref and schemas.get(ref.rsplit("/", 1)[-1], {}).get("required"):
                     simple_ok = False
-            operation_id = op["operationId"]
+            operation_id: str = op["operationId"]
             routes.append(
                 _Operation(
                     method=method.upper(),
@@ -314,7 +314,7 @@ class FakeLineApi:
     ) -> None:
         self.validator = validator or get_validator(strict_properties)
         self._keep_requests = keep_requests  # None: every request (tests); N: the last N (demo)
-        self._config = {
+        self._config: dict[str, Any] = {
             "access_token": access_token,
             "quota_limit": quota_limit,
             "rate_limits": {**DEFAULT_RATE_LIMITS, **(rate_limits or {})},
@@ -1190,7 +1190,7 @@ def message_text(message: dict[str, Any]) -> str:
 
 
 if TYPE_CHECKING:
-    from waitress.server import BaseWSGIServer
+    from waitress.server import BaseWSGIServer  # type: ignore[import-untyped]  # no stubs
 
 _THREADS = 24
 _CONNECTIONS = 2000
@@ -1219,6 +1219,7 @@ class FakeLineServer:
         return self.fake(environ, start_response)
 
     def _run(self) -> None:
+        assert self._server is not None  # start() binds it before the thread runs this
         try:
             self._server.run()
         except (OSError, ValueError):

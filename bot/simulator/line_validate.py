@@ -39,8 +39,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
-from jsonschema import Draft4Validator, FormatChecker, validators
-from jsonschema.exceptions import ValidationError
+from jsonschema import (  # type: ignore[import-untyped]  # no stubs in the dev requirements
+    Draft4Validator,
+    FormatChecker,
+    validators,
+)
+from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]  # no stubs
 
 SPEC_PATH = Path(__file__).resolve().parents[2] / "vendor/line-openapi/messaging-api.yml"
 

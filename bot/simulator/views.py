@@ -234,7 +234,7 @@ def _mount(app: Flask) -> None:
             return app.extensions[EXTENSION].fake(environ, start_response)
         return inner(environ, start_response)
 
-    app.wsgi_app = dispatch
+    app.wsgi_app = dispatch  # type: ignore[method-assign]  # Flask's way to wrap the WSGI app
 
 
 def _on_register(setup) -> None:
@@ -485,12 +485,23 @@ def post_callback(payload: bytes) -> tuple[int, str]:
             with requests.Session() as http:
                 http.trust_env = False  # never through a proxy from the environment
                 response = http.post(url, data=payload, headers=headers, timeout=(2, 60))
-            return response.status_code, response.text
+            return _settled(payload, response.status_code), response.text
         except requests.RequestException as exc:
             log.warning("simulator: %s unreachable (%s); calling the app directly", url, exc)
-    client = Client(current_app._get_current_object())
-    response = client.post("/callback", data=payload, headers=headers)
-    return response.status_code, response.get_data(as_text=True)
+    # current_app is a LocalProxy, typed as the Flask app it stands for
+    client = Client(current_app._get_current_object())  # type: ignore[attr-defined]
+    direct = client.post("/callback", data=payload, headers=headers)
+    return _settled(payload, direct.status_code), direct.get_data(as_text=True)
+
+
+def _settled(payload: bytes, status: int) -> int:
+    """Wait until the acknowledged events are processed, so the transcript shows replies."""
+    from bot import inbox
+
+    if status == 200:
+        events = json.loads(payload).get("events", [])
+        inbox.settle(_state(), [e["webhookEventId"] for e in events if "webhookEventId" in e])
+    return status
 
 
 @bp.post("/api/send")

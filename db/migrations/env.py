@@ -3,12 +3,11 @@
 from alembic import context
 from sqlalchemy import pool
 
-import db.models  # noqa: F401  (registers the tables)
-from db.base import Base
+from db.models import metadata
 from db.session import make_engine
 
 config = context.config
-target_metadata = Base.metadata
+target_metadata = metadata()  # every table, the area modules' too
 
 
 def run_migrations_online() -> None:

@@ -23,6 +23,12 @@ AREAS = (
     "announce",
     "mydata",
     "publish",
+    "broadcast_staff",
+    "opinion_staff",
+    "console_staff",
+    "account_staff",
+    "publishing_staff",
+    "events_staff",
 )
 
 

@@ -1,7 +1,6 @@
-"""Wording for digest (staff linking their LINE account). 日本語 first, then English.
+"""Chat replies for staff linking their LINE account to get the digest. 日本語 first, then English.
 
-Not yet listed in messages/catalog/__init__.py:AREAS (a shared file); messages/digest.py
-reads these dicts directly until it is.
+The digest itself is staff wording in Japanese: messages/digest.py.
 """
 
 JA = {

@@ -35,6 +35,7 @@ JA: dict[str, str] = {
     "pub.small": "5人未満",
     "pub.question": "問{n}. {text}",
     "pub.answered": "この質問への回答: {n}人",
+    "pub.chart_point": "{point}（{label}）",  # a scale point and its label, on a chart
     "pub.multi_note": (
         "複数選択の質問です。選択肢ごとに、選んだ人の数と割合（回答者に対する割合）を示しています。"
     ),
@@ -122,6 +123,7 @@ EN: dict[str, str] = {
     "pub.small": "fewer than 5",
     "pub.question": "Q{n}. {text}",
     "pub.answered": "Answered by {n}",
+    "pub.chart_point": "{point} ({label})",
     "pub.multi_note": "Several answers could be chosen: each option shows how many chose it "
     "and their share of those who answered.",
     "pub.choice": "Option",

@@ -16,6 +16,9 @@ JA: dict[str, str] = {
     "survey.named_note": "記名式のアンケートです。",
     "survey.pause_note": "途中で「中断」して、{days}日以内なら続きを回答できます。",
     "survey.optional": "（任意）",
+    "survey.progress": "Q{n}/{total}",
+    "survey.ticked": "✓ {label}",
+    "survey.scale_end": "{n}: {label}",
     "survey.hint_single": "下のボタンから1つ選んでください。",
     "survey.hint_multi": (
         "当てはまるものを選んで（{max}つまで）、「決定」を押してください。\n選択中: {chosen}"
@@ -125,6 +128,9 @@ EN: dict[str, str] = {
     "survey.named_note": "This survey is not anonymous.",
     "survey.pause_note": "Tap Pause at any time and continue within {days} days.",
     "survey.optional": "(optional)",
+    "survey.progress": "Q{n}/{total}",
+    "survey.ticked": "✓ {label}",
+    "survey.scale_end": "{n}: {label}",
     "survey.hint_single": "Please choose one below.",
     "survey.hint_multi": "Choose all that apply (up to {max}), then tap Done.\nChosen: {chosen}",
     "survey.chosen_now": "Chosen: {chosen}\n(up to {max}; tap Done when finished)",

@@ -27,6 +27,7 @@ JA: dict[str, str] = {
         "この回答コードでは、すでに回答が送信されています。ご協力ありがとうございました。"
     ),
     "web.dates": "回答期間: {opens}から{closes}まで",
+    "web.scale_option": "{value}（{label}）",  # a scale point with its label
     "web.not_open": "「{title}」は、まだ回答を受け付けていません。{opens}から回答できます。",
     "web.closed": "「{title}」の受付は終了しました（{closes}まで）。ご協力ありがとうございました。",
     "web.notice": "お知らせ",
@@ -113,6 +114,7 @@ EN: dict[str, str] = {
     ),
     "web.code.used": "Answers have already been sent with this code. Thank you for taking part.",
     "web.dates": "Open from {opens} until {closes}",
+    "web.scale_option": "{value}（{label}）",
     "web.not_open": "“{title}” is not open yet. You can answer from {opens}.",
     "web.closed": "“{title}” has closed (it ran until {closes}). Thank you for your interest.",
     "web.notice": "Notice",

@@ -1,0 +1,190 @@
+"""Survey results as the office reads them: shares, scale statistics, cross-tabs, small cells.
+
+The counts come from db/survey_reports.py; this module applies the report rules: labels in
+Japanese, shares of each group's respondents, and in anonymous surveys every count under 5
+as a hidden `Cell` (handlers/survey_cells.py) without a share.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from db import survey_reports as counts_db
+from db.survey_channels import CHANNELS
+from db.survey_models import CHANNEL, CHOICE_TYPES, DIMENSIONS, Survey
+from db.surveys import get_survey
+from handlers.survey_cells import HIDDEN, SUPPRESS_BELOW, cell, is_hidden, share
+
+
+def _median(distribution: dict[int, int]) -> float | None:
+    """The median of a {value: count} distribution, without expanding it."""
+    total = sum(distribution.values())
+    if not total:
+        return None
+    ordered = sorted(distribution.items())
+
+    def nth(k: int) -> int:
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if seen > k:
+                return value
+        return ordered[-1][0]
+
+    if total % 2:
+        return float(nth(total // 2))
+    return statistics.fmean([nth(total // 2 - 1), nth(total // 2)])
+
+
+def crosstab(
+    session: Session, survey: Survey, by: str, channel: str | None = None
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """Counts and shares per group for every choice and scale question; small cells hidden.
+
+    Shares are of the group's respondents to that question. In anonymous surveys any cell
+    (and any group total) under 5 respondents is `HIDDEN` and has no share. `channel`
+    restricts every count to one channel's responses.
+    """
+    questions = [q for q in survey.questions if q["type"] in CHOICE_TYPES]
+    qids = [q["id"] for q in questions]
+    return _tabulate(
+        survey, questions, by, counts_db.crosstab_counts(session, survey.id, by, qids, channel)
+    )
+
+
+def crosstabs(
+    session: Session, survey: Survey, dims: tuple[str, ...], channel: str | None = None
+) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+    """Several cross-tabs from one GROUP BY over all their dimensions (one pass over answers).
+
+    Same result as calling `crosstab` per dimension.
+    """
+    dims = tuple(dims)
+    if len(dims) < 2:
+        return {dim: crosstab(session, survey, dim, channel) for dim in dims}
+    questions = [q for q in survey.questions if q["type"] in CHOICE_TYPES]
+    qids = [q["id"] for q in questions]
+    sums = counts_db.crosstab_sums(session, survey.id, dims, qids, channel)
+    return {dim: _tabulate(survey, questions, dim, sums[dim]) for dim in dims}
+
+
+def _group_order(by: str) -> Callable[[tuple[str, Any]], tuple[int, str] | str]:
+    """Groups in a stable order: channels as CHANNELS lists them, others sorted."""
+    if by == CHANNEL:
+        return lambda item: (CHANNELS.index(item[0]) if item[0] in CHANNELS else 99, item[0])
+    return lambda item: item[0]
+
+
+def _tabulate(
+    survey: Survey, questions: Sequence[Mapping[str, Any]], by: str, rows: Iterable[tuple[Any, ...]]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """The cross-tab dict from (group, question id, value, count, first choices) rows."""
+    cells: dict[str, dict[str, dict[str, int]]] = {q["id"]: {} for q in questions}
+    totals: dict[tuple[str, str], int] = {}
+    for group, qid, value, n, first in rows:
+        cells[qid].setdefault(group or "", {})[value] = n
+        totals[(qid, group or "")] = totals.get((qid, group or ""), 0) + int(first or 0)
+    out: dict[str, dict[str, dict[str, Any]]] = {}
+    for q in questions:
+        groups = {}
+        for group, counts in sorted(cells[q["id"]].items(), key=_group_order(by)):
+            total = totals.get((q["id"], group)) or sum(counts.values())
+            row: dict[str, Any] = {"total": cell(total, survey.anonymous), "cells": {}}
+            for value in _values(q):
+                n = counts.get(value, 0)
+                hidden = is_hidden(cell(n, survey.anonymous)) or is_hidden(row["total"])
+                row["cells"][value] = {
+                    "count": HIDDEN if hidden else n,
+                    "share": None if hidden else share(n, total),
+                }
+            groups[group] = row
+        out[q["id"]] = groups
+    return out
+
+
+def _values(q: Mapping[str, Any]) -> list[str]:
+    if q["type"] == "scale":
+        return [str(v) for v in range(q["min"], q["max"] + 1)]
+    return [c["value"] for c in q["choices"]]
+
+
+def results(
+    session: Session,
+    survey_id: str,
+    by: tuple[str, ...] = DIMENSIONS,
+    channel: str | None = None,
+) -> dict[str, Any]:
+    """Everything the office reads: counts and shares, scale stats, cross-tabs, suppression.
+
+    Returns {"survey": {...}, "responses": n, "channels": {line, web, paper: n}, "channel":
+    the filter or None, "questions": [{id, type, text, answered, choices: [{value, label,
+    count, share}], mean, median, distribution, texts}], "crosstabs": {dimension: {question
+    id: {group: {total, cells}}}}, "suppressed_below": 5}. `by` may include "channel".
+
+    `channel` restricts every count to that channel's responses. A channel's results are a
+    group like a cross-tab's row, so in anonymous surveys they are suppressed the same way:
+    counts under 5 are `HIDDEN` ("<5") without a share, and mean and median need 5 answers.
+    """
+    counts_db.check_channel(channel)
+    survey = get_survey(session, survey_id)
+    if survey is None:
+        raise KeyError(survey_id)
+    channels = counts_db.channel_counts(session, survey_id, channel)
+    total = sum(channels.values())
+    counts = counts_db.question_counts(session, survey_id, channel)
+    answered = counts_db.question_respondents(session, survey_id, channel)
+    means = counts_db.scale_means(session, survey_id, channel)
+    small = survey.anonymous and channel is not None  # a group: suppress as a cross-tab row
+    questions = []
+    for q in survey.questions:
+        n = answered.get(q["id"], 0)
+        hidden = small and n < SUPPRESS_BELOW
+        item: dict[str, Any] = {
+            "id": q["id"],
+            "type": q["type"],
+            "text": q["text"]["ja"],
+            "answered": HIDDEN if hidden else n,
+        }
+        if q["type"] in CHOICE_TYPES:
+            labels = {c["value"]: c["label"]["ja"] for c in q.get("choices", [])}
+            item["choices"] = []
+            for v in _values(q):
+                k = counts.get((q["id"], v), 0)
+                cut = small and (hidden or k < SUPPRESS_BELOW)
+                item["choices"].append(
+                    {
+                        "value": v,
+                        "label": labels.get(v, v),
+                        "count": HIDDEN if cut else k,
+                        "share": None if cut else share(k, n),
+                    }
+                )
+        if q["type"] == "scale":
+            dist = {int(v): counts.get((q["id"], v), 0) for v in _values(q)}
+            item["distribution"] = {v: cell(k, True) for v, k in dist.items()} if small else dist
+            item["mean"] = round(means[q["id"]], 2) if q["id"] in means and not hidden else None
+            item["median"] = None if hidden else _median(dist)
+        if q["type"] == "text":
+            item["texts"] = item["answered"]
+        questions.append(item)
+    return {
+        "survey": {
+            "id": survey.id,
+            "title": survey.title,
+            "version": survey.version,
+            "anonymous": survey.anonymous,
+            "opens_at": survey.opens_at,
+            "closes_at": survey.closes_at,
+        },
+        "responses": total,
+        "channels": channels,
+        "channel": channel,
+        "suppressed": small and total < SUPPRESS_BELOW,
+        "questions": questions,
+        "crosstabs": crosstabs(session, survey, tuple(by), channel),
+        "suppressed_below": SUPPRESS_BELOW if survey.anonymous else None,
+    }
