@@ -58,7 +58,7 @@ from bot.router import dispatch
 from bot.state import AppState
 from db import webhook_queue as queue
 from db.models import Resident
-from db.session import once_more_if_disconnected, transaction
+from db.session import once_more_if_disconnected, transaction, urgent_writes
 from handlers.context import Ctx, Outcome
 from handlers.pushes import queue as queue_push
 from handlers.rsvp_door_name import wants_display_name
@@ -109,7 +109,7 @@ def store(state: AppState, raw_events: list) -> list[str]:
     rows.sort(key=lambda r: r["occurred_at"])  # stable: a batch keeps LINE's order
 
     def insert() -> list[str]:
-        with state.engine.begin() as conn:  # Core: no ORM session on the hot path
+        with urgent_writes(), state.engine.begin() as conn:  # Core: no ORM on the hot path
             return queue.insert_pending(conn, rows)
 
     return once_more_if_disconnected(insert) if rows else []

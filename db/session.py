@@ -11,6 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url
@@ -32,6 +33,55 @@ PG_CONNECT_ARGS = {
 
 
 _HELD_FILE_LOCKS = threading.local()  # .paths: the lock files this thread holds
+# Writes that someone is waiting on (a webhook's store before its 200) go before the others.
+_URGENT: ContextVar[bool] = ContextVar("urgent_sqlite_write", default=False)
+
+
+@contextmanager
+def urgent_writes() -> Iterator[None]:
+    """SQLite: transactions begun inside take the writer lock before waiting background ones.
+
+    The webhook stores its events this way, so LINE's acknowledgement does not queue behind
+    the drainers' transactions; on PostgreSQL it changes nothing.
+    """
+    token = _URGENT.set(True)
+    try:
+        yield
+    finally:
+        _URGENT.reset(token)
+
+
+class _UrgentFirstLock:
+    """A lock for the threads of one process where urgent waiters go before the others."""
+
+    def __init__(self) -> None:
+        self._free = threading.Condition()
+        self._held = False
+        self._urgent_waiting = 0
+
+    def acquire(self, urgent: bool, timeout: float) -> bool:
+        with self._free:
+            if urgent:
+                self._urgent_waiting += 1
+            try:
+                return (
+                    self._free.wait_for(
+                        lambda: not self._held and (urgent or not self._urgent_waiting), timeout
+                    )
+                    and self._take()
+                )
+            finally:
+                if urgent:
+                    self._urgent_waiting -= 1
+
+    def _take(self) -> bool:
+        self._held = True
+        return True
+
+    def release(self) -> None:
+        with self._free:
+            self._held = False
+            self._free.notify_all()
 
 
 class _ProcessLock:
@@ -45,15 +95,24 @@ class _ProcessLock:
     def __init__(self, path: str) -> None:
         self.path = path
         self.fd = -1
+        self.gate = -1
         self.pid = 0
 
-    def acquire(self) -> bool:
-        """Take the lock; False (not taken) if this thread holds it through another engine."""
+    def acquire(self, urgent: bool = False) -> bool:
+        """Take the lock; False (not taken) if this thread holds it through another engine.
+
+        Across processes, urgent writers hold a *gate* file shared while they wait; others
+        pass the gate exclusively first, so they do not queue while an urgent one waits.
+        """
         held = _HELD_FILE_LOCKS.__dict__.setdefault("paths", set())
         if self.path in held:
             return False  # waiting would be waiting on ourselves: SQLite decides, as before
         if self.pid != os.getpid():
             self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
+            self.gate = os.open(self.path + "-gate", os.O_RDWR | os.O_CREAT, 0o600)
+        fcntl.flock(self.gate, fcntl.LOCK_SH if urgent else fcntl.LOCK_EX)
+        if not urgent:
+            fcntl.flock(self.gate, fcntl.LOCK_UN)  # passed: no urgent writer was waiting
         try:
             fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -62,6 +121,9 @@ class _ProcessLock:
             waited = time.monotonic() - started
             if waited > SQLITE_BUSY_SECONDS:
                 log.warning("waited %.0f s for the SQLite writer lock", waited)
+        finally:
+            if urgent:
+                fcntl.flock(self.gate, fcntl.LOCK_UN)
         held.add(self.path)
         return True
 
@@ -80,7 +142,7 @@ def _queued_writers(lock_path: str | None) -> type[sqlite3.Connection]:
     clock, the CLI), and gives both back once COMMIT or ROLLBACK has finished. SQLite's own
     lock and busy timeout stay underneath for anything that does not queue here.
     """
-    lock = threading.Lock()
+    lock = _UrgentFirstLock()
     owner: list[int | None] = [None]
     across = _ProcessLock(lock_path) if lock_path else None
 
@@ -92,13 +154,14 @@ def _queued_writers(lock_path: str | None) -> type[sqlite3.Connection]:
             me = threading.get_ident()
             if self.holds_writer_lock or owner[0] == me:
                 return  # a second connection in the same thread: SQLite decides, as before
-            if not lock.acquire(timeout=SQLITE_BUSY_SECONDS):
+            urgent = _URGENT.get()
+            if not lock.acquire(urgent, timeout=SQLITE_BUSY_SECONDS):
                 log.warning("no SQLite writer slot after %ss; trying anyway", SQLITE_BUSY_SECONDS)
                 return
             owner[0] = me
             self.holds_writer_lock = True
             if across is not None:
-                self.holds_file_lock = across.acquire()
+                self.holds_file_lock = across.acquire(urgent)
 
         def give_writer_lock(self) -> None:
             if self.holds_file_lock and across is not None:
