@@ -140,3 +140,19 @@ def actions(node, types=ACTION_TYPES):
     elif isinstance(node, list):
         for value in node:
             yield from actions(value, types)
+
+
+def process_env(settings, **extra: str) -> dict:
+    """The environment for a child process (gunicorn, the CLI) of these test settings."""
+    env = dict(os.environ)
+    env.update(
+        DATABASE_URL=settings.database_url,
+        LINE_CHANNEL_SECRET=SECRET,
+        LINE_CHANNEL_ACCESS_TOKEN="test-token",
+        LINE_API_BASE_URL=settings.line_api_base_url,
+        LINE_DATA_API_BASE_URL=settings.line_data_api_base_url,
+        SECRET_KEY="test-secret-key",
+        SIMULATOR_ENABLED="0",
+        **extra,
+    )
+    return env

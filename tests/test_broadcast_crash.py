@@ -22,16 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(settings) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=settings.database_url,
-        LINE_CHANNEL_SECRET=line.SECRET,
-        LINE_CHANNEL_ACCESS_TOKEN="test-token",
-        LINE_API_BASE_URL=settings.line_api_base_url,
-        SECRET_KEY="test-secret-key",
-        SIMULATOR_ENABLED="0",
-    )
-    return env
+    return line.process_env(settings)
 
 
 def _flask(*args: str) -> list[str]:

@@ -244,18 +244,7 @@ def test_a_pool_drains_what_the_webhook_wakes_it_for(app, client, fake_line, sta
 
 
 def _env(settings) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=settings.database_url,
-        LINE_CHANNEL_SECRET=line.SECRET,
-        LINE_CHANNEL_ACCESS_TOKEN="test-token",
-        LINE_API_BASE_URL=settings.line_api_base_url,
-        LINE_DATA_API_BASE_URL=settings.line_data_api_base_url,
-        SECRET_KEY="test-secret-key",
-        SIMULATOR_ENABLED="0",
-        LOG_LEVEL="INFO",
-    )
-    return env
+    return line.process_env(settings, LOG_LEVEL="INFO")
 
 
 def _worker(settings, threads: int = 2) -> subprocess.Popen:

@@ -325,18 +325,7 @@ def test_a_follow_that_is_replied_leaves_no_copy_behind(app, resident, fake_line
 
 
 def _env(settings) -> dict:
-    env = dict(os.environ)
-    env.update(
-        DATABASE_URL=settings.database_url,
-        LINE_CHANNEL_SECRET=line.SECRET,
-        LINE_CHANNEL_ACCESS_TOKEN="test-token",
-        LINE_API_BASE_URL=settings.line_api_base_url,
-        LINE_DATA_API_BASE_URL=settings.line_data_api_base_url,
-        SECRET_KEY="test-secret-key",
-        SIMULATOR_ENABLED="0",
-        INBOX_THREADS="1",  # one drainer: the batch's events are taken in order
-    )
-    return env
+    return line.process_env(settings, INBOX_THREADS="1")  # one drainer: events in order
 
 
 def _wait_for(check, seconds: float = 60.0) -> bool:
