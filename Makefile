@@ -5,6 +5,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 PORT   ?= 5000
+# Tests run in parallel processes, each with its own fake LINE API and databases
+# (`make test PYTEST_ARGS=` runs them in one process).
+PYTEST_ARGS ?= -n auto --maxprocesses 4
 export PORT
 
 .PHONY: run test lint format bench lock clean
@@ -37,7 +40,7 @@ test: $(VENV)/.dev-installed
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check bot handlers messages db tests bench
 	$(BIN)/mypy
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev-installed
 	$(BIN)/ruff check . && $(BIN)/ruff format --check bot handlers messages db && $(BIN)/mypy

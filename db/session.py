@@ -87,16 +87,14 @@ class _UrgentFirstLock:
 class _ProcessLock:
     """An exclusive ``flock`` on a file beside the database, shared by every process using it.
 
-    Opened once per process (after a fork the child opens its own: a shared descriptor would
-    share the lock). A waiter sleeps in the kernel and wakes as soon as the holder lets go;
-    the lock goes with a process that dies.
+    The files are opened for each turn and closed with it, so nothing is left open when an
+    engine goes away and a forked child never shares a parent's lock. A waiter sleeps in the
+    kernel and wakes as soon as the holder lets go; the lock goes with a process that dies.
     """
 
     def __init__(self, path: str) -> None:
         self.path = path
         self.fd = -1
-        self.gate = -1
-        self.pid = 0
 
     def acquire(self, urgent: bool = False) -> bool:
         """Take the lock; False (not taken) if this thread holds it through another engine.
@@ -107,29 +105,34 @@ class _ProcessLock:
         held = _HELD_FILE_LOCKS.__dict__.setdefault("paths", set())
         if self.path in held:
             return False  # waiting would be waiting on ourselves: SQLite decides, as before
-        if self.pid != os.getpid():
-            self.fd, self.pid = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), os.getpid()
-            self.gate = os.open(self.path + "-gate", os.O_RDWR | os.O_CREAT, 0o600)
-        fcntl.flock(self.gate, fcntl.LOCK_SH if urgent else fcntl.LOCK_EX)
-        if not urgent:
-            fcntl.flock(self.gate, fcntl.LOCK_UN)  # passed: no urgent writer was waiting
+        gate = os.open(self.path + "-gate", os.O_RDWR | os.O_CREAT, 0o600)
         try:
-            fcntl.flock(self.fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            started = time.monotonic()
-            fcntl.flock(self.fd, fcntl.LOCK_EX)
-            waited = time.monotonic() - started
-            if waited > SQLITE_BUSY_SECONDS:
-                log.warning("waited %.0f s for the SQLite writer lock", waited)
+            fcntl.flock(gate, fcntl.LOCK_SH if urgent else fcntl.LOCK_EX)
+            if not urgent:
+                fcntl.flock(gate, fcntl.LOCK_UN)  # passed: no urgent writer was waiting
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                started = time.monotonic()
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                waited = time.monotonic() - started
+                if waited > SQLITE_BUSY_SECONDS:
+                    log.warning("waited %.0f s for the SQLite writer lock", waited)
+            except BaseException:
+                os.close(fd)
+                raise
         finally:
-            if urgent:
-                fcntl.flock(self.gate, fcntl.LOCK_UN)
+            os.close(gate)  # closing gives back a shared hold on the gate
+        self.fd = fd
         held.add(self.path)
         return True
 
     def release(self) -> None:
         _HELD_FILE_LOCKS.paths.discard(self.path)
-        fcntl.flock(self.fd, fcntl.LOCK_UN)
+        fd, self.fd = self.fd, -1
+        if fd >= 0:
+            os.close(fd)  # closing the file gives the lock back
 
 
 def _queued_writers(lock_path: str | None) -> type[sqlite3.Connection]:

@@ -91,6 +91,7 @@ def line_server():
 @pytest.fixture
 def fake_line(line_server):
     """The fake, emptied before each test; a test fails if LINE would have refused a request."""
+    assert line_server.serving, f"the fake LINE API stopped serving: {line_server.crashed!r}"
     fake = line_server.fake
     fake.reset()
     yield fake

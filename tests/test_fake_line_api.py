@@ -781,3 +781,24 @@ def test_the_demo_fake_keeps_only_its_recent_requests(server, http):
         assert server.fake.count("push") == 5  # counts are kept whole
     finally:
         server.fake.close()
+
+
+def test_the_server_keeps_serving_past_1024_open_descriptors():
+    """A long test session holds many descriptors; select() refuses those above 1,024, and the
+    fake once stopped answering there, so every later test timed out against it."""
+    import os
+    import resource
+
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft < 1200:
+        pytest.skip(f"needs at least 1,200 open files (the limit here is {soft})")
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        with FakeLineServer() as server:
+            for _ in range(3):
+                resp = requests.get(f"{server.url}/v2/bot/info", timeout=5)
+                assert resp.status_code == 401  # answered: no access token was sent
+            assert server.serving
+    finally:
+        for fd in held:
+            os.close(fd)

@@ -88,3 +88,24 @@ def test_a_killed_holder_frees_the_lock_and_loses_only_its_own_write(tmp_path):
     child.wait(timeout=30)
     assert _write(url, "parent") < 5  # not the 60 s the child meant to hold it
     assert _rows(url) == ["parent"]  # its uncommitted insert is gone
+
+
+def _open_files_under(folder: Path) -> int:
+    count = 0
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            count += os.readlink(f"/proc/self/fd/{fd}").startswith(str(folder))
+        except OSError:
+            continue  # the descriptor listing itself, closed meanwhile
+    return count
+
+
+@pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="needs /proc to count open files")
+def test_the_lock_files_are_closed_after_each_write(tmp_path):
+    """A long-lived process (a test session, the clock) opens many engines over its life:
+    a lock file left open per engine once ran a test process past 1,024 descriptors."""
+    url = _database(tmp_path)
+    for n in range(20):
+        _write(url, f"w{n}")
+    assert _rows(url) == sorted(["w" + str(n) for n in range(20)])
+    assert _open_files_under(tmp_path) == 0

@@ -1206,6 +1206,12 @@ class FakeLineServer:
         self._server: BaseWSGIServer | None = None
         self._thread: threading.Thread | None = None
         self._stopping = False
+        self.crashed: BaseException | None = None  # why the serving loop stopped, if it did
+
+    @property
+    def serving(self) -> bool:
+        """True while the serving loop runs (a test session checks this before each test)."""
+        return self._thread is not None and self._thread.is_alive() and self.crashed is None
 
     @property
     def url(self) -> str:
@@ -1222,8 +1228,9 @@ class FakeLineServer:
         assert self._server is not None  # start() binds it before the thread runs this
         try:
             self._server.run()
-        except (OSError, ValueError):
+        except (OSError, ValueError) as exc:
             if not self._stopping:  # the loop may trip over a channel closed by stop()
+                self.crashed = exc
                 raise
 
     def start(self) -> FakeLineServer:
@@ -1244,6 +1251,7 @@ class FakeLineServer:
             port=self.port,
             threads=_THREADS,
             connection_limit=_CONNECTIONS,
+            asyncore_use_poll=True,  # select() refuses descriptors above 1024
             ident="fake-line-api",
         )
         self._thread = threading.Thread(target=self._run, name="fake-line-api", daemon=True)
