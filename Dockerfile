@@ -24,4 +24,4 @@ RUN mkdir -p /app/instance && chown machikoe:machikoe /app/instance
 USER machikoe
 EXPOSE 8000 8001
 HEALTHCHECK --interval=30s --timeout=5s CMD python -c "import urllib.request,os; urllib.request.urlopen(f'http://127.0.0.1:{os.environ.get(\"PORT\",\"8000\")}/healthz', timeout=4)"
-CMD ["sh", "-c", "exec gunicorn --bind 0.0.0.0:${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --threads 4 --reuse-port --timeout 30 wsgi:app"]
+CMD ["sh", "-c", "exec env INBOX_THREADS=${INBOX_THREADS:-0} gunicorn --bind 0.0.0.0:${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --threads 4 --reuse-port --timeout 30 wsgi:app"]

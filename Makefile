@@ -25,6 +25,7 @@ $(VENV)/.dev-installed: $(VENV)/.run-installed requirements-dev.txt
 run: $(VENV)/.run-installed
 	$(BIN)/flask --app wsgi db upgrade
 	$(BIN)/flask --app wsgi demo
+	$(BIN)/flask --app wsgi jobs run words
 	@echo ""
 	@echo "  まちの声 (Machikoe) demo"
 	@echo "  simulator: http://127.0.0.1:$(PORT)/simulator"

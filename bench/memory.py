@@ -8,7 +8,8 @@ fresh SQLite file with the demo content, against the fake Messaging API served f
 process. Load, closed loop on loopback: webhook clients as in ``bench/webhook.py`` (follows,
 keywords, free text, taps on the buttons just received) and console clients signed in as an
 editor who walks the pages an officer opens every day — the dashboard, surveys, the results
-page with each question's chart (matplotlib) and the words of free-text answers (Sudachi),
+page with each question's chart (matplotlib) and the words of free-text answers (counted
+by the clock's `words` job, run once after seeding), the results workbook (openpyxl),
 opinions, events and announcements.
 
 The baseline is the same worker in the same run: its resident memory (VmRSS) right after
@@ -61,6 +62,7 @@ PAGES = [
     f"/admin/surveys/{SURVEY}",
     *(f"/admin/surveys/{SURVEY}/chart/{q}.png" for q in ("livability", "stay", "priorities")),
     f"/admin/surveys/{SURVEY}/answers/wishes",
+    f"/admin/surveys/{SURVEY}/results.xlsx",  # the workbook (openpyxl), with the words
     "/admin/opinions",
     "/admin/events",
     "/admin/announcements",
@@ -149,6 +151,7 @@ def seed(env: dict[str, str], work: Path) -> None:
     finally:
         engine.dispose()
     cli("surveys", "import-answers", SURVEY, str(files["csv"]))
+    cli("jobs", "run", "words")  # the clock counts the free-text words; workers read them
 
 
 def worker_pid(target: Target) -> int:

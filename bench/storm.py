@@ -34,7 +34,6 @@ import os
 import platform
 import random
 import shutil
-import subprocess
 import sys
 import tempfile
 import threading
@@ -61,6 +60,7 @@ from bench.webhook import (  # noqa: E402
     app_env,
     cpu_model,
     drive,
+    ours,
     percentile,
     prepare_database,
 )
@@ -312,23 +312,6 @@ def capacity(target: Target, engine, fake: FakeLineApi, args) -> dict:
     }
 
 
-def start_worker(env: dict[str, str], log: Path) -> subprocess.Popen | None:
-    """The Procfile's `worker` process (it drains the event queue), if the Procfile has one."""
-    procfile = (ROOT / "Procfile").read_text()
-    entry = next((x for x in procfile.splitlines() if x.startswith("worker:")), None)
-    if entry is None:
-        return None
-    cmd = [sys.executable, "-m", *entry.split(":", 1)[1].split()]  # flask --app wsgi worker
-    with open(log, "ab") as out:
-        proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
-    time.sleep(2)
-    if proc.poll() is not None:
-        print(f"the worker process exited at once; see {log}", file=sys.stderr)
-        return None
-    print(f"started the Procfile's worker beside gunicorn: {' '.join(cmd[2:])}", flush=True)
-    return proc
-
-
 # --- report ---------------------------------------------------------------------------------
 
 
@@ -383,9 +366,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", choices=["sqlite", "pg"], action="append")
     parser.add_argument("--quick", action="store_true", help="short phases (a smoke run)")
     parser.add_argument(
-        "--no-worker",
+        "--in-web",
         action="store_true",
-        help="do not start the Procfile's `worker` process beside gunicorn (when it has one)",
+        help="process events in the web workers' threads (INBOX_THREADS=4), no worker process",
     )
     args = parser.parse_args(argv)
     if args.quick:
@@ -420,10 +403,11 @@ def main(argv: list[str] | None = None) -> int:
             url = pg.database("storm") if db == "pg" else f"sqlite:///{work / 'storm.db'}"
             env = app_env(base, server.url, url)
             prepare_database(env, ROOT)
-            target = Target(f"ours-{db}", "wsgi:app", env, work / f"ours-{db}.log")
+            target = ours(f"ours-{db}", env, work / f"ours-{db}.log")
+            if args.in_web:  # the pool's threads inside the web workers, no worker process
+                target = Target(target.name, "wsgi:app", {**env, "INBOX_THREADS": "4"}, target.log)
             engine = create_engine(url)
             target.start()
-            worker = None if args.no_worker else start_worker(env, work / f"worker-{db}.log")
             try:
                 cap = capacities[db] = capacity(target, engine, fake, args)
                 print(
@@ -442,9 +426,6 @@ def main(argv: list[str] | None = None) -> int:
                     print(row(theirs), flush=True)
             finally:
                 target.stop()
-                if worker is not None:
-                    worker.terminate()
-                    worker.wait(timeout=30)
                 engine.dispose()
     finally:
         echo.stop()

@@ -59,6 +59,7 @@ from bench.webhook import (  # noqa: E402
     cpu_model,
     cpu_seconds,
     machine_busy,
+    ours,
     percentile,
 )
 from bot.simulator.line_api import FakeLineApi, FakeLineServer  # noqa: E402
@@ -456,7 +457,7 @@ def run_database(
     base = {k: v for k, v in os.environ.items() if not k.startswith(("LINE_", "DATABASE_"))}
     env = app_env(base, fake_url, url)
     prepare(env, work / f"{kind}-{layout}")
-    target = Target(f"web-{kind}", "wsgi:app", env, work / f"{kind}-{layout}.log")
+    target = ours(f"web-{kind}", env, work / f"{kind}-{layout}.log")  # web + its worker
     survey = target
     if layout == "split":
         survey = survey_process(env, work / f"{kind}-{layout}-survey.log")

@@ -9,7 +9,9 @@ installed), ``floor-sqlite`` and ``floor-pg`` (``bench/floor_bot.py``: only the
 webhook's guarantees — the event's id stored with its effect, the resident's row locked —
 and a reply with the menu, no handlers) and ``echo`` (``bench/echo_bot.py``: verify, parse,
 reply) — gunicorn is started
-with the same settings (``--workers 2 --threads 4``, loopback, free port). All of them talk
+with the same settings (``--workers 2 --threads 4``, loopback, free port); ours runs as the
+Procfile has it, the web role acknowledging and the ``worker`` role processing (``bench/
+procfile.py`` reads both lines, so the benchmark follows any change there). All of them talk
 to one fake Messaging API (``bot.simulator.line_api``) that validates every request and
 issues the reply tokens. The fake is served from *this* process, and the load generator
 runs here too, so it can issue reply tokens and read replies directly.
@@ -47,6 +49,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench import procfile  # noqa: E402
 from bot.simulator.line_api import FakeLineApi, FakeLineServer  # noqa: E402
 from tests import line  # noqa: E402
 
@@ -97,6 +100,8 @@ class Target:
     proc: subprocess.Popen | None = None
     prefix: tuple[str, ...] = ()  # e.g. ("nice", "-n", "10") for a lower CPU priority
     options: tuple[str, ...] = tuple(GUNICORN)
+    worker: tuple[str, ...] = ()  # a process started beside gunicorn (the Procfile's worker)
+    worker_proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         """Start gunicorn and wait until it answers."""
@@ -116,26 +121,41 @@ class Target:
                 conn.request("GET", "/healthz")
                 conn.getresponse().read()
                 conn.close()
+                self._start_worker()
                 return
             except OSError:
                 time.sleep(0.2)
         raise RuntimeError(f"{self.name}: gunicorn did not answer within 60 s; see {self.log}")
 
+    def _start_worker(self) -> None:
+        if not self.worker:
+            return
+        with open(self.log, "ab") as out:
+            self.worker_proc = subprocess.Popen(
+                self.worker, cwd=self.cwd, env=self.env, stdout=out, stderr=subprocess.STDOUT
+            )
+        time.sleep(2)
+        if self.worker_proc.poll() is not None:
+            raise RuntimeError(f"{self.name}: the worker process exited; see {self.log}")
+
     def stop(self) -> None:
-        """Stop gunicorn gracefully."""
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        """Stop gunicorn (and the worker) gracefully."""
+        for proc in (self.proc, self.worker_proc):
+            if proc and proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=30)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+                    proc.wait()
 
     def pids(self) -> list[int]:
-        """The arbiter and its workers."""
+        """The arbiter, its workers and the worker process."""
         if not self.proc:
             return []
         pids = [self.proc.pid]
+        if self.worker_proc is not None:
+            pids.append(self.worker_proc.pid)
         for entry in Path("/proc").iterdir():
             if entry.name.isdigit():
                 try:
@@ -180,6 +200,13 @@ def app_env(base: dict[str, str], fake_url: str, database_url: str) -> dict[str,
         PYTHONUNBUFFERED="1",
     )
     return env
+
+
+def ours(name: str, env: dict[str, str], log: Path, cwd: Path = ROOT) -> Target:
+    """Our app as the Procfile runs it: the web role's settings, and its worker beside it."""
+    web_settings, _ = procfile.command("web", env)
+    _, worker = procfile.command("worker", env)
+    return Target(name, "wsgi:app", {**env, **web_settings}, log, cwd, worker=tuple(worker))
 
 
 def prepare_database(env: dict[str, str], cwd: Path) -> None:
@@ -568,7 +595,10 @@ def main(argv: list[str] | None = None) -> int:
                 env = app_env(base, server.url, url)
                 prepare_database(env, root)
                 log = work / f"{name}-{kind}.log"
-                targets.append(Target(f"{name}-{kind}", app, env, log, root))
+                if name == "ours":
+                    targets.append(ours(f"{name}-{kind}", env, log, root))
+                else:
+                    targets.append(Target(f"{name}-{kind}", app, env, log, root))
         for spec in args.variant or []:
             name, _, path = spec.partition("=")
             env = app_env(base, server.url, f"sqlite:///{work / (name + '.db')}")

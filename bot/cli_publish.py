@@ -21,6 +21,13 @@ def _state():
 
 def _announce(kind: str, target: str) -> None:
     """The dry run first; the announcement only after a yes (once per publication)."""
+    try:
+        _dry_run_then_send(kind, target)
+    except publishing.PublishError as exc:  # e.g. no one to tell yet: nothing was sent
+        raise click.ClickException(str(exc)) from None
+
+
+def _dry_run_then_send(kind: str, target: str) -> None:
     st = _state()
     base = st.settings.public_base_url
     with transaction(st.sessions) as s:

@@ -22,10 +22,17 @@ log = logging.getLogger(__name__)
     type=click.IntRange(1, 64),
     help="drainer threads (each holds one database connection while it works)",
 )
-def worker_command(threads: int) -> None:
+@click.option(
+    "--poll",
+    default=0.25,
+    show_default=True,
+    type=click.FloatRange(0.05, 10.0),
+    help="seconds an idle thread waits before looking for new events (the web stores them)",
+)
+def worker_command(threads: int, poll: float) -> None:
     """Process webhook events in the background until SIGTERM or Ctrl-C."""
     state = current_app.extensions["machikoe"]
-    pool = Pool(state, threads)
+    pool = Pool(state, threads, poll=poll)
     stopped = threading.Event()
 
     def stop(signum, _frame) -> None:

@@ -65,11 +65,11 @@ def current_schedule(state: AppState) -> Schedule:
         return digest_data.schedule(s, state.settings.digest_emails)
 
 
-def compose(state: AppState, period: Period) -> Digest:
-    """The digest for a period, as of now."""
+def compose(state: AppState, period: Period, words: str = "live") -> Digest:
+    """The digest for a period, as of now (`words="stored"`: the words the clock counted)."""
     with state.sessions() as s:
         return digest_data.build(
-            s, period, state.now(), load_town(s), state.settings.tz, quota(state)
+            s, period, state.now(), load_town(s), state.settings.tz, quota(state), words
         )
 
 

@@ -33,34 +33,26 @@ class Job:
     about: str
 
 
-JOBS: dict[str, Job] = {}
+def _one_each(*jobs: Job) -> dict[str, Job]:
+    """The jobs by name; a name may appear once."""
+    by_name: dict[str, Job] = {}
+    for j in jobs:
+        if j.name in by_name:
+            raise ValueError(f"job {j.name!r} is listed twice")
+        by_name[j.name] = j
+    return by_name
 
 
-def job(name: str, trigger: str, about: str, **trigger_args) -> Callable:
-    """Register a job; a name may be registered once."""
-
-    def deco(fn: Callable[[AppState], object]) -> Callable[[AppState], object]:
-        if name in JOBS:
-            raise ValueError(f"job {name!r} is registered twice")
-        JOBS[name] = Job(name, fn, trigger, trigger_args, about)
-        return fn
-
-    return deco
-
-
-@job("inbox", "interval", "drain pending webhook events; send held replies left", minutes=1)
 def recover_inbox(state: AppState) -> int:
     """Held replies a dead process left, then pending events (late replies go as pushes)."""
     return inbox.recover(state)
 
 
-@job("outbox", "interval", "send queued pushes that are still pending", minutes=1)
 def send_outbox(state: AppState) -> int:
     """Pending pushes (promotions, late replies): send them."""
     return outbox.deliver_pending(state)
 
 
-@job("expire", "interval", "pause conversations idle for a day", hours=1)
 def expire_conversations(state: AppState) -> int:
     """Conversations idle for their flow's `idle_after` (a day) are paused; they can resume."""
     now = state.now()
@@ -82,7 +74,6 @@ def expire_conversations(state: AppState) -> int:
     return paused
 
 
-@job("drafts", "interval", "delete unfinished web answers after 30 days or closing", hours=6)
 def expire_web_drafts(state: AppState) -> int:
     """Half-made web answers are kept for resuming, but not for ever (nor past closing)."""
     now = state.now()
@@ -90,7 +81,6 @@ def expire_web_drafts(state: AppState) -> int:
         return survey_channels.expire_drafts(s, now - DRAFTS_KEPT, now)
 
 
-@job("answers", "interval", "delete unfinished survey answers kept past their days", hours=1)
 def expire_paused_answers(state: AppState) -> int:
     """Unfinished survey answers idle for SURVEY_PAUSED_ANSWERS_DAYS go; finished rows go."""
     from handlers import survey
@@ -105,13 +95,11 @@ def expire_paused_answers(state: AppState) -> int:
     return changed
 
 
-@job("retention", "interval", "webhook events past their days lose user ids and times", hours=6)
 def forget_old_events(state: AppState) -> int:
     """Events older than WEBHOOK_EVENT_RETENTION_DAYS: no user id, no payload, day-only times."""
     return inbox.forget_old(state)
 
 
-@job("anonymous", "interval", "write pooled anonymous answers (closed surveys, leftovers)", hours=1)
 def flush_anonymous(state: AppState) -> int:
     """Anonymous answers held in the pool: written at close, or generalised after HOLD_DAYS.
 
@@ -139,14 +127,6 @@ def flush_anonymous(state: AppState) -> int:
     return written
 
 
-@job(
-    "digest",
-    "cron",
-    "weekly digest by e-mail and LINE (schedule: console settings; this is the default)",
-    day_of_week="mon",
-    hour=9,
-    minute=0,
-)
 def weekly_digest(state: AppState) -> str:
     """Send last week's digest once: the database records which weeks are done."""
     from bot import digest
@@ -154,7 +134,6 @@ def weekly_digest(state: AppState) -> str:
     return digest.run_scheduled(state)
 
 
-@job("dispatch", "interval", "send announcements that are due or were interrupted", minutes=1)
 def dispatch_broadcasts(state: AppState) -> int:
     """Due and interrupted broadcasts: send what is left (batches are claimed, never doubled)."""
     from bot import dispatcher
@@ -162,7 +141,6 @@ def dispatch_broadcasts(state: AppState) -> int:
     return dispatcher.send_due(state, state.now())
 
 
-@job("heartbeat", "interval", "record that the clock runs (the console warns if not)", minutes=1)
 def heartbeat(state: AppState) -> str:
     """Touch the clock's heartbeat row in job_runs; the console warns when it is old."""
     from db import digest as job_runs
@@ -172,7 +150,6 @@ def heartbeat(state: AppState) -> str:
     return "ok"
 
 
-@job("reminders", "interval", "remind confirmed attendees the day before their event", hours=1)
 def event_reminders(state: AppState) -> int:
     """Queue the day-before reminders that are due (marked in the same transaction), send them."""
     from handlers import reminders
@@ -182,7 +159,6 @@ def event_reminders(state: AppState) -> int:
     return sum(outbox.deliver(state, i) == "sent" for i in ids)
 
 
-@job("sign-ins", "interval", "forget ended console sessions and old failed sign-ins", hours=6)
 def forget_sign_ins(state: AppState) -> int:
     """Delete staff_sessions rows ended over a day ago and login_throttles rows quiet for one."""
     from handlers import staff
@@ -191,3 +167,107 @@ def forget_sign_ins(state: AppState) -> int:
     with transaction(state.sessions) as s:
         now = state.now()
         return staff.forget_sessions(s, now, lifetime) + staff.forget_throttles(s, now)
+
+
+def count_words(state: AppState) -> int:
+    """The free-text words of surveys whose answers changed, counted here and stored, so web
+    workers never load the Japanese analyser; one transaction per survey. Questions counted."""
+    from handlers import survey_words
+
+    with state.sessions() as s:
+        ids = survey_words.surveys(s)
+    counted = 0
+    for survey_id in ids:
+        with transaction(state.sessions) as s:
+            counted += survey_words.count_due(s, survey_id, state.now())
+    return counted
+
+
+# The clock runs every job below on its trigger; `jobs list` shows this table.
+JOBS: dict[str, Job] = _one_each(
+    Job(
+        "inbox",
+        recover_inbox,
+        "interval",
+        {"minutes": 1},
+        "drain pending webhook events; send held replies left",
+    ),
+    Job(
+        "outbox",
+        send_outbox,
+        "interval",
+        {"minutes": 1},
+        "send queued pushes that are still pending",
+    ),
+    Job(
+        "expire",
+        expire_conversations,
+        "interval",
+        {"hours": 1},
+        "pause conversations idle for a day",
+    ),
+    Job(
+        "drafts",
+        expire_web_drafts,
+        "interval",
+        {"hours": 6},
+        "delete unfinished web answers after 30 days or closing",
+    ),
+    Job(
+        "answers",
+        expire_paused_answers,
+        "interval",
+        {"hours": 1},
+        "delete unfinished survey answers kept past their days",
+    ),
+    Job(
+        "retention",
+        forget_old_events,
+        "interval",
+        {"hours": 6},
+        "webhook events past their days lose user ids and times",
+    ),
+    Job(
+        "anonymous",
+        flush_anonymous,
+        "interval",
+        {"hours": 1},
+        "write pooled anonymous answers (closed surveys, leftovers)",
+    ),
+    Job(
+        "digest",
+        weekly_digest,
+        "cron",
+        {"day_of_week": "mon", "hour": 9, "minute": 0},
+        "weekly digest by e-mail and LINE (schedule: console settings; this is the default)",
+    ),
+    Job(
+        "dispatch",
+        dispatch_broadcasts,
+        "interval",
+        {"minutes": 1},
+        "send announcements that are due or were interrupted",
+    ),
+    Job(
+        "heartbeat",
+        heartbeat,
+        "interval",
+        {"minutes": 1},
+        "record that the clock runs (the console warns if not)",
+    ),
+    Job(
+        "reminders",
+        event_reminders,
+        "interval",
+        {"hours": 1},
+        "remind confirmed attendees the day before their event",
+    ),
+    Job(
+        "sign-ins",
+        forget_sign_ins,
+        "interval",
+        {"hours": 6},
+        "forget ended console sessions and old failed sign-ins",
+    ),
+    Job("words", count_words, "interval", {"minutes": 10}, "count the free-text words"),
+)

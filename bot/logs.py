@@ -80,6 +80,9 @@ def configure(level: str, fmt: str) -> None:
     root.setLevel(level)
 
 
+_TOKEN_KEY = "machikoe.request_id_token"
+
+
 def install_request_ids(app: Flask) -> None:
     """Give every request an id, in the logs and in the X-Request-Id response header."""
 
@@ -87,16 +90,19 @@ def install_request_ids(app: Flask) -> None:
     def _start() -> None:
         given = request.headers.get("X-Request-Id", "")
         g.request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
-        g._request_id_token = REQUEST_ID.set(g.request_id)
+        # on the request itself, not g: a request made inside another (the simulator's call
+        # through WSGI) shares the outer one's app context and so its g
+        request.environ[_TOKEN_KEY] = REQUEST_ID.set(g.request_id)
 
     @app.after_request
     def _finish(response):
-        if "request_id" in g:
-            response.headers["X-Request-Id"] = g.request_id
+        rid = REQUEST_ID.get()  # this request's own, even after a request made inside it
+        if rid is not None:
+            response.headers["X-Request-Id"] = rid
         return response
 
     @app.teardown_request
     def _clear(_exc) -> None:
-        token = g.pop("_request_id_token", None)
+        token = request.environ.pop(_TOKEN_KEY, None)
         if token is not None:
             REQUEST_ID.reset(token)

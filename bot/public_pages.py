@@ -25,7 +25,7 @@ from handlers.content import parse_time
 from handlers.survey_cells import HIDDEN as SUPPRESSED
 from handlers.town import Town, load_town
 from messages.catalog import t
-from messages.text import RESIDENCIES, dated
+from messages.text import RESIDENCIES, dated, when
 
 bp = Blueprint(
     "public",
@@ -203,11 +203,16 @@ def render_results(
             return "data:image/png;base64," + base64.b64encode(data).decode() if data else None
         return url_for("public.chart", survey_id=survey_id, question_id=item["id"], lang=lang)
 
+    generated = _state().now()
+    tz = _state().settings.town_tz
     return render_template(
         "public/results.html",
         **_context(lang, load_town(session), static=static, switch=switch),
         v=view,
-        generated=_state().now(),
+        generated=generated,
+        as_of=when(generated, lang, tz, year=True),  # the counts are as of now (JST)
+        still_open=view["closes_at"] is not None and generated < view["closes_at"],
+        closes=when(view["closes_at"], lang, tz, year=True) if view["closes_at"] else "",
         heading=_loc(view["title"], lang),
         chart_src=chart_src,
     )

@@ -174,6 +174,7 @@ AREAS = (
     "staff",
     "survey_channels",
     "surveys",
+    "survey_words",
 )
 
 

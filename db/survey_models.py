@@ -116,6 +116,6 @@ class SurveyAnswer(Base):
     number: Mapped[int | None]  # scale answers, for AVG
 
 
-def town_day(moment: datetime, tz: str = "Asia/Tokyo") -> date:
+def town_day(moment: datetime, tz: str) -> date:
     """The calendar day of a moment in the town's time zone."""
     return moment.astimezone(ZoneInfo(tz)).date()

@@ -21,6 +21,7 @@ from db.survey_models import (
     SurveyResponse,
     town_day,
 )
+from db.survey_rows import ChannelCounts, ExportedResponse, ResponseCounts
 
 
 def _percent(n: int, total: int) -> float | None:
@@ -180,8 +181,8 @@ def crosstab_sums(
 
 
 def responses_between(
-    session: Session, survey_id: str, start: datetime, end: datetime
-) -> dict[str, Any]:
+    session: Session, survey_id: str, start: datetime, end: datetime, tz: str
+) -> ResponseCounts:
     """Responses between start and end (by town day) and in total, per channel; LINE starts.
 
     Returns {"started": n, "finished": n, "total": n, "completion_rate": % or None,
@@ -189,7 +190,7 @@ def responses_between(
     responses of every channel; `started` and `completion_rate` (finished of started) are
     LINE chat's, the only channel with a start on record.
     """
-    first, last = town_day(start), town_day(end - timedelta(microseconds=1))
+    first, last = town_day(start, tz), town_day(end - timedelta(microseconds=1), tz)
     r = SurveyResponse
     in_period = and_(r.submitted_on >= first, r.submitted_on <= last)
     rows = session.execute(
@@ -199,7 +200,8 @@ def responses_between(
     ).all()
     found = {ch: (total, week) for ch, total, week in rows}
     by_channel = {
-        ch: {"week": found.get(ch, (0, 0))[1], "total": found.get(ch, (0, 0))[0]} for ch in CHANNELS
+        ch: ChannelCounts(week=found.get(ch, (0, 0))[1], total=found.get(ch, (0, 0))[0])
+        for ch in CHANNELS
     }
     started = session.scalar(
         select(func.count())
@@ -215,13 +217,13 @@ def responses_between(
             SurveyCompletion.survey_id == survey_id
         )
     ).one()
-    return {
-        "started": started,
-        "finished": sum(c["week"] for c in by_channel.values()),
-        "total": sum(c["total"] for c in by_channel.values()),
-        "completion_rate": _percent(completed, ever_started),
-        "by_channel": by_channel,
-    }
+    return ResponseCounts(
+        started=started or 0,
+        finished=sum(c["week"] for c in by_channel.values()),
+        total=sum(c["total"] for c in by_channel.values()),
+        completion_rate=_percent(completed, ever_started),
+        by_channel=by_channel,
+    )
 
 
 def text_answers(
@@ -236,7 +238,7 @@ def text_answers(
 
 def export_rows(
     session: Session, survey_id: str, channel: str | None = None
-) -> Iterator[tuple[dict[str, Any], dict[str, list[str]]]]:
+) -> Iterator[tuple[ExportedResponse, dict[str, list[str]]]]:
     """Each response ({id, submitted_on, channel, resident_id, age_band, district, residency})
     with its answers ({question id: [values]}), streamed from one ordered query (server-side
     cursor); only one channel's responses when `channel` is given."""
@@ -261,14 +263,23 @@ def export_rows(
     )
     if channel is not None:
         stmt = stmt.where(r.channel == channel)
-    keys = ("id", "submitted_on", "channel", "resident_id", "age_band", "district", "residency")
-    current: dict[str, Any] | None = None
+    current: ExportedResponse | None = None
     answers: dict[str, list[str]] = {}
     for row in session.execute(stmt):
         if current is None or row[0] != current["id"]:
             if current is not None:
                 yield current, answers
-            current, answers = dict(zip(keys, row[:7], strict=True)), {}
+            rid, day, channel_, resident, band, district, residency = row[:7]
+            current = ExportedResponse(
+                id=rid,
+                submitted_on=day,
+                channel=channel_,
+                resident_id=resident,
+                age_band=band,
+                district=district,
+                residency=residency,
+            )
+            answers = {}
         if row[7] is not None:
             answers.setdefault(row[7], []).append(row[8])
     if current is not None:

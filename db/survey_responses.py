@@ -32,7 +32,7 @@ def submit(
     answers: Mapping[str, Sequence[str | int]],
     profile: Mapping[str, str | None],
     now: datetime,
-    tz: str = "Asia/Tokyo",
+    tz: str,
     channel: str = "line",
     secret: str | None = None,
 ) -> int | None:
@@ -68,7 +68,7 @@ def write_response(
     answers: Mapping[str, Sequence[str | int]],
     profile: Mapping[str, str | None],
     now: datetime,
-    tz: str = "Asia/Tokyo",
+    tz: str,
     *,
     channel: str,
     resident_id: int | None = None,
@@ -155,7 +155,8 @@ def flush_pending(
     session: Session,
     force: bool = False,
     now: datetime | None = None,
-    tz: str = "Asia/Tokyo",
+    *,
+    tz: str,
     secret: str | None = None,
 ) -> int:
     """Write pooled anonymous answers: full groups (and, with `force`, everything, as at

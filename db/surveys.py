@@ -54,6 +54,7 @@ from db.survey_responses import (
     write_response,
     write_responses,
 )
+from db.survey_rows import SurveyListing
 
 __all__ = [
     "ALL_DIMENSIONS",
@@ -105,7 +106,7 @@ def get_survey(session: Session, survey_id: str) -> Survey | None:
     return session.get(Survey, survey_id)
 
 
-def list_surveys(session: Session) -> list[dict[str, Any]]:
+def list_surveys(session: Session) -> list[SurveyListing]:
     """Every survey with its dates and number of responses, newest first."""
     counts = (
         select(SurveyResponse.survey_id, func.count().label("n"))
@@ -118,16 +119,16 @@ def list_surveys(session: Session) -> list[dict[str, Any]]:
         .order_by(Survey.opens_at.desc(), Survey.id)
     ).all()
     return [
-        {
-            "id": s.id,
-            "title": s.title,
-            "version": s.version,
-            "anonymous": s.anonymous,
-            "opens_at": s.opens_at,
-            "closes_at": s.closes_at,
-            "questions": len(s.questions),
-            "responses": n,
-        }
+        SurveyListing(
+            id=s.id,
+            title=s.title,
+            version=s.version,
+            anonymous=s.anonymous,
+            opens_at=s.opens_at,
+            closes_at=s.closes_at,
+            questions=len(s.questions),
+            responses=n,
+        )
         for s, n in rows
     ]
 

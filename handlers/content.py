@@ -31,7 +31,7 @@ from handlers.content_documents import digest as digest
 from handlers.content_documents import parse_time as parse_time
 from handlers.content_documents import plain_problem as plain_problem
 from handlers.content_documents import unique as unique
-from handlers.content_yaml import MAX_BYTES, file_problem
+from handlers.content_yaml import MAX_BYTES, MAX_BYTES_LABEL, file_problem
 from handlers.content_yaml import parse as parse
 from messages.text import LIST_SEP
 
@@ -151,10 +151,9 @@ def load_documents(files: list[Path], session: Session) -> list[Document]:
     problems: list[str] = []
     for f in files:
         if f.stat().st_size > MAX_BYTES:  # not even read
-            big = plain_problem("too_big", limit="1 MB")
-            problems.append(
-                Problem(f"{f}:1: larger than 1 MB", big.plain, big.plain_en, (), big.code)
-            )
+            big = plain_problem("too_big", limit=MAX_BYTES_LABEL)
+            text = f"{f}:1: larger than {MAX_BYTES_LABEL}"
+            problems.append(Problem(text, big.plain, big.plain_en, (), big.code))
             continue
         try:
             doc = parse(f.read_text(encoding="utf-8"), str(f))

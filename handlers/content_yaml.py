@@ -16,9 +16,12 @@ from handlers.content_documents import ContentError, Document, Problem, plain_pr
 _TIMESTAMP, _MERGE = "tag:yaml.org,2002:timestamp", "tag:yaml.org,2002:merge"
 
 
-MAX_BYTES = 1_000_000  # a content file, before it is parsed
+# Size and values bound the parse (pure Python: time grows with both); at these limits the
+# worst file took about 0.3 s on a busy 2-core machine (docs/security.md, "Inputs").
+MAX_BYTES = 500_000  # a content file, before it is parsed (the largest demo file: 3 KB)
+MAX_BYTES_LABEL = f"{MAX_BYTES // 1000} KB"  # for the plain problem `too_big`
 MAX_DEPTH = 50  # nesting of lists and mappings
-MAX_NODES = 20_000  # values of every kind in one file (the demo survey has 222)
+MAX_NODES = 10_000  # values of every kind in one file (the demo survey has 222)
 
 
 class _Refused(yaml.YAMLError):
@@ -112,7 +115,7 @@ def parse(text: str, path: str) -> Document:
     `MAX_NODES` values are refused with a plain problem before anything is built.
     """
     if len(text) > MAX_BYTES or len(text.encode("utf-8", "surrogatepass")) > MAX_BYTES:
-        raise ContentError([plain_problem("too_big", limit="1 MB")])
+        raise ContentError([plain_problem("too_big", limit=MAX_BYTES_LABEL)])
     loader = _Loader(text)
     try:
         node = loader.get_single_node()

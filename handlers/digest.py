@@ -114,9 +114,11 @@ def build(
     town: Town,
     tz: ZoneInfo,
     quota: tuple[str, int | None, int] | None = None,
+    words: str = "live",
 ) -> Digest:
-    """Every section for the period; a failing section says so, the rest go on."""
-    inp = Inputs(session, period, now, town, tz, quota)
+    """Every section for the period; a failing section says so, the rest go on (`words`:
+    as in handlers/survey_results.py; "stored" in a web worker)."""
+    inp = Inputs(session, period, now, town, tz, quota, words)
     sections = []
     for key, fn in SECTIONS:
         try:

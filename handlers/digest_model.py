@@ -128,6 +128,7 @@ class Inputs:
     town: Town
     tz: ZoneInfo
     quota: tuple[str, int | None, int] | None = None  # gateway.quota(), None when it failed
+    words: str = "live"  # free-text words: "live" (clock), "stored" (console: no analyser)
     numbers: dict[str, Any] = field(default_factory=dict)  # sections record their figures here
 
 

@@ -100,8 +100,8 @@ def surveys(inp: Inputs) -> Section | list[Section]:
     shorts = []
     pop = population.load(s)
     for survey in open_now:
-        counts = results.responses_between(s, survey.id, p.start, p.end)
-        res = results.survey_results(s, survey.id, top_words=WORDS)
+        counts = results.responses_between(s, survey.id, p.start, p.end, inp.tz.key)
+        res = results.survey_results(s, survey.id, top_words=WORDS, words=inp.words)
         inp.numbers[f"survey.{survey.id}"] = counts
         # the privacy rule (handlers/privacy.py): small channel counts hidden when anonymous
         week = privacy.hide_small(

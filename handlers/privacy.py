@@ -42,15 +42,16 @@ __all__ = [
 
 
 def hide_small(counts: Mapping[K, int], hide: bool = True) -> dict[K, int | Cell]:
-    """Counts with those under 5 hidden ("<5"; and the next smallest "※" when a lone hidden
-    one could be worked out from the shown total); unchanged when `hide` is false (named)."""
+    """Counts with those under 5 hidden ("<5"; and the next smallest "※" when the hidden ones
+    together could be worked out from the shown total as 1 to 4 people: a lone hidden count,
+    or several that add up to under 5); unchanged when `hide` is false (named)."""
     out: dict[K, int | Cell] = dict(counts)
     if not hide:
         return out
     small = [k for k, n in counts.items() if n < SUPPRESS_BELOW]
     for k in small:
         out[k] = HIDDEN_CELL
-    if len(small) == 1 and counts[small[0]] > 0:
+    if 0 < sum(counts[k] for k in small) < SUPPRESS_BELOW:
         shown = sorted((n, str(k), k) for k, n in counts.items() if k not in small)
         if shown:
             out[shown[0][2]] = ALSO_HIDDEN

@@ -25,12 +25,14 @@ from db import events as event_store
 from db import surveys as store
 from db.surveys import ALL_DIMENSIONS
 from handlers.content import DATETIME, ID, TEXT, Document, Kind
+from handlers.publishing_notice import SUMMARY_MAX as SUMMARY_MAX
 from handlers.publishing_notice import Notice as Notice
 from handlers.publishing_notice import announce as announce
 from handlers.publishing_notice import announce_dry_run as announce_dry_run
 from handlers.publishing_notice import announced as announced
 from handlers.publishing_notice import check_token as check_token
 from handlers.publishing_notice import notice as notice
+from handlers.publishing_notice import summary as summary
 from handlers.publishing_records import PublishError as PublishError
 from handlers.publishing_records import publish_survey as publish_survey
 from handlers.publishing_records import published as published

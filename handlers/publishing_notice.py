@@ -15,11 +15,14 @@ from db import surveys as store
 from db.base import utcnow
 from db.broadcasts import Broadcast
 from db.models import AuditLog, ContentItem
-from handlers import broadcast
+from handlers import broadcast, segments
 from handlers.content import digest
 from handlers.publishing_records import PublishError, record
 from handlers.survey_cells import SUPPRESS_BELOW
+from handlers.town import load_town
 from messages.catalog import t
+from messages.publish import SUMMARY_MAX as SUMMARY_MAX
+from messages.publish import summary as summary
 from messages.text import pick
 
 
@@ -52,6 +55,13 @@ def _record_kind(kind: str) -> str:
     return "publication" if kind == "results" else "report"
 
 
+def _report_text(data: dict[str, Any], lang: str) -> str:
+    text = data.get("text", "")
+    if isinstance(text, dict):
+        return str(text.get(lang) or text.get("ja") or "")
+    return str(text)
+
+
 def notice(session: Session, kind: str, target: str, base_url: str) -> Notice:
     """The announcement for a published survey (`answered=ID`) or report (`attended=ID`)."""
     data = record(session, _record_kind(kind), target)
@@ -63,14 +73,9 @@ def notice(session: Session, kind: str, target: str, base_url: str) -> Notice:
         assert survey is not None  # a published survey's results name a survey
         title, url = survey.definition["title"], f"{base}/results/{target}"
         n = store.response_count(session, target)
+        key = "pub.notice_results" if n >= SUPPRESS_BELOW else "pub.notice_results_few"
         words = {
-            lang: t(
-                lang,
-                "pub.notice_results",
-                title=pick(title, lang),
-                url=url,
-                n=n if n >= SUPPRESS_BELOW else t(lang, "pub.small"),
-            )
+            lang: t(lang, key, title=pick(title, lang), url=url, n=f"{n:,}")
             for lang in ("ja", "en")
         }
         segment = f"answered={target}"
@@ -79,7 +84,13 @@ def notice(session: Session, kind: str, target: str, base_url: str) -> Notice:
         assert event is not None  # a published report names an event
         url = f"{base}/reports/{target}"
         words = {
-            lang: t(lang, "pub.notice_report", title=pick(event.title, lang), url=url)
+            lang: t(
+                lang,
+                "pub.notice_report",
+                title=pick(event.title, lang),
+                url=url,
+                summary=summary(_report_text(data, lang)),
+            )
             for lang in ("ja", "en")
         }
         segment = f"attended={target}"
@@ -91,7 +102,8 @@ def notice(session: Session, kind: str, target: str, base_url: str) -> Notice:
         words["ja"],
         words["en"],
         url if https else None,
-        t("ja", "label.pub.notice_link") if https else None,
+        # a catalog reference: each resident's button is in their language (messages/broadcast)
+        f"@pub.see_{kind}" if https else None,
     )
 
 
@@ -100,7 +112,15 @@ def announced(session: Session, kind: str, target: str) -> Broadcast | None:
     data = record(session, _record_kind(kind), target) or {}
     b_id = (data.get("announced") or {}).get("broadcast")
     b = session.get(Broadcast, b_id) if b_id else None
-    return b if b is not None and b.status != "cancelled" else None
+    if b is None or b.status == "cancelled" or b.recipients == 0:  # reached no one: not used up
+        return None
+    return b
+
+
+def _nobody(session: Session, kind: str, n: Notice) -> None:
+    """Refuse an announcement that would reach no one (it would use up the one allowed)."""
+    if segments.count(session, load_town(session), n.segment) == 0:
+        raise PublishError.of(f"nobody.{kind}")
 
 
 def announce_dry_run(
@@ -109,9 +129,12 @@ def announce_dry_run(
     """Who would receive the announcement and what it costs (sends nothing)."""
     n = notice(session, kind, target, base_url)
     try:
-        return n, broadcast.dry_run(session, gateway, now=now, **n.args())
+        result = broadcast.dry_run(session, gateway, now=now, **n.args())
     except broadcast.BroadcastError as exc:
         raise PublishError(str(exc)) from None
+    if result.recipients == 0:
+        raise PublishError.of(f"nobody.{kind}")
+    return n, result
 
 
 def check_token(session: Session, kind: str, target: str, base_url: str) -> str:
@@ -143,6 +166,7 @@ def announce(
     if checked != check_token(session, kind, target, base_url):
         raise PublishError.of("not_checked")
     n = notice(session, kind, target, base_url)
+    _nobody(session, kind, n)
     try:
         b = broadcast.create_broadcast(session, actor=actor, now=now, **n.args())
     except broadcast.BroadcastError as exc:

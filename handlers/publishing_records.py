@@ -3,7 +3,7 @@ content documents, read, published, unpublished and listed (docs/publishing.md).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -14,6 +14,7 @@ from db import surveys as store
 from db.models import ContentItem
 from handlers.content import Document, parse_time
 from messages.catalog import t
+from messages.text import TOWN_TZ, when
 
 
 class PublishError(ValueError):
@@ -98,10 +99,15 @@ def save_report(
     text_en: str = "",
     images: list[str] | None = None,
     published: bool = False,
+    tz: tzinfo = TOWN_TZ,
 ) -> dict[str, Any]:
-    """Write (and optionally publish) an event's report."""
-    if event_store.get_event(session, event_id) is None:
+    """Write (and optionally publish) an event's report; publishing waits for its start."""
+    event = event_store.get_event(session, event_id)
+    if event is None:
         raise PublishError.of("no_event", id=event_id)
+    if published and now < event.starts_at:
+        starts = when(event.starts_at, "ja", tz, year=True)
+        raise PublishError.of("report_too_early", starts=starts)
     before = record(session, "report", event_id)
     body: Any = {"ja": text.strip(), "en": text_en.strip()} if text_en.strip() else text.strip()
     if not text.strip():

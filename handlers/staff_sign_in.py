@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,6 +32,7 @@ MAX_LOCK = timedelta(hours=24)  # up to this
 FORGET_AFTER = timedelta(days=1)  # a key quiet this long starts again from LOCK_FOR
 # Per address, whatever the accounts tried: stops guessing across many accounts.
 MAX_ADDRESS_FAILURES = 30
+IPV6_PREFIX = 64  # an IPv6 client is counted by its /64: one subscriber holds a whole /64
 SESSION_SEEN_EVERY = timedelta(minutes=1)  # how often a session's last_seen_at is written
 # checked against when the e-mail is unknown, so both paths take as long
 _DUMMY_HASH = generate_password_hash("machikoe-no-such-account", method="scrypt")
@@ -60,13 +62,29 @@ def by_email(session: Session, email: str) -> Staff | None:
     return session.scalar(select(Staff).where(Staff.email == normalize_email(email)))
 
 
+def throttle_address(address: str) -> str:
+    """What the limits count an address as: IPv4 whole (also when IPv4-mapped in IPv6),
+    IPv6 by its /64 (a guesser cannot rotate through their own prefix), else as given."""
+    try:
+        ip = ipaddress.ip_address(address.strip())
+    except ValueError:
+        return address
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        host_bits = 128 - IPV6_PREFIX
+        return str(ipaddress.IPv6Network((int(ip) >> host_bits << host_bits, IPV6_PREFIX)))
+    return str(ip)
+
+
 def throttle_keys(secret: str, email: str, address: str) -> tuple[str, str]:
     """(account+address key, address key): keyed hashes, so no address is stored."""
 
     def key(*parts: str) -> str:
         return hmac.new(secret.encode(), "\0".join(parts).encode(), hashlib.sha256).hexdigest()
 
-    return key("pair", normalize_email(email), address), key("address", address)
+    counted = throttle_address(address)
+    return key("pair", normalize_email(email), counted), key("address", counted)
 
 
 def authenticate(

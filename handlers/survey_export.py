@@ -111,8 +111,11 @@ def rows(
     for n, (response, answers) in enumerate(store.export_rows(session, survey.id, channel), 1):
         attrs = (response["age_band"], response["district"], response["residency"])
         if coarsen:  # a blank stays blank; a coarsened value reads （非表示）
-            attrs = tuple(v and c for v, c in zip(attrs, shown.get(attrs, attrs), strict=True))
-        band, district, residency = attrs
+            band, district, residency = (
+                v and c for v, c in zip(attrs, shown.get(attrs, attrs), strict=True)
+            )
+        else:
+            band, district, residency = attrs
         cells: list[Any] = [
             n,
             response["submitted_on"],
@@ -191,16 +194,21 @@ def _number(count: int | Cell) -> int | None:
 
 
 def summary_rows(
-    session: Session, survey_id: str, channel: str | None = None, tz: tzinfo | str | None = None
+    session: Session,
+    survey_id: str,
+    channel: str | None = None,
+    tz: tzinfo | str | None = None,
+    words: str = "live",
 ) -> Iterator[list[Any]]:
     """The 集計 sheet: counts by channel, per choice (labels), scale statistics, cross-tabs.
 
     Numbers are numbers; a count hidden by the privacy rule is an empty cell, and the
-    column 備考 says why.
+    column 備考 says why. `words` as in `survey_results` ("stored": the clock's count, with
+    when it was counted, or a line saying it is not counted yet).
     """
     from handlers.survey_results import survey_results
 
-    res = survey_results(session, survey_id, by=store.ALL_DIMENSIONS, channel=channel)
+    res = survey_results(session, survey_id, by=store.ALL_DIMENSIONS, channel=channel, words=words)
     s = res["survey"]
     zone = tz or TOWN_TZ
 
@@ -237,6 +245,10 @@ def summary_rows(
             yield [title, word("sum.answered"), _number(answered), None, _hidden_note(answered)]
             for term, n in q.get("words", []):
                 yield [title, word("sum.word", word=term), n]
+            if q.get("words_waiting"):
+                yield [title, word("sum.words_waiting")]
+            elif q.get("words_counted_at"):
+                yield [title, word("sum.words_counted_at"), local(q["words_counted_at"])]
     numbered = {q["id"]: (i, q) for i, q in enumerate(res["questions"], 1)}
     for dim in store.ALL_DIMENSIONS:
         title = DIM_TITLES[dim]
@@ -287,9 +299,10 @@ def export_xlsx(
     *,
     with_rows: bool = True,
     tz: tzinfo | str | None = None,
+    words: str = "live",
 ) -> int:
     """Write the .xlsx (write-only, streamed): 回答 (unless `with_rows` is false), 集計, and
-    内部ID for a named survey; returns the responses written."""
+    内部ID for a named survey; returns the responses written (`words`: `summary_rows`)."""
     from openpyxl import Workbook
 
     survey = _survey(session, survey_id, channel)
@@ -306,7 +319,7 @@ def export_xlsx(
             if not survey.anonymous:
                 ids.append((cells[0], resident))
     summary = wb.create_sheet(word("sheet.summary"))
-    for row in summary_rows(session, survey_id, channel, tz):
+    for row in summary_rows(session, survey_id, channel, tz, words):
         summary.append([_typed(summary, c) for c in row])
     if ids:
         internal = wb.create_sheet(word("sheet.internal"))
@@ -327,11 +340,13 @@ def export(
     with_rows: bool = True,
     coarsen: bool | None = None,
     tz: tzinfo | str | None = None,
+    words: str = "live",
 ) -> int:
     """Export a survey (one channel's responses if given) as `csv` or `xlsx`; returns the rows.
 
     `with_rows=False` is the aggregate workbook (xlsx, 集計 only); `coarsen=False` keeps
-    rare attribute combinations of an anonymous survey as stored (operators' CLI only).
+    rare attribute combinations of an anonymous survey as stored (operators' CLI only);
+    `words="stored"` puts the words the clock counted on 集計 (web workers: no analyser).
     """
     if fmt not in FORMATS:
         raise ExportError(f"unknown format {fmt!r}; choose csv or xlsx")
@@ -339,4 +354,6 @@ def export(
         if not with_rows:
             raise ExportError("the aggregate workbook is xlsx only")
         return export_csv(session, survey_id, out, channel, coarsen)
-    return export_xlsx(session, survey_id, out, channel, coarsen, with_rows=with_rows, tz=tz)
+    return export_xlsx(
+        session, survey_id, out, channel, coarsen, with_rows=with_rows, tz=tz, words=words
+    )

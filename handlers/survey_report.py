@@ -17,6 +17,7 @@ from db import survey_reports as counts_db
 from db.survey_channels import CHANNELS
 from db.survey_models import CHANNEL, CHOICE_TYPES, DIMENSIONS, Survey
 from db.surveys import get_survey
+from handlers.privacy import hide_small
 from handlers.survey_cells import HIDDEN, SUPPRESS_BELOW, cell, is_hidden, share
 
 
@@ -149,23 +150,31 @@ def results(
             "text": q["text"]["ja"],
             "answered": HIDDEN if hidden else n,
         }
-        if q["type"] in CHOICE_TYPES:
+        # one answer each (single, scale): the counts add up to the shown `answered`, so a
+        # channel's small counts are hidden with the subtraction rule (handlers/privacy.py)
+        choice_type = q["type"] in CHOICE_TYPES
+        raw = {v: counts.get((q["id"], v), 0) for v in _values(q)} if choice_type else {}
+        exclusive = small and not hidden and q["type"] in ("single", "scale")
+        shown = hide_small(raw) if exclusive else {}
+        if choice_type:
             labels = {c["value"]: c["label"]["ja"] for c in q.get("choices", [])}
             item["choices"] = []
-            for v in _values(q):
-                k = counts.get((q["id"], v), 0)
-                cut = small and (hidden or k < SUPPRESS_BELOW)
+            for v, k in raw.items():
+                cut = small and (hidden or k < SUPPRESS_BELOW or is_hidden(shown.get(v)))
                 item["choices"].append(
                     {
                         "value": v,
                         "label": labels.get(v, v),
-                        "count": HIDDEN if cut else k,
+                        "count": shown.get(v, HIDDEN) if cut else k,
                         "share": None if cut else share(k, n),
                     }
                 )
         if q["type"] == "scale":
-            dist = {int(v): counts.get((q["id"], v), 0) for v in _values(q)}
-            item["distribution"] = {v: cell(k, True) for v, k in dist.items()} if small else dist
+            dist = {int(v): k for v, k in raw.items()}
+            also = {int(v): c for v, c in shown.items() if is_hidden(c)}
+            item["distribution"] = (
+                {v: also.get(v) or cell(k, True) for v, k in dist.items()} if small else dist
+            )
             item["mean"] = round(means[q["id"]], 2) if q["id"] in means and not hidden else None
             item["median"] = None if hidden else _median(dist)
         if q["type"] == "text":

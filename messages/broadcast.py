@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
-from messages.catalog import t
+from messages.catalog import CATALOGS, t
 from messages.common import menu_actions
 from messages.limits import MAX_MESSAGES, split_text
 from messages.postback import Postback
@@ -92,6 +92,15 @@ def _menu_quick_reply(lang: str, card: ActionCard | None) -> dict:
     return {"items": items[:13]}
 
 
+def localized_label(label: str, lang: str) -> str:
+    """A link label as staff gave it, or "@KEY" for the catalog's `label.KEY` in the
+    resident's language (the app's own announcements, e.g. "@pub.see_report")."""
+    label = label.strip()
+    if label.startswith("@") and f"label.{label[1:]}" in CATALOGS["ja"]:
+        return t(lang, f"label.{label[1:]}")
+    return label
+
+
 def check_https(url: str, field: str) -> str:
     """An https URL (LINE refuses others for images and links); `field` names it."""
     parsed = urlparse(url or "")
@@ -129,7 +138,7 @@ def announcement(
     if link_url or link_label:
         if not (link_url and link_label):
             raise AnnouncementError("link_pair")
-        label = link_label.strip()
+        label = localized_label(link_label, lang)
         if not label or len(label) > LINK_LABEL_MAX:
             raise AnnouncementError("link_label_length", max=LINK_LABEL_MAX)
         url = check_https(link_url, "link")

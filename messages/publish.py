@@ -1,7 +1,9 @@
-"""Builders for 結果・報告 in chat: published results and reports as Flex cards."""
+"""Builders for 結果・報告 in chat: published results and reports as Flex cards; the
+summary of a report quoted in its announcement."""
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -23,6 +25,26 @@ from messages.plan import local
 
 MAX_BUBBLES = 12  # LINE: a carousel holds at most 12 bubbles
 TITLE_MAX = 120
+SUMMARY_MAX = 120  # characters of the report quoted in its announcement (LINE allows 5,000)
+SUMMARY_SENTENCES = 2
+SENTENCE_END = re.compile(r"(?<=[。！？!?])\s*|(?<=[.])\s+|\n+")
+
+
+def summary(text: str, limit: int = SUMMARY_MAX) -> str:
+    """The first sentence(s) of a report: up to two whole ones that fit in `limit` characters;
+    a first sentence longer than that is cut with "…"."""
+    flat = " ".join(p.strip() for p in text.replace("\r\n", "\n").split("\n\n") if p.strip())
+    sentences = [p.strip() for p in SENTENCE_END.split(flat) if p and p.strip()]
+    out = ""
+    for sentence in sentences[:SUMMARY_SENTENCES]:
+        spaced = out and not out.endswith(("。", "！", "？"))
+        joined = f"{out} {sentence}" if spaced else out + sentence
+        if len(joined) > limit:
+            break
+        out = joined
+    if not out and sentences:
+        out = sentences[0][: limit - 1].rstrip() + "…"
+    return out
 
 
 def _day(moment: datetime, lang: str, tz: str) -> str:

@@ -64,6 +64,8 @@ ACTIONS: dict[str, dict[str, str]] = {
         "content.population": "人口のファイルを反映",
         "content.publication": "アンケート結果の公表ファイルを反映",
         "content.report": "イベント報告のファイルを反映",
+        "publish.announce.results": "公表したアンケート結果をお知らせで案内",
+        "publish.announce.report": "公表したイベント報告をお知らせで案内",
     },
     "en": {
         "staff.create": "Staff account created",
@@ -109,6 +111,8 @@ ACTIONS: dict[str, dict[str, str]] = {
         "content.population": "Population file applied",
         "content.publication": "Survey results publication file applied",
         "content.report": "Event report file applied",
+        "publish.announce.results": "Published survey results announced",
+        "publish.announce.report": "Published event report announced",
     },
 }
 
@@ -121,6 +125,7 @@ AREAS: dict[str, dict[str, str]] = {
         "events": "イベント",
         "opinions": "ご意見",
         "content": "内容ファイル",
+        "publish": "公表",
         "other": "その他",
     },
     "en": {
@@ -131,6 +136,7 @@ AREAS: dict[str, dict[str, str]] = {
         "events": "Events",
         "opinions": "Opinions",
         "content": "Content files",
+        "publish": "Publishing",
         "other": "Other",
     },
 }

@@ -67,6 +67,8 @@ WORDS = {
     "sum.median": "中央値",
     "sum.answered": "回答数",
     "sum.word": "頻出語: {word}",
+    "sum.words_waiting": "頻出語は数分ごとに集計します。まだ集計されていません。",
+    "sum.words_counted_at": "頻出語の集計時点",
     "sum.crosstab": "クロス集計（{title}別）",
     "sum.total": "計",
     "sum.people": "{label}（人）",
@@ -76,6 +78,7 @@ WORDS = {
     "sum.hidden_row": "{below}人未満の欄は空欄",
     # the console's survey pages (bot/console/surveys.py)
     "chart.hidden": "（5人未満）",
+    "chart.also_hidden": "（非表示）",
     "chart.answered": "回答 {n}人",
     # the command line (bot/cli_surveys.py)
     "cli.questions": "{n:2}問",

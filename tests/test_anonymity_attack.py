@@ -380,7 +380,7 @@ def test_a_row_sealed_under_another_key_stays_and_the_rest_go_on(
     m = app.extensions["machikoe"]
     with transaction(m.sessions) as s:  # sealed before SECRET_KEY was rotated
         sv = s.get(Survey, SID)
-        day = town_day(NOW)
+        day = town_day(NOW, "Asia/Tokyo")
         (old,) = anonymous_pool.pool_many(
             s,
             sv,

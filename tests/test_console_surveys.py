@@ -187,7 +187,9 @@ def test_results_compare_respondents_with_the_population(app, editor, runner, tm
             s.add(r)
             s.flush()
             profile = {"age_band": "20代", "district": "大谷", "residency": "resident"}
-            store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, profile, NOW)
+            store.submit(
+                s, survey, r.id, {"livability": ["住みやすい"]}, profile, NOW, tz="Asia/Tokyo"
+            )
     page = editor.client.get("/admin/surveys/test-2026").get_data(as_text=True)
     assert "回答者の代表性" not in page  # no population file yet
     population = ROOT / "content" / "demo" / "population.yml"

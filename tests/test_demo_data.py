@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import func, select
 
-from bot import create_app, demo_data, outbox
+from bot import create_app, demo_answers, demo_data, outbox
 from bot.state import build_state
 from db import surveys as store
 from db.events import Signup
@@ -76,7 +76,7 @@ def test_demo_loads_seeded_reproducible_data_and_removes_it(demo_app, resident, 
     assert set(first["channels"]) == {"line", "web", "paper"}
     assert first["channels"]["web"] == 64 and first["channels"]["paper"] == 48
     assert first["channels"]["line"] > 150
-    assert first["signups"] > 50 and first["opinions"] == len(demo_data.OPINIONS)
+    assert first["signups"] > 50 and first["opinions"] == len(demo_answers.OPINIONS)
     assert 0 < first["open"] < first["opinions"]
 
     with demo_app.extensions["machikoe"].sessions() as s:  # cross-tabs show numbers, not ‹5
@@ -162,3 +162,41 @@ def test_the_digest_as_a_console_page(demo_app, fake_line):
     assert "11/17〜11/23" in older
     assert viewer.get("/admin/digest?day=someday").status_code == 404
     assert viewer.get("/admin/digest?day=2030-01-01").status_code == 404
+
+
+def test_demo_door_names_check_ins_and_banner(demo_app, fake_line):
+    import io
+
+    from openpyxl import load_workbook
+
+    from db.events import Event
+
+    runner = demo_app.test_cli_runner()
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    editor, viewer = as_role(demo_app, "editor"), as_role(demo_app, "viewer")
+    door = editor.get("/admin/events/district-otani/door.xlsx")
+    rows = list(load_workbook(io.BytesIO(door.data)).active.iter_rows(values_only=True))[4:]
+    names = [r[1] for r in rows]
+    assert any(names) and None in names  # consented names shown, the others left blank
+    with demo_app.extensions["machikoe"].sessions() as s:
+        held = s.get(Event, demo_data.DEMO_PAST_EVENT)
+        assert held is not None and held.starts_at < NOW
+        came = s.scalar(
+            select(func.count()).where(Signup.event_id == held.id, Signup.attended_at.is_not(None))
+        )
+        assert came >= 5
+        named = select(func.count()).where(Signup.door_name.is_not(None))
+        assert 0 < s.scalar(named) < s.scalar(select(func.count()).select_from(Signup))
+    assert editor.get(f"/admin/events/{demo_data.DEMO_PAST_EVENT}/edit").status_code == 200
+    report = editor.get(f"/admin/events/{demo_data.DEMO_PAST_EVENT}/report")
+    assert report.status_code == 200
+    notice = "デモ用のデータです（実在の住民ではありません）"
+    for url in ("/admin/", "/admin/surveys/resident-2026", "/admin/events/district-otani"):
+        assert notice in viewer.get(url).get_data(as_text=True), url
+    english = viewer.get("/admin/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Demo data (these are not real residents)" in english
+    assert runner.invoke(args=["demo", "--remove"]).exit_code == 0
+    assert notice not in viewer.get("/admin/").get_data(as_text=True)
+    with demo_app.extensions["machikoe"].sessions() as s:
+        assert s.get(Event, demo_data.DEMO_PAST_EVENT) is None
+    assert editor.get(f"/admin/events/{demo_data.DEMO_PAST_EVENT}/edit").status_code == 404

@@ -44,7 +44,7 @@ def test_survey_and_event_sections(app, state, runner, fake_line):
             wish = "バスの本数を増やしてほしい" if i % 2 else None
             stay = "町外に移りたい" if leave else "ずっと住み続けたい"
             profile = {"age_band": band, "district": district}
-            store.submit(s, survey, r.id, answers(stay, wish), profile, IN_WEEK)
+            store.submit(s, survey, r.id, answers(stay, wish), profile, IN_WEEK, tz="Asia/Tokyo")
         store.record_start(s, people[20][0].id, "resident-2026", IN_WEEK)  # started, not finished
         assert seats.join(s, "district-otani", people[0][0].id, "onsite", IN_WEEK).status
     state.clock.fixed = MONDAY

@@ -56,15 +56,17 @@ def fill(state, anonymous: bool = True) -> list[int]:
             s.flush()
             ids.append(r.id)
             profile = {"age_band": "20代", "district": "大谷", "residency": "resident"}
-            assert store.submit(s, survey, r.id, LINE, profile, NOW) is not None
+            assert store.submit(s, survey, r.id, LINE, profile, NOW, tz="Asia/Tokyo") is not None
         for channel, n, answers, profile in (
             ("web", 5, WEB, {"age_band": "30代", "district": "磐梯", "residency": "resident"}),
             ("paper", 2, PAPER, {"age_band": "60代", "district": "更科", "residency": "resident"}),
         ):
             for _ in range(n):
-                store.write_response(s, survey, answers, profile, NOW, channel=channel)
+                store.write_response(
+                    s, survey, answers, profile, NOW, channel=channel, tz="Asia/Tokyo"
+                )
         if anonymous:
-            anonymous_pool.flush_survey(s, survey, store.town_day(NOW))
+            anonymous_pool.flush_survey(s, survey, store.town_day(NOW, "Asia/Tokyo"))
     return ids
 
 

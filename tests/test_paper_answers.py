@@ -90,7 +90,7 @@ def filled(app, runner, tmp_path, state):
             if reasons:
                 answers["reasons"] = reasons
             profile = {"age_band": age, "district": district, "residency": "resident"}
-            assert store.submit(s, survey, r.id, answers, profile, NOW) is not None
+            assert store.submit(s, survey, r.id, answers, profile, NOW, tz="Asia/Tokyo") is not None
     flush(app)  # the survey's close: the answers still pooled (groups short of 5) go in
     return "test-2026"
 

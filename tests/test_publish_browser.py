@@ -16,7 +16,7 @@ from handlers import publishing
 from tests.survey_helpers import NOW
 from tests.test_console import PASSWORD, make_staff
 from tests.test_console_browser import browser, live, shot  # noqa: F401
-from tests.test_publish_results import XSS, add_event_with_attendees, fill
+from tests.test_publish_results import AFTER, XSS, add_event_with_attendees, fill
 
 pytestmark = pytest.mark.browser
 PHONE = {"width": 390, "height": 844}
@@ -48,6 +48,7 @@ def test_staff_publish_and_the_public_pages_pass_axe(
 ):
     fill(app, runner, tmp_path)
     add_event_with_attendees(app, runner, onsite=8, online=6)
+    state.clock.fixed = AFTER  # the workshop has started: its report can be published
     make_staff(app, "kikaku@town.example.jp", "editor")
     page = browser.new_page(viewport={"width": 1200, "height": 900}, locale="ja-JP")
     page.goto(f"{live}/admin/login")

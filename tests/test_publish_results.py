@@ -4,7 +4,7 @@ unpublishing, the static copy, the one announcement to those who took part, 結�
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -30,6 +30,7 @@ PEOPLE = [  # (age band, district, livability, reasons, happiness, wishes): 15 r
     ("70代", "磐梯", "住みにくい", ["traffic", "shops"], 5, "バスの本数が少ない"),
 ]
 EVENT = "content/demo/events-mirai-2026-1.yml"
+AFTER = datetime(2026, 12, 12, 10, 0, tzinfo=UTC)  # the workshop has started (19:00 JST)
 
 
 def st(app):
@@ -51,10 +52,10 @@ def fill(app, runner, tmp_path, anonymous: bool = True) -> list[int]:
             if reasons:
                 answers["reasons"] = reasons
             profile = {"age_band": age, "district": district, "residency": "resident"}
-            assert store.submit(s, survey, r.id, answers, profile, NOW) is not None
+            assert store.submit(s, survey, r.id, answers, profile, NOW, tz="Asia/Tokyo") is not None
             ids.append(r.id)
     with transaction(st(app).sessions) as s:  # as at the survey's close: the pool written
-        store.flush_pending(s, force=True, now=NOW)
+        store.flush_pending(s, force=True, now=NOW, tz="Asia/Tokyo")
     return ids
 
 
@@ -220,7 +221,7 @@ def test_few_answers_show_nothing_but_that(app, runner, tmp_path, client):
             r = Resident(line_user_id=f"U{i + 1:032x}")
             s.add(r)
             s.flush()
-            store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, {}, NOW)
+            store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, {}, NOW, tz="Asia/Tokyo")
     assert runner.invoke(args=["surveys", "publish", "test-2026"]).exit_code == 0
     html = client.get("/results/test-2026").get_data(as_text=True)
     assert "回答数: 5人未満" in html and "回答数: 5人未満件" not in html
@@ -253,7 +254,7 @@ def add_event_with_attendees(app, runner, onsite: int, online: int) -> list[int]
             r = Resident(line_user_id=f"U{100 + i:032x}")
             s.add(r)
             s.flush()
-            came = None if i == onsite + online else NOW
+            came = None if i == onsite + online else AFTER
             s.add(
                 Signup(
                     event_id="mirai-2026-1",
@@ -270,7 +271,7 @@ def add_event_with_attendees(app, runner, onsite: int, online: int) -> list[int]
 
 
 def test_report_written_published_and_escaped(app, runner, client):
-    st(app).clock.fixed = NOW
+    st(app).clock.fixed = AFTER
     add_event_with_attendees(app, runner, onsite=12, online=2)
     editor = as_role(app, "editor")
     assert client.get("/reports/mirai-2026-1").status_code == 404
@@ -365,12 +366,15 @@ def test_participants_are_told_once_after_the_dry_run(app, runner, tmp_path, fak
 
 
 def test_attendees_are_told_of_the_report(app, runner, fake_line):
-    st(app).clock.fixed = NOW
+    st(app).clock.fixed = AFTER
     ids = add_event_with_attendees(app, runner, onsite=4, online=2)
     editor = as_role(app, "editor")
     editor.post("/admin/events/mirai-2026-1/report", {"do": "publish", "text": "報告です。"})
     html = editor.post("/admin/publish/report/mirai-2026-1/check").get_data(as_text=True)
     assert re.search(r'data-testid="recipients">6<', html)  # checked in; not the no-show
+    # one announcement per resident, however many bubbles; LINE counts it once each
+    assert "1人あたり" not in html and "1回のお知らせ" in html and "吹き出し1つ" in html
+    assert "1人1通" in html and re.search(r'data-testid="cost">6通<', html)
     token = re.search(r'name="checked" value="([^"]+)"', html).group(1)
     sent = editor.post("/admin/publish/report/mirai-2026-1/announce", {"checked": token})
     assert sent.status_code == 302
@@ -393,7 +397,7 @@ def test_chat_results_and_reports_newest_first(app, runner, tmp_path, resident, 
     add_event_with_attendees(app, runner, onsite=5, online=0)
     state.clock.fixed = NOW
     assert runner.invoke(args=["surveys", "publish", "test-2026"]).exit_code == 0
-    state.clock.fixed = NOW + timedelta(days=2)
+    state.clock.fixed = AFTER
     with transaction(state.sessions) as s:
         publishing.save_report(s, "mirai-2026-1", "test", state.now(), text="報告", published=True)
     progress = r.say("計画の進捗")
@@ -465,7 +469,7 @@ def test_cli_announces_once_after_showing_the_dry_run(app, runner, tmp_path, fak
 
 
 def test_cli_publishes_a_report_written_in_the_console(app, runner, client):
-    st(app).clock.fixed = NOW
+    st(app).clock.fixed = AFTER
     add_event_with_attendees(app, runner, onsite=5, online=0)
     missing = runner.invoke(args=["events", "report-publish", "mirai-2026-1"])
     assert missing.exit_code != 0 and "write it first" in missing.output
@@ -476,3 +480,161 @@ def test_cli_publishes_a_report_written_in_the_console(app, runner, client):
     assert "報告です。" in client.get("/reports/mirai-2026-1").get_data(as_text=True)
     off = runner.invoke(args=["events", "report-publish", "mirai-2026-1", "--unpublish"])
     assert off.exit_code == 0 and client.get("/reports/mirai-2026-1").status_code == 404
+
+
+HTTPS = "https://machikoe.example.jp"
+NOBODY = "まだお知らせできる相手がいません"
+
+
+def test_no_one_to_tell_is_refused_and_the_one_announcement_waits(app, runner, fake_line):
+    state = st(app)
+    state.clock.fixed = AFTER
+    state.settings = state.settings.but(public_base_url=HTTPS)
+    assert runner.invoke(args=["content", "apply", EVENT]).exit_code == 0
+    editor = as_role(app, "editor")
+    report = {"do": "publish", "text": "第1回を開きました。交通と子育てについて話しました。"}
+    assert editor.post("/admin/events/mirai-2026-1/report", report).status_code == 302
+    # published before anyone was checked in: the dry run and the send both refuse, in words
+    check = editor.post("/admin/publish/report/mirai-2026-1/check")
+    html = check.get_data(as_text=True)
+    assert check.status_code == 400 and NOBODY in html and 'name="checked"' not in html
+    with state.sessions() as s:
+        token = publishing.check_token(s, "report", "mirai-2026-1", HTTPS)
+    send = editor.post("/admin/publish/report/mirai-2026-1/announce", {"checked": token})
+    assert send.status_code == 400 and NOBODY in send.get_data(as_text=True)
+    cli = runner.invoke(
+        args=["events", "report-publish", "mirai-2026-1", "--announce"], input="y\n"
+    )
+    assert cli.exit_code != 0 and NOBODY in cli.output
+    with state.sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Broadcast)) == 0
+        assert publishing.announced(s, "report", "mirai-2026-1") is None
+    page = editor.get("/admin/events/mirai-2026-1/report").get_data(as_text=True)
+    assert 'data-testid="announced"' not in page and 'data-testid="check"' in page
+    # check-ins come in later: the one announcement can be sent now
+    add_event_with_attendees(app, runner, onsite=3, online=1)
+    html = editor.post("/admin/publish/report/mirai-2026-1/check").get_data(as_text=True)
+    assert re.search(r'data-testid="recipients">4<', html), html
+    bubbles = re.sub(r"<[^>]+>", "", re.search(r'data-testid="bubbles">(.*?)</p>', html).group(1))
+    assert "1人あたり" not in html and "1回のお知らせ" in bubbles and "吹き出し3つ" in bubbles
+    assert "「報告を見る」のボタン" in bubbles and "1人1通" in bubbles and "4通" in bubbles
+    token = re.search(r'name="checked" value="([^"]+)"', html).group(1)
+    sent = editor.post("/admin/publish/report/mirai-2026-1/announce", {"checked": token})
+    assert sent.status_code == 302
+    b_id = int(sent.headers["Location"].rsplit("/", 1)[1])
+    assert wait_until_finished(app, b_id)["status"] == "done"
+    assert sorted(multicast_counts(fake_line).values()) == [1] * 4
+
+
+def test_results_with_no_one_to_tell_are_refused(app, runner, tmp_path):
+    st(app).clock.fixed = NOW
+    assert apply_survey(runner, tmp_path).exit_code == 0
+    assert runner.invoke(args=["surveys", "publish", "test-2026"]).exit_code == 0
+    check = as_role(app, "editor").post("/admin/publish/results/test-2026/check")
+    assert check.status_code == 400 and NOBODY in check.get_data(as_text=True)
+    cli = runner.invoke(args=["surveys", "publish", "test-2026", "--announce"], input="y\n")
+    assert cli.exit_code != 0 and NOBODY in cli.output
+    with st(app).sessions() as s:
+        assert s.scalar(select(func.count()).select_from(Broadcast)) == 0
+
+
+def test_a_report_is_published_only_once_its_event_has_started(app, runner, client):
+    st(app).clock.fixed = NOW  # 11月28日; the workshop is on 12月12日 18:30 JST
+    assert runner.invoke(args=["content", "apply", EVENT]).exit_code == 0
+    editor = as_role(app, "editor")
+    page = editor.get("/admin/events/mirai-2026-1/report").get_data(as_text=True)
+    assert "まだ始まっていません" in page and 'data-testid="publish"' not in page
+    early = editor.post("/admin/events/mirai-2026-1/report", {"do": "publish", "text": "報告"})
+    html = early.get_data(as_text=True)
+    assert early.status_code == 400 and "まだ始まっていません" in html
+    assert re.search(r'data-testid="error">[^<]*2026年12月12日\(.\) 18:30', html), html
+    assert editor.post("/admin/events/mirai-2026-1/report", {"text": "報告"}).status_code == 302
+    cli = runner.invoke(args=["events", "report-publish", "mirai-2026-1"])
+    assert cli.exit_code != 0 and "まだ始まっていません" in cli.output
+    assert client.get("/reports/mirai-2026-1").status_code == 404
+    st(app).clock.fixed = datetime(2026, 12, 12, 9, 30, tzinfo=UTC)  # 18:30 JST: started
+    assert runner.invoke(args=["events", "report-publish", "mirai-2026-1"]).exit_code == 0
+    assert client.get("/reports/mirai-2026-1").status_code == 200
+
+
+def test_publishing_an_open_survey_warns_and_the_page_says_when_it_was_counted(
+    app, runner, tmp_path, client
+):
+    fill(app, runner, tmp_path)  # anonymous, the pool written; open until 12月31日
+    with transaction(st(app).sessions) as s:  # one more answer, still held in the pool
+        survey = store.get_survey(s, "test-2026")
+        r = Resident(line_user_id=f"U{500:032x}", age_band="20代", district="大谷")
+        s.add(r)
+        s.flush()
+        profile = {"age_band": "20代", "district": "大谷", "residency": "resident"}
+        store.submit(s, survey, r.id, {"livability": ["住みにくい"]}, profile, NOW, tz="Asia/Tokyo")
+    editor = as_role(app, "editor")
+    page = editor.get("/admin/surveys/test-2026/publish").get_data(as_text=True)
+    assert 'data-testid="still-open"' in page and "まだ回答を受け付けています" in page
+    assert "結果は締切まで変わります" in page and "保留中の1件" in page
+    assert editor.post("/admin/surveys/test-2026/publish", {"do": "publish"}).status_code == 302
+    html = client.get("/results/test-2026").get_data(as_text=True)
+    assert "回答期間: 2026年11月1日〜2026年12月31日" in html
+    assert "集計時点: 2026年11月28日(土) 12:00（日本時間）" in html
+    assert 'data-testid="still-open"' in html and "締切まで変わります" in html
+    en = client.get("/results/test-2026?lang=en").get_data(as_text=True)
+    assert "Counted as of Sat 28 Nov 2026 12:00 (Japan time)" in en and "still open" in en
+    st(app).clock.fixed = datetime(2027, 1, 5, tzinfo=UTC)  # closed
+    assert 'data-testid="still-open"' not in editor.get(
+        "/admin/surveys/test-2026/publish"
+    ).get_data(as_text=True)
+    closed = client.get("/results/test-2026").get_data(as_text=True)
+    assert 'data-testid="still-open"' not in closed and "集計時点: 2027年1月5日(火) 09:00" in closed
+
+
+def test_the_results_notice_counts_naturally_and_its_button_speaks_each_language(
+    app, runner, tmp_path
+):
+    from messages.broadcast import announcement
+
+    st(app).clock.fixed = NOW
+    assert apply_survey(runner, tmp_path, anonymous=False).exit_code == 0
+    with transaction(st(app).sessions) as s:
+        survey = store.get_survey(s, "test-2026")
+        for i in range(3):
+            r = Resident(line_user_id=f"U{i + 1:032x}")
+            s.add(r)
+            s.flush()
+            store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, {}, NOW, tz="Asia/Tokyo")
+    assert runner.invoke(args=["surveys", "publish", "test-2026"]).exit_code == 0
+    with st(app).sessions() as s:
+        n = publishing.notice(s, "results", "test-2026", HTTPS)
+    assert "回答数: 5件未満" in n.text and "人未満件" not in n.text and "件件" not in n.text
+    assert "Answers: fewer than 5\n" in n.text_en
+    for lang, text, label in (("ja", n.text, "結果を見る"), ("en", n.text_en, "See the results")):
+        sent = announcement(text, lang, link_url=n.link_url, link_label=n.link_label)
+        buttons = [m for m in sent if m["type"] == "template"]
+        assert buttons[0]["template"]["actions"][0]["label"] == label
+
+
+def test_the_report_notice_has_a_short_summary_and_its_own_button(app, runner):
+    from messages.broadcast import announcement
+
+    st(app).clock.fixed = AFTER
+    add_event_with_attendees(app, runner, onsite=5, online=0)
+    text = "第1回を開きました。14人が参加しました。" + "交通について話しました。" * 50
+    with transaction(st(app).sessions) as s:
+        publishing.save_report(
+            s,
+            "mirai-2026-1",
+            "t",
+            AFTER,
+            text=text,
+            text_en="We met. 14 came. " * 20,
+            published=True,
+        )
+        n = publishing.notice(s, "report", "mirai-2026-1", HTTPS)
+    assert "報告を公開しました。ご参加いただき、ありがとうございました。\n" in n.text
+    assert "\n第1回を開きました。14人が参加しました。\n" in n.text and "交通" not in n.text
+    assert "\nWe met. 14 came.\n" in n.text_en
+    for lang, body, label in (("ja", n.text, "報告を見る"), ("en", n.text_en, "See the report")):
+        sent = announcement(body, lang, link_url=n.link_url, link_label=n.link_label)
+        buttons = [m for m in sent if m["type"] == "template"]
+        assert buttons[0]["template"]["actions"][0]["label"] == label
+    long = publishing.summary("あ" * 300)
+    assert len(long) == publishing.SUMMARY_MAX and long.endswith("…")

@@ -81,8 +81,8 @@ def test_segment_fields_are_one_list_and_unique():
 
 def test_a_job_or_route_registered_twice_fails():
     before = dict(jobs.JOBS), dict(router.ROUTES)
-    with pytest.raises(ValueError, match="registered twice"):
-        jobs.job("inbox", "interval", "again", minutes=1)(lambda state: None)
+    with pytest.raises(ValueError, match="listed twice"):
+        jobs._one_each(*jobs.JOBS.values(), jobs.JOBS["inbox"])
     with pytest.raises(ValueError, match="routed twice"):
         router.routes(*router.ROUTES.items(), (FollowEvent, lambda ctx, event, extras: None))
     assert (dict(jobs.JOBS), dict(router.ROUTES)) == before

@@ -84,7 +84,7 @@ def editor(app, state):
         (NAMED + "extra: !!binary aGVsbG8=\n", "タグ（!!binary）は使えません。"),
         (NAMED + "extra: " + "9" * 5000 + "\n", "読み取れない値があります。"),
         ("kind: kpi\nid: k\ntarget: .inf\n", "読み取れない値があります。"),
-        ("kind: survey\nitems: [" + "1," * 25_000 + "]\n", "項目が多すぎます（20,000個まで）。"),
+        ("kind: survey\nitems: [" + "1," * 12_000 + "]\n", "項目が多すぎます（10,000個まで）。"),
     ],
     ids=[
         "alias-bomb",
@@ -116,13 +116,13 @@ def test_content_apply_refuses_bombs_and_oversized_files_and_stores_nothing(app,
     before = _count(app, ContentItem)
     (tmp_path / "bomb.yml").write_text(BOMB, encoding="utf-8")
     (tmp_path / "deep.yml").write_text(DEEP, encoding="utf-8")
-    (tmp_path / "big.yml").write_text(NAMED + "#" * 1_000_001 + "\n", encoding="utf-8")
+    (tmp_path / "big.yml").write_text(NAMED + "#" * 500_001 + "\n", encoding="utf-8")
     (tmp_path / "good.yml").write_text(NAMED, encoding="utf-8")
     result = runner.invoke(args=["content", "apply", str(tmp_path)])
     assert result.exit_code != 0
     assert "bomb.yml:2: refused (yaml_alias)" in result.output
     assert "deep.yml:3: refused (yaml_deep)" in result.output
-    assert "big.yml:1: larger than 1 MB" in result.output
+    assert "big.yml:1: larger than 500 KB" in result.output
     assert _count(app, ContentItem) == before  # all or nothing: the good file waits too
     with app.extensions["machikoe"].sessions() as s:
         assert s.get(Survey, "test-2026") is None

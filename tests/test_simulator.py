@@ -10,7 +10,7 @@ import requests
 from linebot.v3.webhook import SignatureValidator
 from sqlalchemy import select
 
-from bot import create_app
+from bot import create_app, logs
 from bot.simulator import views
 from db.models import WebhookEvent
 
@@ -107,6 +107,15 @@ def test_send_posts_a_complete_signed_event_that_the_webhook_accepts(app, api, f
     assert message["type"] == "text" and message["text"] == "ヘルプ" and message["quoteToken"]
     assert got.json["entries"][0] == {**got.json["entries"][0], "side": "user", "text": "ヘルプ"}
     assert any(e["side"] == "bot" for e in got.json["entries"])
+
+
+def test_a_send_keeps_its_own_request_id_and_leaves_none_behind(api):
+    """The webhook the simulator calls through WSGI runs inside the send's own request."""
+    uid = add(api)
+    got = api("/send", {"user": uid, "kind": "follow"}, **{"X-Request-Id": "outer-request-0001"})
+    assert got.status_code == 200 and got.json["status"] == 200
+    assert got.headers["X-Request-Id"] == "outer-request-0001"
+    assert logs.REQUEST_ID.get() is None  # once leaked into every later log line of the thread
 
 
 def test_taps_and_blocking_walk_the_onboarding(api, fake_line, sim):

@@ -42,7 +42,7 @@ PAPER_ANSWER = {"livability": ["どちらかといえば住みやすい"], "happ
 def write(s, survey, channel: str, n: int, answers: dict, profile: dict, when=NOW) -> None:
     """n responses of one channel, written the way web and paper answers are."""
     for _ in range(n):
-        store.write_response(s, survey, answers, profile, when, channel=channel)
+        store.write_response(s, survey, answers, profile, when, channel=channel, tz="Asia/Tokyo")
 
 
 def fill(state, web: int = 4) -> None:
@@ -56,7 +56,10 @@ def fill(state, web: int = 4) -> None:
             s.add(r)
             s.flush()
             profile = {"age_band": "20代", "district": "大谷", "residency": "resident"}
-            assert store.submit(s, survey, r.id, LINE_ANSWER, profile, NOW) is not None
+            assert (
+                store.submit(s, survey, r.id, LINE_ANSWER, profile, NOW, tz="Asia/Tokyo")
+                is not None
+            )
         write(s, survey, "web", web, WEB_ANSWER, {"age_band": "30代", "district": "磐梯"})
         paper = {"age_band": "60代", "district": "磐梯", "residency": "resident"}
         write(s, survey, "paper", 1, PAPER_ANSWER, paper, when=EARLIER)
@@ -67,7 +70,9 @@ def fill(state, web: int = 4) -> None:
 def flush_pending_answers(state) -> None:
     """The survey's close, as the clock runs it: anonymous answers still pooled go in."""
     with transaction(state.sessions) as s:
-        store.flush_pending(s, force=True, now=state.now(), secret=state.settings.secret_key)
+        store.flush_pending(
+            s, force=True, now=state.now(), secret=state.settings.secret_key, tz="Asia/Tokyo"
+        )
 
 
 @pytest.fixture
@@ -345,7 +350,9 @@ def editor_page(app, runner, tmp_path, state):
             s.add(r)
             s.flush()
             profile = {"age_band": "20代", "district": "大谷", "residency": "resident"}
-            store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, profile, NOW)
+            store.submit(
+                s, survey, r.id, {"livability": ["住みやすい"]}, profile, NOW, tz="Asia/Tokyo"
+            )
         profile = {"age_band": "40代", "district": "磐梯", "residency": "resident"}
         write(s, survey, "web", 6, {"livability": ["住みにくい"]}, profile)
     flush_pending_answers(state)  # the sixth web answer stays sealed: 1 left, fewer than 5

@@ -34,7 +34,7 @@ def test_the_channel_filter_works_without_javascript(
         for _ in range(5):
             answers = {"livability": ["住みにくい"], "reasons": ["traffic"], "happiness": [2]}
             profile = {"age_band": "40代", "district": "更科"}
-            store.write_response(s, survey, answers, profile, NOW, channel="web")
+            store.write_response(s, survey, answers, profile, NOW, channel="web", tz="Asia/Tokyo")
     flush(app)  # the survey's close: LINE's 2 stay sealed (fewer than 5 of the channel)
     make_staff(app, "etsuran@town.example.jp", "viewer")
     context = browser.new_context(

@@ -19,6 +19,8 @@ from handlers.survey_cells import HIDDEN, is_hidden
 from handlers.textmining import count_words, words
 from tests.survey_helpers import NOW, SURVEY, apply_survey, flush
 
+TZ = "Asia/Tokyo"
+
 PEOPLE = [  # (age band, district, livability, reasons, happiness, wishes)
     *[("20代", "大谷", "住みにくい", ["jobs"], 3, "仕事がない。若者の働く場所が欲しい")] * 6,
     *[("30代", "大谷", "住みやすい", [], 7, "公園が少ない。子どもの遊び場が欲しい")] * 3,
@@ -42,7 +44,7 @@ def filled(app, runner, tmp_path, state):
             if reasons:
                 answers["reasons"] = reasons
             profile = {"age_band": age, "district": district, "residency": "resident"}
-            assert store.submit(s, survey, r.id, answers, profile, NOW) is not None
+            assert store.submit(s, survey, r.id, answers, profile, NOW, tz="Asia/Tokyo") is not None
     flush(app)  # the survey's close: the answers still pooled (groups short of 5) go in
     return "test-2026"
 
@@ -99,7 +101,15 @@ def test_named_survey_crosstab_shows_small_numbers(app, runner, tmp_path, state)
         s.add(r)
         s.flush()
         survey = store.get_survey(s, "test-2026")
-        store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, {"age_band": "40代"}, NOW)
+        store.submit(
+            s,
+            survey,
+            r.id,
+            {"livability": ["住みやすい"]},
+            {"age_band": "40代"},
+            NOW,
+            tz="Asia/Tokyo",
+        )
         res = survey_report.results(s, "test-2026")
     assert res["crosstabs"]["age_band"]["livability"]["40代"]["cells"]["住みやすい"]["count"] == 1
 
@@ -115,7 +125,7 @@ def test_multiple_choice_shares_are_of_respondents_not_of_ticks(app, runner, tmp
             s.add(r)
             s.flush()
             answers = {"livability": ["住みにくい"], "reasons": reasons}
-            store.submit(s, survey, r.id, answers, {"age_band": "20代"}, NOW)
+            store.submit(s, survey, r.id, answers, {"age_band": "20代"}, NOW, tz="Asia/Tokyo")
         res = survey_report.results(s, "test-2026")
     row = res["crosstabs"]["age_band"]["reasons"]["20代"]
     assert row["total"] == 2
@@ -127,7 +137,9 @@ def test_second_response_is_refused_by_the_completion_record(app, filled, state)
     with transaction(state.sessions) as s:
         survey = store.get_survey(s, filled)
         first = s.scalar(select(Resident).order_by(Resident.id))
-        again = store.submit(s, survey, first.id, {"livability": ["住みやすい"]}, {}, NOW)
+        again = store.submit(
+            s, survey, first.id, {"livability": ["住みやすい"]}, {}, NOW, tz="Asia/Tokyo"
+        )
     assert again is None
     with app.extensions["machikoe"].sessions() as s:
         assert survey_report.results(s, filled)["responses"] == 15
@@ -141,11 +153,15 @@ def test_responses_between_and_segment_clause(app, filled, resident, state):
         s.flush()
         store.record_start(s, late.id, survey.id, NOW)  # started, never finished
     with app.extensions["machikoe"].sessions() as s:
-        week = api.responses_between(s, filled, NOW - timedelta(days=3), NOW + timedelta(days=1))
+        week = api.responses_between(
+            s, filled, NOW - timedelta(days=3), NOW + timedelta(days=1), TZ
+        )
         by_channel = week.pop("by_channel")
         assert week == {"started": 16, "finished": 15, "total": 15, "completion_rate": 93.8}
         assert by_channel["line"] == {"week": 15, "total": 15} and by_channel["web"]["total"] == 0
-        before = api.responses_between(s, filled, NOW - timedelta(days=9), NOW - timedelta(days=3))
+        before = api.responses_between(
+            s, filled, NOW - timedelta(days=9), NOW - timedelta(days=3), TZ
+        )
         assert before["finished"] == 0 and before["started"] == 0
         answered = s.scalar(
             select(Resident.id).where(store.not_answered_clause(filled, Resident.id))

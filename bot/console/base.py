@@ -31,7 +31,15 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import ServiceUnavailable
 
 from bot.console.base_display import MIME as MIME
-from bot.console.base_display import ROLE_NAMES, clock_warning, jst, number, percent, town_name
+from bot.console.base_display import (
+    ROLE_NAMES,
+    clock_warning,
+    demo_notice,
+    jst,
+    number,
+    percent,
+    town_name,
+)
 from bot.console.base_display import page_args as page_args
 from bot.console.base_display import send_export as send_export
 from bot.console.base_display import staff_lang as staff_lang
@@ -308,4 +316,5 @@ def _context():
         "percent": percent,
         "town_name": town_name(),
         "clock_warning": clock_warning,
+        "demo_notice": demo_notice,
     }

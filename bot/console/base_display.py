@@ -95,6 +95,40 @@ def clock_warning() -> dict | None:
     return g.console_clock
 
 
+DEMO_NOTICE_PAGES = {  # pages that show residents' data: the demo banner goes on these
+    "console.dashboard",
+    "console.surveys",
+    "console.survey",
+    "console.survey_answers",
+    "console.survey_publish",
+    "console.events",
+    "console.event",
+    "console.event_report",
+    "console.opinions",
+    "console.opinion",
+    "console.digest",
+}
+
+
+def demo_notice() -> dict | None:
+    """The banner's words while the demo's pretend residents are loaded (bot/demo_data.py) on a
+    page that shows residents' data; None otherwise."""
+    if request.endpoint not in DEMO_NOTICE_PAGES or not g.get("staff"):
+        return None
+    if "console_demo" not in g:
+        from bot import demo_data
+
+        try:
+            loaded = demo_data.is_loaded(base.db())
+        except Exception as exc:  # the page still shows; the banner is left out
+            log.warning("demo marker unreadable: %s", type(exc).__name__)
+            loaded = False
+        lang = staff_lang()
+        words = {k: t(lang, f"demo_notice.{k}") for k in ("title", "body")}
+        g.console_demo = dict(words, lang=lang) if loaded else None
+    return g.console_demo
+
+
 def town_name() -> str:
     if "console_town" not in g:
         from handlers.town import load_town

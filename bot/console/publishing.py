@@ -19,6 +19,7 @@ from db import surveys as store
 from db.surveys import ALL_DIMENSIONS
 from handlers import publishing
 from handlers.content import parse_time
+from messages.broadcast import localized_label
 from messages.catalog import t
 from messages.rsvp import local
 from messages.survey_staff import DIM_TITLES
@@ -69,9 +70,19 @@ def _survey_page(survey_id: str, error: str | None = None, dry=None, status: int
             title=local("ja", survey.definition["title"]),
             local=local,
             since=parse_time(str(pub.get("published_at", ""))),
+            still_open=now() < survey.closes_at,
+            held=_held(session, survey),
         ),
         status,
     )
+
+
+def _held(session, survey) -> int | None:
+    """Anonymous answers still sealed in the holding pool, not yet counted (staff already
+    see this number on the survey's page: it says nothing about anyone)."""
+    if not survey.anonymous:
+        return None
+    return store.stored_answers(session, survey.id) - store.response_count(session, survey.id)
 
 
 @bp.get("/surveys/<survey_id>/publish")
@@ -147,6 +158,7 @@ def _report_page(event_id: str, error: str | None = None, dry=None, values=None,
             title=local("ja", event.title),
             local=local,
             since=parse_time(str(rep.get("published_at", ""))),
+            too_early=now() < event.starts_at,
         ),
         status,
     )
@@ -207,7 +219,9 @@ def publish_check(kind: str, target: str):
         token = publishing.check_token(session, kind, target, _base())
     except publishing.PublishError as exc:
         return _page(kind, target, error=str(exc), status=400)
-    return _page(kind, target, dry={"note": note, "result": result, "token": token})
+    label = localized_label(note.link_label or "", "ja")
+    dry = {"note": note, "result": result, "token": token, "label": label}
+    return _page(kind, target, dry=dry)
 
 
 @bp.post("/publish/<kind>/<target>/announce")

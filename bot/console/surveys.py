@@ -8,7 +8,9 @@ re-counts answers.
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import (
     Response,
@@ -28,7 +30,7 @@ from db import surveys as store
 from handlers import population, privacy, translations
 from handlers import staff as staff_accounts
 from handlers.content import Document
-from handlers.survey_cells import is_hidden
+from handlers.survey_cells import ALSO_HIDDEN, is_hidden
 from handlers.survey_export import FORMATS, ExportError
 from handlers.survey_export import export as export_survey
 from handlers.survey_results import (
@@ -47,7 +49,7 @@ from messages.survey_staff import RESIDENCY_NAMES as RESIDENCY
 ANSWERS_PER_PAGE = 100
 
 
-def status_of(row: dict, moment: datetime) -> str:
+def status_of(row: Mapping[str, Any], moment: datetime) -> str:
     """open / upcoming / closed."""
     if row["opens_at"] <= moment < row["closes_at"]:
         return "open"
@@ -61,7 +63,8 @@ def summary(session) -> list[dict] | None:
     for row in list_surveys(session):
         if status_of(row, moment) != "open":
             continue
-        totals = responses_between(session, row["id"], moment - timedelta(days=7), moment)
+        tz = state().settings.town_tz
+        totals = responses_between(session, row["id"], moment - timedelta(days=7), moment, tz)
         out.append(
             {
                 "title": row["title"],
@@ -77,9 +80,7 @@ def summary(session) -> list[dict] | None:
 
 def _list_page(problems: list[str] | None = None, status: int = 200):
     moment = now()
-    rows = list_surveys(db())
-    for row in rows:
-        row["status"] = status_of(row, moment)
+    rows = [{**row, "status": status_of(row, moment)} for row in list_surveys(db())]
     return (
         render_template(
             "console/surveys.html",
@@ -138,13 +139,15 @@ def survey(survey_id: str):
     if found is None:
         abort(404)
     channel = _channel()
-    res = survey_results(session, survey_id, by=ALL_DIMENSIONS, channel=channel)
+    res = survey_results(session, survey_id, by=ALL_DIMENSIONS, channel=channel, words="stored")
     coverage = _coverage(session, survey_id, channel)
     for n, q in enumerate(res["questions"], 1):
         q["n"] = n
     moment = now()
+    for q in res["questions"]:  # a channel's texts from fewer than 5 people: a small group
+        q["texts_hidden"] = res["suppressed"] or is_hidden(q["answered"])
     texts = {
-        q["id"]: [] if res["suppressed"] else _answers(session, survey_id, q["id"], 0, 20, channel)
+        q["id"]: [] if q["texts_hidden"] else _answers(session, survey_id, q["id"], 0, 20, channel)
         for q in res["questions"]
         if q["type"] == "text"
     }
@@ -153,7 +156,9 @@ def survey(survey_id: str):
         res=res,
         sv=res["survey"],
         status=status_of(res["survey"], moment),
-        week=responses_between(session, survey_id, moment - timedelta(days=7), moment),
+        week=responses_between(
+            session, survey_id, moment - timedelta(days=7), moment, state().settings.town_tz
+        ),
         texts=texts,
         dims=DIM_TITLES,
         residency=RESIDENCY,
@@ -233,6 +238,13 @@ def survey_answers(survey_id: str, question_id: str):
     )
 
 
+def _chart_mark(count) -> str:
+    """A hidden bar's note: under 5, or hidden so that another cannot be worked out (※)."""
+    if not is_hidden(count):
+        return ""
+    return word("chart.also_hidden" if count == ALSO_HIDDEN else "chart.hidden")
+
+
 @bp.get("/surveys/<survey_id>/chart/<question_id>.png")
 def survey_chart(survey_id: str, question_id: str):
     """A bar chart (PNG) of one choice or scale question's shares (`?channel=` as the page)."""
@@ -244,9 +256,7 @@ def survey_chart(survey_id: str, question_id: str):
     if q is None or "choices" not in q:
         abort(404)
     # a suppressed count (anonymous, filtered to a small channel) is named, not drawn as 0
-    labels = [
-        c["label"] + (word("chart.hidden") if is_hidden(c["count"]) else "") for c in q["choices"]
-    ]
+    labels = [c["label"] + _chart_mark(c["count"]) for c in q["choices"]]
     values = [(c["share"] or 0) / 100 for c in q["choices"]]
     from handlers import charts  # matplotlib: loaded on the first chart, not in every worker
 
@@ -292,7 +302,9 @@ def _download(survey_id: str, fmt: str, with_rows: bool):
     tz = state().settings.tz
     buffer = io.BytesIO()
     try:
-        count = export_survey(session, survey_id, fmt, buffer, channel, with_rows=with_rows, tz=tz)
+        count = export_survey(  # the words as the clock counted them: no analyser here
+            session, survey_id, fmt, buffer, channel, with_rows=with_rows, tz=tz, words="stored"
+        )
     except ExportError as exc:
         current_app.logger.warning("export failed: %s", exc)
         abort(404)

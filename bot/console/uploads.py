@@ -14,8 +14,9 @@ from sqlalchemy import select
 from bot.console.base import write
 from db.models import ContentItem
 from handlers import content
+from handlers.content_yaml import MAX_BYTES, MAX_BYTES_LABEL
 
-MAX_UPLOAD = 1_000_000
+MAX_UPLOAD = MAX_BYTES  # the loader's own limit, checked before decoding
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]")
 
 
@@ -43,7 +44,7 @@ def apply_upload(raw: bytes, filename: str | None, kind: str, actor: str) -> App
     """Validate and apply one uploaded YAML document of this kind (all or nothing)."""
     name = display_name(filename)
     if len(raw) > MAX_UPLOAD:
-        return Applied(problems=[content.plain_problem("too_big", limit="1 MB")])
+        return Applied(problems=[content.plain_problem("too_big", limit=MAX_BYTES_LABEL)])
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:

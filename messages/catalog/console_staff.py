@@ -47,6 +47,9 @@ JA = {
     "role.viewer": "閲覧者",
     "role.editor": "編集者",
     "role.admin": "管理者",
+    # bot/console/base_display.py: demo_notice(), the banner while demo data is loaded
+    "demo_notice.title": "デモ用のデータです（実在の住民ではありません）",
+    "demo_notice.body": "ここに表示している住民・回答・申し込み・ご意見は、説明や練習のために作った架空のものです。実際の運用を始める前に、サーバーで flask --app wsgi demo --remove を実行して削除してください。",
 }
 
 EN = {
@@ -87,4 +90,6 @@ EN = {
     "role.viewer": "Viewer",
     "role.editor": "Editor",
     "role.admin": "Administrator",
+    "demo_notice.title": "Demo data (these are not real residents)",
+    "demo_notice.body": "The residents, answers, sign-ups and opinions shown here were made up for demonstration and practice. Before real use, remove them by running flask --app wsgi demo --remove on the server.",
 }

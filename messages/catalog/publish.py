@@ -82,10 +82,22 @@ JA: dict[str, str] = {
         "「{title}」の結果を公開しました。ご回答いただき、ありがとうございました。\n"
         "回答数: {n}件\n{url}"
     ),
-    "pub.notice_report": (
-        "「{title}」の報告を公開しました。ご参加いただき、ありがとうございました。\n{url}"
+    "pub.notice_results_few": (
+        "「{title}」の結果を公開しました。ご回答いただき、ありがとうございました。\n"
+        "回答数: 5件未満\n{url}"
     ),
-    "label.pub.notice_link": "結果を見る",
+    "pub.notice_report": (
+        "「{title}」の報告を公開しました。ご参加いただき、ありがとうございました。\n"
+        "{summary}\n{url}"
+    ),
+    # the announcement's button (handlers/publishing_notice.py names them "@pub.see_…")
+    "label.pub.see_results": "結果を見る",
+    "label.pub.see_report": "報告を見る",
+    # the public results page while the survey is open, and when it was counted
+    "pub.as_of": "集計時点: {at}（日本時間）",
+    "pub.still_open": (
+        "回答を受け付けている途中の結果です（締切: {closes}）。数は締切まで変わります。"
+    ),
 }
 
 EN: dict[str, str] = {
@@ -169,8 +181,17 @@ EN: dict[str, str] = {
     "pub.notice_results": (
         "The results of “{title}” are now public. Thank you for answering.\nAnswers: {n}\n{url}"
     ),
-    "pub.notice_report": (
-        "The report of “{title}” is now public. Thank you for taking part.\n{url}"
+    "pub.notice_results_few": (
+        "The results of “{title}” are now public. Thank you for answering.\n"
+        "Answers: fewer than 5\n{url}"
     ),
-    "label.pub.notice_link": "See the results",
+    "pub.notice_report": (
+        "The report of “{title}” is now public. Thank you for taking part.\n{summary}\n{url}"
+    ),
+    "label.pub.see_results": "See the results",
+    "label.pub.see_report": "See the report",
+    "pub.as_of": "Counted as of {at} (Japan time)",
+    "pub.still_open": (
+        "The survey is still open (until {closes}): these numbers will change until then."
+    ),
 }
