@@ -80,7 +80,7 @@ def configure(level: str, fmt: str) -> None:
     root.setLevel(level)
 
 
-_TOKEN_KEY = "machikoe.request_id_token"
+_RESET_KEY = "machikoe.request_id_reset"  # the environ key of the id's contextvar token
 
 
 def install_request_ids(app: Flask) -> None:
@@ -92,7 +92,7 @@ def install_request_ids(app: Flask) -> None:
         g.request_id = given if _SAFE_ID.fullmatch(given) else uuid.uuid4().hex
         # on the request itself, not g: a request made inside another (the simulator's call
         # through WSGI) shares the outer one's app context and so its g
-        request.environ[_TOKEN_KEY] = REQUEST_ID.set(g.request_id)
+        request.environ[_RESET_KEY] = REQUEST_ID.set(g.request_id)
 
     @app.after_request
     def _finish(response):
@@ -103,6 +103,6 @@ def install_request_ids(app: Flask) -> None:
 
     @app.teardown_request
     def _clear(_exc) -> None:
-        token = request.environ.pop(_TOKEN_KEY, None)
+        token = request.environ.pop(_RESET_KEY, None)
         if token is not None:
             REQUEST_ID.reset(token)
