@@ -456,8 +456,11 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"written to {out.relative_to(ROOT)}")
-    shutil.rmtree(work, ignore_errors=True)
-    return 0 if all(ok for _, ok in checks) else 1
+    if all(ok for _, ok in checks):
+        shutil.rmtree(work, ignore_errors=True)
+        return 0
+    print(f"the servers' logs are kept in {work}")
+    return 1
 
 
 if __name__ == "__main__":

@@ -15,6 +15,7 @@ from bot.state import AppState
 from db import survey_channels
 from db.models import Conversation
 from db.session import transaction
+from handlers import named
 from handlers.engine import FLOWS, IDLE_AFTER
 
 DRAFTS_KEPT = timedelta(days=30)
@@ -31,16 +32,6 @@ class Job:
     trigger: str
     trigger_args: dict
     about: str
-
-
-def _one_each(*jobs: Job) -> dict[str, Job]:
-    """The jobs by name; a name may appear once."""
-    by_name: dict[str, Job] = {}
-    for j in jobs:
-        if j.name in by_name:
-            raise ValueError(f"job {j.name!r} is listed twice")
-        by_name[j.name] = j
-    return by_name
 
 
 def recover_inbox(state: AppState) -> int:
@@ -184,7 +175,8 @@ def count_words(state: AppState) -> int:
 
 
 # The clock runs every job below on its trigger; `jobs list` shows this table.
-JOBS: dict[str, Job] = _one_each(
+JOBS: dict[str, Job] = named.by_name(
+    "job",
     Job(
         "inbox",
         recover_inbox,

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from db import events as event_store
 from db import surveys as store
 from handlers import plan_content, publishing
+from handlers import publishing_snapshot as publication_snapshot
 from handlers.content import parse_time
 from handlers.survey_cells import HIDDEN as SUPPRESSED
 from handlers.town import Town, load_town
@@ -191,10 +192,15 @@ def render_results(
     static: bool = False,
     switch: str | None = None,
     inline_images: bool | None = None,
+    live: bool = False,
 ) -> str:
-    """The results page as HTML (the caller has checked it is published); `static`: one
+    """The results page as HTML (the caller has checked it is published): the snapshot taken
+    at publication (`live`: counted now, the console's preview); `static`: one
     self-contained file; `inline_images`: charts as data: URIs (the default when static)."""
-    view = publishing.public_results(session, survey_id)
+    if live:
+        view, counted = publishing.public_results(session, survey_id), _state().now()
+    else:
+        view, counted = _snapshot(session, survey_id)
     inline = static if inline_images is None else inline_images
 
     def chart_src(item):
@@ -203,19 +209,31 @@ def render_results(
             return "data:image/png;base64," + base64.b64encode(data).decode() if data else None
         return url_for("public.chart", survey_id=survey_id, question_id=item["id"], lang=lang)
 
-    generated = _state().now()
+    now = _state().now()
     tz = _state().settings.town_tz
     return render_template(
         "public/results.html",
         **_context(lang, load_town(session), static=static, switch=switch),
         v=view,
-        generated=generated,
-        as_of=when(generated, lang, tz, year=True),  # the counts are as of now (JST)
-        still_open=view["closes_at"] is not None and generated < view["closes_at"],
+        generated=counted,
+        as_of=when(counted, lang, tz, year=True),  # the counts are as of the snapshot (JST)
+        still_open=view["closes_at"] is not None and now < view["closes_at"],
         closes=when(view["closes_at"], lang, tz, year=True) if view["closes_at"] else "",
         heading=_loc(view["title"], lang),
         chart_src=chart_src,
     )
+
+
+def _snapshot(session: Session, survey_id: str) -> tuple[dict, datetime]:
+    """The figures as published; one published before snapshots existed gets one now."""
+    found = publication_snapshot.read(session, survey_id)
+    if found is None:
+        publication_snapshot.take_if_missing(session, survey_id, _state().now())
+        session.commit()
+        found = publication_snapshot.read(session, survey_id)
+    if found is None:
+        abort(404)
+    return found
 
 
 def _loc(value, lang: str) -> str:
@@ -242,7 +260,7 @@ def chart(survey_id: str, question_id: str):
     """A published question's chart (its numbers are in the table beside it)."""
     session: Session = g.public_session
     _published(session, survey_id)
-    view = publishing.public_results(session, survey_id)
+    view, _counted = _snapshot(session, survey_id)
     item = next((q for q in view["questions"] if q["id"] == question_id), None)
     data = publishing.chart_png(item, g.public_lang) if item else None
     if data is None:

@@ -187,11 +187,9 @@ _PICK_NEXT = (
     .limit(1)
     .with_for_update(skip_locked=True)
 )
-_PICK_ONE = (
-    select(*_COLUMNS)
-    .where(_READY, EVENTS.c.id == bindparam("want"))
-    .with_for_update(skip_locked=True)
-)
+# The drainer holding the lease waits for a row lock another transaction holds for a moment
+# (skipping it would leave the event unworked until its lease ran out, 20 s later).
+_PICK_ONE = select(*_COLUMNS).where(_READY, EVENTS.c.id == bindparam("want")).with_for_update()
 _DONE = {"payload": None, "sender": None, "head": False, "leased_until": None}
 _CLAIM = (
     update(EVENTS)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from handlers import (
     content_town,
     event_content,
+    named,
     plan_content,
     population,
     publishing,
@@ -19,12 +20,7 @@ from handlers.content_documents import Kind
 
 def by_name(*kinds: Kind) -> dict[str, Kind]:
     """The kinds keyed by name; a name may appear once."""
-    out: dict[str, Kind] = {}
-    for kind in kinds:
-        if kind.name in out:
-            raise ValueError(f"content kind {kind.name!r} is registered twice")
-        out[kind.name] = kind
-    return out
+    return named.by_name("content kind", *kinds)
 
 
 KINDS = by_name(

@@ -12,12 +12,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from db.survey_channels import CHANNELS
-from handlers.survey_cells import ALSO_HIDDEN, SUPPRESS_BELOW, Cell, cell, is_hidden
+from handlers.survey_cells import ALSO_HIDDEN, SUPPRESS_BELOW, Cell, cell, is_hidden, number
 from handlers.survey_cells import HIDDEN as HIDDEN_CELL
 from messages import survey_staff
 
@@ -58,6 +58,75 @@ def hide_small(counts: Mapping[K, int], hide: bool = True) -> dict[K, int | Cell
     return out
 
 
+def protect(
+    matrix: Mapping[Any, Mapping[Any, int | Cell]],
+    margins: bool = True,
+    *,
+    also: Cell = HIDDEN_CELL,
+    rows_hidden: Collection[Any] = (),
+) -> dict[Any, dict[Any, int | Cell]]:
+    """Rows × columns of counts with complementary suppression (docs/surveys.md).
+
+    Every count under 5 is hidden ("<5", zero included), and every row of `rows_hidden` (a
+    row whose total is hidden) in full. Each row's total is taken as shown, and with
+    `margins` each column's too. Then, while a reader could work out, from those totals and
+    the shown counts, either a hidden count of 1 to 4 (a line left with one hidden count,
+    repeated as found counts fill in other lines) or that a line's still-unknown hidden
+    counts hold 1 to 4 people between them, the smallest shown non-zero count of that line
+    (else of a line crossing it at a hidden count, else of the table) is hidden too
+    (`also`). A count already hidden on input is taken as 1 person."""
+    cells = {(r, c): v for r, row in matrix.items() for c, v in row.items()}
+    value = {k: 1 if (n := number(v)) is None else n for k, v in cells.items()}
+    hidden = {k for k, v in cells.items() if is_hidden(v) or value[k] < SUPPRESS_BELOW}
+    extra = {k for k in cells if k[0] in rows_hidden} - hidden
+    hidden |= extra
+    lines: list[list[tuple[Any, Any]]] = [[(r, c) for c in row] for r, row in matrix.items()]
+    if margins:
+        columns: dict[Any, list[tuple[Any, Any]]] = {}
+        for r, c in cells:
+            columns.setdefault(c, []).append((r, c))
+        lines += list(columns.values())
+    while leaks := _leaking(lines, value, hidden):
+        line = leaks[0]
+        # hide in the line; else in a line crossing it at a hidden count; else anywhere
+        crossing = [k for other in lines if set(other) & set(line) & hidden for k in other]
+        for pool in (line, crossing, list(cells)):
+            shown = [k for k in pool if k not in hidden]
+            if shown:
+                chosen = min(shown, key=lambda k: (value[k] == 0, value[k], str(k)))
+                hidden.add(chosen)
+                extra.add(chosen)
+                break
+        else:
+            break  # all hidden: only the margins are left
+    out: dict[Any, dict[Any, int | Cell]] = {r: {} for r in matrix}
+    for k, v in cells.items():
+        out[k[0]][k[1]] = (also if k in extra else HIDDEN_CELL) if k in hidden else v
+    return out
+
+
+def _leaking(
+    lines: list[list[tuple[Any, Any]]], value: Mapping[Any, int], hidden: set[Any]
+) -> list[list[tuple[Any, Any]]]:
+    """The lines (rows, columns with a shown total) through which 1 to 4 people can be
+    singled out: one hidden count found from its line's total, or unknown ones adding up."""
+    found: dict[Any, list[tuple[Any, Any]]] = {}  # a hidden count → the line that gives it
+    progress = True
+    while progress:
+        progress = False
+        for line in lines:
+            unknown = [k for k in line if k in hidden and k not in found]
+            if len(unknown) == 1:
+                found[unknown[0]] = line
+                progress = True
+    out = [line for k, line in found.items() if 0 < value[k] < SUPPRESS_BELOW]
+    for line in lines:  # a line all unknown holds only its total, which is shown anyway
+        unknown_sum = sum(value[k] for k in line if k in hidden and k not in found)
+        if 0 < unknown_sum < SUPPRESS_BELOW and unknown_sum < sum(value[k] for k in line):
+            out.append(line)
+    return out
+
+
 @dataclass
 class CoverageRow:
     """One row of the representativeness table as shown (counts may be hidden Cells)."""
@@ -78,15 +147,23 @@ def coverage_view(cov: Coverage, anonymous: bool) -> dict[str, Any]:
     for axis in ("age", "district"):
         by_group = {r.group: r.count for r in cov.rows if r.axis == axis}
         counts.update({(axis, g): n for g, n in hide_small(by_group, anonymous).items()})
+    # each axis's group × channel table has its totals shown on both sides (the group's count,
+    # the respondents per channel): complementary suppression over rows and columns
+    splits: dict[tuple[str, str], Mapping[str, int | Cell]] = {}
+    for axis in ("age", "district"):
+        matrix: dict[str, dict[str, int | Cell]] = {
+            r.group: {ch: r.by_channel.get(ch, 0) for ch in CHANNELS}
+            for r in cov.rows
+            if r.axis == axis
+        }
+        if anonymous:
+            small = [g for g in matrix if is_hidden(counts[(axis, g)])]
+            matrix = protect(matrix, also=ALSO_HIDDEN, rows_hidden=small)
+        splits.update({(axis, g): row for g, row in matrix.items()})
     rows: list[CoverageRow] = []
     for r in cov.rows:
         count = counts[(r.axis, r.group)]
-        per_channel = {ch: r.by_channel.get(ch, 0) for ch in CHANNELS}
-        split: dict[str, int | Cell]
-        if not is_hidden(count):
-            split = hide_small(per_channel, anonymous)
-        else:
-            split = dict.fromkeys(per_channel, ALSO_HIDDEN)
+        split = dict(splits[(r.axis, r.group)])
         rows.append(
             CoverageRow(
                 r.axis,

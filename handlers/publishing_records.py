@@ -12,7 +12,9 @@ from sqlalchemy.orm import Session
 from db import events as event_store
 from db import surveys as store
 from db.models import ContentItem
+from handlers import publishing_snapshot as snapshot
 from handlers.content import Document, parse_time
+from handlers.staff_audit import audit
 from messages.catalog import t
 from messages.text import TOWN_TZ, when
 
@@ -74,7 +76,10 @@ def publish_survey(
     crosstabs: list[str] | None = None,
     excerpts: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Publish (or unpublish) a survey's results; crosstabs/excerpts None keep the stored ones."""
+    """Publish (or unpublish) a survey's results; crosstabs/excerpts None keep the stored ones.
+
+    Publishing (again) takes a new snapshot of the public figures, which the public page shows
+    until the next one (audited as publish.snapshot); unpublishing drops it."""
     if store.get_survey(session, survey_id) is None:
         raise PublishError.of("no_survey", id=survey_id)
     before = record(session, "publication", survey_id)
@@ -86,7 +91,14 @@ def publish_survey(
         for e in (excerpts if excerpts is not None else old.get("excerpts", []))
         if e.get("text", "").strip()
     ]
-    return save(session, _stamp(data, before, published, now), actor)
+    saved = save(session, _stamp(data, before, published, now), actor)
+    if published:
+        snapshot.take(session, survey_id, now)
+        counted = {"counted_at": now.isoformat()}
+        audit(session, actor, "publish.snapshot", survey_id, counted, at=now)
+    else:
+        snapshot.clear(session, survey_id)
+    return saved
 
 
 def save_report(

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from types import ModuleType
-from typing import Any, cast
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -15,6 +15,7 @@ from db import surveys as store
 from db.surveys import ALL_DIMENSIONS
 from handlers import survey_report
 from handlers.content import parse_time
+from handlers.privacy import protect as protect  # the complementary rule lives there
 from handlers.publishing_records import record
 from handlers.survey_cells import HIDDEN as SUPPRESSED  # a hidden count, shown "<5"
 from handlers.survey_cells import SUPPRESS_BELOW, Cell
@@ -24,41 +25,6 @@ from messages.text import pick
 
 def _hidden(value: object) -> bool:
     return value == SUPPRESSED or (isinstance(value, int) and value < SUPPRESS_BELOW)
-
-
-def protect(
-    matrix: Mapping[Any, Mapping[Any, int | Cell]], margins: bool = True
-) -> dict[Any, dict[Any, int | Cell]]:
-    """Rows × columns of counts with the public rule: counts under 5 hidden, then, while a
-    row or column has exactly one hidden non-zero count, the smallest other shown count in
-    it hidden too. A count the survey already hid ("<5") is treated as non-zero."""
-    cells = {(r, c): v for r, row in matrix.items() for c, v in row.items()}
-    hidden = {k for k, v in cells.items() if _hidden(v)}
-    # the counts here are numbers or HIDDEN
-    value = {k: (1 if v == SUPPRESSED else cast(int, v)) for k, v in cells.items()}
-    lines: list[list[tuple[Any, Any]]] = [[(r, c) for c in row] for r, row in matrix.items()]
-    if margins:
-        columns: dict[Any, list[tuple[Any, Any]]] = {}
-        for r, c in cells:
-            columns.setdefault(c, []).append((r, c))
-        lines += list(columns.values())
-    changed = True
-    while changed:
-        changed = False
-        for line in lines:
-            lone = [k for k in line if k in hidden and value[k] > 0]
-            if len(lone) == 1 and len([k for k in line if k in hidden]) == 1:
-                shown = sorted((value[k], str(k)) for k in line if k not in hidden)
-                if shown:
-                    chosen = next(k for k in line if str(k) == shown[0][1])
-                    hidden.add(chosen)
-                    changed = True
-    out: dict[Any, dict[Any, int | Cell]] = {}
-    for (r, c), v in cells.items():
-        out.setdefault(r, {})[c] = SUPPRESSED if (r, c) in hidden else v
-    for r in matrix:
-        out.setdefault(r, {})
-    return out
 
 
 def _share(n: int | Cell, total: int | Cell) -> float | None:

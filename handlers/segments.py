@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from db import events, surveys
 from db.broadcasts import STOP_ALL, NotifyOptOut
 from db.models import Resident, ResidentTopic
+from handlers import named
 from handlers.town import Town
 from messages.catalog import CATALOGS
 from messages.text import LIST_SEP, RESIDENCIES, nfkc
@@ -198,12 +199,7 @@ def _event_ids(session: Session, _town: Town) -> list[str]:
 
 def by_name(*fields: Field) -> dict[str, Field]:
     """The fields keyed by name; a name may appear once."""
-    out: dict[str, Field] = {}
-    for f in fields:
-        if f.name in out:
-            raise ValueError(f"segment field {f.name!r} is registered twice")
-        out[f.name] = f
-    return out
+    return named.by_name("segment field", *fields)
 
 
 FIELDS: dict[str, Field] = by_name(

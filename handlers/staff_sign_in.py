@@ -1,9 +1,9 @@
 """Signing in to the console: passwords checked with throttling, and console sessions.
 
-Wrong passwords are counted per (account, address) and per address, and lock that pair or
-address for a while; a session is a random token whose hash is stored. The account changes
-themselves are in `handlers/staff.py`, the audit trail in `handlers/staff_audit.py`. Nothing
-here commits: the caller owns the transaction.
+Wrong passwords are counted per (account, address), per (account, wider network) and per
+address, and lock that pair or address for a while; a session is a random token whose hash
+is stored. The account changes themselves are in `handlers/staff.py`, the audit trail in
+`handlers/staff_audit.py`. Nothing here commits: the caller owns the transaction.
 """
 
 from __future__ import annotations
@@ -33,6 +33,11 @@ FORGET_AFTER = timedelta(days=1)  # a key quiet this long starts again from LOCK
 # Per address, whatever the accounts tried: stops guessing across many accounts.
 MAX_ADDRESS_FAILURES = 30
 IPV6_PREFIX = 64  # an IPv6 client is counted by its /64: one subscriber holds a whole /64
+# Per account and wider network: Japanese ISPs delegate a /56 or /48 to one subscriber, who
+# could otherwise try MAX_FAILED_LOGINS per /64 (256–65,536 of them). Still per account and
+# network, so a guesser elsewhere cannot lock a colleague out; IPv4 stays the whole address.
+IPV6_WIDE_PREFIX = 48
+MAX_WIDE_FAILURES = 4 * MAX_FAILED_LOGINS
 SESSION_SEEN_EVERY = timedelta(minutes=1)  # how often a session's last_seen_at is written
 # checked against when the e-mail is unknown, so both paths take as long
 _DUMMY_HASH = generate_password_hash("machikoe-no-such-account", method="scrypt")
@@ -62,9 +67,9 @@ def by_email(session: Session, email: str) -> Staff | None:
     return session.scalar(select(Staff).where(Staff.email == normalize_email(email)))
 
 
-def throttle_address(address: str) -> str:
+def throttle_address(address: str, prefix: int = IPV6_PREFIX) -> str:
     """What the limits count an address as: IPv4 whole (also when IPv4-mapped in IPv6),
-    IPv6 by its /64 (a guesser cannot rotate through their own prefix), else as given."""
+    IPv6 by its /64 (or `prefix`: a guesser cannot rotate through their own), else as given."""
     try:
         ip = ipaddress.ip_address(address.strip())
     except ValueError:
@@ -72,19 +77,21 @@ def throttle_address(address: str) -> str:
     if isinstance(ip, ipaddress.IPv6Address):
         if ip.ipv4_mapped is not None:
             return str(ip.ipv4_mapped)
-        host_bits = 128 - IPV6_PREFIX
-        return str(ipaddress.IPv6Network((int(ip) >> host_bits << host_bits, IPV6_PREFIX)))
+        host_bits = 128 - prefix
+        return str(ipaddress.IPv6Network((int(ip) >> host_bits << host_bits, prefix)))
     return str(ip)
 
 
-def throttle_keys(secret: str, email: str, address: str) -> tuple[str, str]:
-    """(account+address key, address key): keyed hashes, so no address is stored."""
+def throttle_keys(secret: str, email: str, address: str) -> tuple[str, str, str]:
+    """(account+address key, address key, account+/48 key): keyed hashes, so no address is
+    stored."""
 
     def key(*parts: str) -> str:
         return hmac.new(secret.encode(), "\0".join(parts).encode(), hashlib.sha256).hexdigest()
 
-    counted = throttle_address(address)
-    return key("pair", normalize_email(email), counted), key("address", counted)
+    counted, wide = throttle_address(address), throttle_address(address, IPV6_WIDE_PREFIX)
+    account = normalize_email(email)
+    return key("pair", account, counted), key("address", counted), key("wide", account, wide)
 
 
 def authenticate(
@@ -98,9 +105,10 @@ def authenticate(
 ) -> Login:
     """Check a login from an address; the password hash runs on every path.
 
-    Wrong passwords are counted per (account, address) and per address; a locked pair or
-    address is refused even with the right password (status ``locked``; callers show the
-    same words as for ``invalid``, so nobody learns which accounts exist).
+    Wrong passwords are counted per (account, address), per (account, IPv6 /48) and per
+    address; a locked pair or address is refused even with the right password (status
+    ``locked``; callers show the same words as for ``invalid``, so nobody learns which
+    accounts exist).
     """
     staff = by_email(session, email)
     matched = check_password_hash(staff.password_hash if staff else _DUMMY_HASH, password or "")
@@ -112,7 +120,7 @@ def authenticate(
         return failed_login(session, staff, keys, now)
     if not staff.active:
         return Login("inactive")
-    session.execute(delete(LoginThrottle).where(LoginThrottle.key == keys[0]))
+    session.execute(delete(LoginThrottle).where(LoginThrottle.key.in_((keys[0], keys[2]))))
     staff.failed_logins = 0
     staff.last_login_at = now
     audit(session, staff.email, "staff.login", staff.email, at=now)
@@ -161,11 +169,14 @@ def _count(session: Session, key: str, limit: int, now: datetime) -> datetime | 
 
 
 def failed_login(
-    session: Session, staff: Staff | None, keys: tuple[str, str], now: datetime
+    session: Session, staff: Staff | None, keys: tuple[str, str, str], now: datetime
 ) -> Login:
-    """Count a wrong password for the pair and the address; too many lock them a while."""
+    """Count a wrong password for the pair, the address and the account in its wider network
+    (IPv6 /48); too many lock them a while."""
     pair = _count(session, keys[0], MAX_FAILED_LOGINS, now)
     address = _count(session, keys[1], MAX_ADDRESS_FAILURES, now)
+    wide = _count(session, keys[2], MAX_WIDE_FAILURES, now)
+    pair = max((t for t in (pair, wide) if t), default=None)
     if pair and staff is not None:
         minutes = int((pair - now).total_seconds() // 60)
         audit(session, staff.email, "staff.locked", staff.email, {"minutes": minutes}, at=now)

@@ -17,8 +17,8 @@ from db import survey_reports as counts_db
 from db.survey_channels import CHANNELS
 from db.survey_models import CHANNEL, CHOICE_TYPES, DIMENSIONS, Survey
 from db.surveys import get_survey
-from handlers.privacy import hide_small
-from handlers.survey_cells import HIDDEN, SUPPRESS_BELOW, cell, is_hidden, share
+from handlers.privacy import hide_small, protect
+from handlers.survey_cells import ALSO_HIDDEN, HIDDEN, SUPPRESS_BELOW, Cell, cell, is_hidden, share
 
 
 def _median(distribution: dict[int, int]) -> float | None:
@@ -91,17 +91,23 @@ def _tabulate(
         totals[(qid, group or "")] = totals.get((qid, group or ""), 0) + int(first or 0)
     out: dict[str, dict[str, dict[str, Any]]] = {}
     for q in questions:
+        ordered = sorted(cells[q["id"]].items(), key=_group_order(by))
+        sums = {g: totals.get((q["id"], g)) or sum(counts.values()) for g, counts in ordered}
+        matrix = {g: {v: counts.get(v, 0) for v in _values(q)} for g, counts in ordered}
+        shown_totals: Mapping[str, int | Cell] = sums
+        shown: Mapping[str, Mapping[str, int | Cell]] = matrix
+        if survey.anonymous:  # the 計 column and the survey-wide counts are margins too
+            column = protect({g: {"": n} for g, n in sums.items()}, also=ALSO_HIDDEN)
+            shown_totals = {g: column[g][""] for g in sums}
+            small = [g for g, n in shown_totals.items() if is_hidden(n)]
+            shown = protect(matrix, also=ALSO_HIDDEN, rows_hidden=small)
         groups = {}
-        for group, counts in sorted(cells[q["id"]].items(), key=_group_order(by)):
-            total = totals.get((q["id"], group)) or sum(counts.values())
-            row: dict[str, Any] = {"total": cell(total, survey.anonymous), "cells": {}}
-            for value in _values(q):
-                n = counts.get(value, 0)
-                hidden = is_hidden(cell(n, survey.anonymous)) or is_hidden(row["total"])
-                row["cells"][value] = {
-                    "count": HIDDEN if hidden else n,
-                    "share": None if hidden else share(n, total),
-                }
+        for group, row_counts in matrix.items():
+            total = shown_totals[group]
+            row: dict[str, Any] = {"total": total, "cells": {}}
+            for value in row_counts:
+                count = shown[group][value]
+                row["cells"][value] = {"count": count, "share": share(count, total)}
             groups[group] = row
         out[q["id"]] = groups
     return out
@@ -140,15 +146,24 @@ def results(
     answered = counts_db.question_respondents(session, survey_id, channel)
     means = counts_db.scale_means(session, survey_id, channel)
     small = survey.anonymous and channel is not None  # a group: suppress as a cross-tab row
+    # a channel's count of answers to a question is one of the question's counts per channel,
+    # which add up to the count over all channels: the subtraction rule over them
+    per_channel = (
+        {ch: counts_db.question_respondents(session, survey_id, ch) for ch in CHANNELS}
+        if small
+        else {}
+    )
     questions = []
     for q in survey.questions:
         n = answered.get(q["id"], 0)
-        hidden = small and n < SUPPRESS_BELOW
+        by_channel = {ch: found.get(q["id"], 0) for ch, found in per_channel.items()}
+        answered_shown = hide_small(by_channel)[channel] if small and channel else n
+        hidden = small and is_hidden(answered_shown)
         item: dict[str, Any] = {
             "id": q["id"],
             "type": q["type"],
             "text": q["text"]["ja"],
-            "answered": HIDDEN if hidden else n,
+            "answered": answered_shown,
         }
         # one answer each (single, scale): the counts add up to the shown `answered`, so a
         # channel's small counts are hidden with the subtraction rule (handlers/privacy.py)
@@ -179,6 +194,12 @@ def results(
             item["median"] = None if hidden else _median(dist)
         if q["type"] == "text":
             item["texts"] = item["answered"]
+            # no channel's texts or words are listed while any channel that has answers is
+            # hidden: all the texts minus one channel's would be the hidden channel's
+            channels_shown = hide_small(by_channel)
+            item["texts_hidden"] = small and any(
+                is_hidden(channels_shown[ch]) and k for ch, k in by_channel.items()
+            )
         questions.append(item)
     return {
         "survey": {

@@ -68,8 +68,10 @@ def survey_results(
     res = survey_report.results(session, survey_id, by=by, channel=channel)
     anonymous = res["survey"]["anonymous"]  # the privacy rule for counts shown (privacy.py)
     res["channels_shown"] = privacy.hide_small(res["channels"], anonymous)
-    res["responses_shown"] = (
-        privacy.shown(res["responses"], anonymous) if channel else res["responses"]
+    res["responses_shown"] = (  # one of the counts per channel: the subtraction rule
+        privacy.hide_small(store.channel_counts(session, survey_id), anonymous)[channel]
+        if channel
+        else res["responses"]
     )
     if words == "stored":
         _stored_words(session, survey_id, res, top_words, channel)
@@ -81,7 +83,7 @@ def survey_results(
             q["words"] = []
         elif channel is None:
             q["words"] = frequent_words(session, survey_id, q["id"], top_words)
-        elif is_hidden(q["answered"]):
+        elif is_hidden(q["answered"]) or q.get("texts_hidden"):
             q["words"] = []
         else:
             texts = store.text_answers(session, survey_id, q["id"], channel)
@@ -98,7 +100,7 @@ def _stored_words(
         if q["type"] != "text":
             continue
         found = counted.get((q["id"], channel or survey_words.ALL))
-        hidden = is_hidden(q["answered"])
+        hidden = is_hidden(q["answered"]) or bool(q.get("texts_hidden"))
         q["words"] = [] if hidden or found is None or not top else found.words[:top]
         q["words_counted_at"] = None if hidden or found is None else found.counted_at
         q["words_from"] = None if hidden or found is None else found.answers

@@ -13,6 +13,7 @@ from db import anonymous_pool
 from db import surveys as store
 from db.session import transaction
 from handlers import charts
+from handlers.survey_cells import is_hidden
 from messages.survey_staff import WORDS
 from tests.survey_helpers import NOW, apply_survey
 from tests.test_console import as_role
@@ -119,10 +120,73 @@ def test_the_results_page_of_a_channel_hides_the_texts_of_fewer_than_5(pages, ro
     staff = as_role(pages, role)
     web = staff.get("/admin/surveys/test-2026?channel=web").get_data(as_text=True)
     assert not any(text in web for text in WEB_TEXTS)  # 3 web texts: a group under 5
+    assert "回答 3人" not in web
+    # LINE's 6 listed would give the web 3 as all 9 minus them, and its count 9 − 6: while
+    # any channel's texts are hidden, no channel view lists texts, words or the count
     line = staff.get("/admin/surveys/test-2026?channel=line").get_data(as_text=True)
-    assert all(text in line for text in LINE_TEXTS)  # 6: shown
+    assert not any(text in line for text in LINE_TEXTS + WEB_TEXTS)
+    assert "回答 6人" not in line and "回答 ※人" in line
     everyone = staff.get("/admin/surveys/test-2026").get_data(as_text=True)
-    assert all(text in everyone for text in WEB_TEXTS + LINE_TEXTS)
+    assert all(text in everyone for text in WEB_TEXTS + LINE_TEXTS)  # no group: all listed
+
+
+def _worked_out(rows, columns=None):
+    """What subtraction gives from shown row (and column) totals: [(line, people)] where one
+    hidden count, or the hidden counts of a line together, hold 1 to 4 people."""
+    found = []
+    lines = [(g, total, cells) for g, (total, cells) in rows.items()]
+    for value, total in (columns or {}).items():
+        lines.append((value, total, {g: cells[value] for g, (_, cells) in rows.items()}))
+    for name, total, cells in lines:
+        if is_hidden(total):
+            continue
+        shown = [n for n in cells.values() if not is_hidden(n)]
+        if 0 < len(shown) < len(cells) and 0 < total - sum(shown) < 5:  # all hidden: total only
+            found.append((name, total - sum(shown)))
+    return found
+
+
+def test_a_cross_tab_row_and_column_give_no_hidden_count_by_subtraction(pages, state):
+    from handlers import survey_report
+
+    with state.sessions() as s:
+        res = survey_report.results(s, "test-2026", by=("channel",))
+    overall = {c["value"]: c["count"] for c in res["questions"][0]["choices"]}
+    groups = res["crosstabs"]["channel"]["livability"]
+    rows = {
+        g: (r["total"], {v: c["count"] for v, c in r["cells"].items()}) for g, r in groups.items()
+    }
+    # web: 計 10, 住みやすい 9 → the lone other web respondent; 住みやすい 12 − 9 → LINE's 3
+    assert not _worked_out(rows, overall), rows
+
+
+def test_the_representativeness_split_by_channel_gives_no_count_by_subtraction():
+    from handlers.population import Coverage, GroupRate
+    from handlers.privacy import coverage_view
+
+    by_channel = {
+        "A": {"line": 10, "web": 10, "paper": 3},
+        "B": {"line": 10, "web": 10, "paper": 9},
+    }
+    rows = [GroupRate("age", g, 100, sum(n.values()), by_channel=n) for g, n in by_channel.items()]
+    cov = Coverage("test", 200, 52, rows, 0)
+    cov.channels, cov.channel = {"line": 20, "web": 20, "paper": 12}, None
+    view = coverage_view(cov, anonymous=True)
+    shown = {r.group: (r.count, r.by_channel) for r in view["rows"]}
+    assert view["channels"] == {"line": 20, "web": 20, "paper": 12}
+    assert not _worked_out(shown, view["channels"]), shown  # 12 − 9 = A's 3 paper
+
+
+def test_complementary_suppression_counts_hidden_zeros_as_nobody():
+    from handlers.publishing_results import protect  # handlers.privacy.protect
+
+    # 10 in all: the three hidden hold 1 person between them, so 9 goes too
+    row = protect({"a": {"x": 9, "y": 0, "z": 0, "w": 1}}, margins=False)["a"]
+    assert is_hidden(row["x"])
+    # a hidden count found from one line fills in another: 8 from b's row gives a's 3
+    table = protect({"a": {"x": 20, "y": 3}, "b": {"x": 9, "y": 8}})
+    assert all(is_hidden(n) for r in table.values() for n in r.values())
+    assert protect({"a": {"x": 6, "y": 3, "z": 2}}, margins=False)["a"]["x"] == 6  # 5: fine
 
 
 @pytest.mark.parametrize("role", ROLES)

@@ -128,16 +128,18 @@ def test_published_results_follow_the_public_rule(app, runner, tmp_path, client,
     assert "町民アンケート（テスト）" in html and "回答数: 15件" in html
     assert_public_rule(html)
     charts = [t["cells"] for t in tables(html) if t["caption"] == "グラフの数値"]
-    # livability: 住みやすい 3 is hidden even in a named survey; 7 and 5 are shown
+    # livability: 住みやすい 3 is hidden even in a named survey, and 5 with it (15 − 5 − 7
+    # would give the 3 who chose the two hidden answers); 7 is shown
     assert charts[0] == [
-        "5人未満", "—", "5", "33.3%", "5人未満", "—", "7", "46.7%"
+        "5人未満", "—", "5人未満", "—", "5人未満", "—", "7", "46.7%"
     ]  # fmt: skip
-    # multiple choice counted per option, shares of the 7 who answered: jobs 6 of 7
-    assert charts[1] == ["5人未満", "—", "6", "85.7%", "5人未満", "—"]
+    # multiple choice counted per option: shops 1 and traffic 1 hidden take jobs 6 with them
+    assert charts[1] == ["5人未満", "—", "5人未満", "—", "5人未満", "—"]
     # cross-tab by age: 30代 (3) and 70代 (1) hidden whole; 60代 5 shown (the pool may have
     # written a rare combination's age as unknown: that group is hidden the same way)
     cross = next(t for t in tables(html) if "年代別" in t["caption"])["cells"]
-    assert "5" in cross and "3" not in cross and "1" not in cross and "4" not in cross
+    # (named: 15 − 20代 6 − 60代 5 would give 30代 + 70代 = 4, so 60代 goes too)
+    assert "3" not in cross and "1" not in cross and "4" not in cross
     assert "平均: 5.6" in html and "中央値: 7" in html  # (18 + 21 + 40 + 5) / 15
     # free text: nothing unless picked; hostile text never reaches the page
     for text in ("若者の働く場所", "田中花子", "alert", "バスの本数"):
@@ -571,12 +573,12 @@ def test_publishing_an_open_survey_warns_and_the_page_says_when_it_was_counted(
     editor = as_role(app, "editor")
     page = editor.get("/admin/surveys/test-2026/publish").get_data(as_text=True)
     assert 'data-testid="still-open"' in page and "まだ回答を受け付けています" in page
-    assert "結果は締切まで変わります" in page and "保留中の1件" in page
+    assert "「最新の結果に更新」を押すまで" in page and "保留中の1件" in page
     assert editor.post("/admin/surveys/test-2026/publish", {"do": "publish"}).status_code == 302
     html = client.get("/results/test-2026").get_data(as_text=True)
     assert "回答期間: 2026年11月1日〜2026年12月31日" in html
     assert "集計時点: 2026年11月28日(土) 12:00（日本時間）" in html
-    assert 'data-testid="still-open"' in html and "締切まで変わります" in html
+    assert 'data-testid="still-open"' in html and "町が結果を更新するまで" in html
     en = client.get("/results/test-2026?lang=en").get_data(as_text=True)
     assert "Counted as of Sat 28 Nov 2026 12:00 (Japan time)" in en and "still open" in en
     st(app).clock.fixed = datetime(2027, 1, 5, tzinfo=UTC)  # closed
@@ -584,7 +586,55 @@ def test_publishing_an_open_survey_warns_and_the_page_says_when_it_was_counted(
         "/admin/surveys/test-2026/publish"
     ).get_data(as_text=True)
     closed = client.get("/results/test-2026").get_data(as_text=True)
-    assert 'data-testid="still-open"' not in closed and "集計時点: 2027年1月5日(火) 09:00" in closed
+    assert 'data-testid="still-open"' not in closed
+    assert "集計時点: 2026年11月28日(土) 12:00" in closed  # the snapshot, until published again
+    assert runner.invoke(args=["surveys", "publish", "test-2026"]).exit_code == 0
+    closed = client.get("/results/test-2026").get_data(as_text=True)
+    assert "集計時点: 2027年1月5日(火) 09:00" in closed  # published again: counted anew
+
+
+def test_an_answer_after_publication_shows_only_once_published_again(app, runner, tmp_path, client):
+    """Two visits of an open named survey's page must not tell who answered in between."""
+    fill(app, runner, tmp_path, anonymous=False)
+    publish = ["surveys", "publish", "test-2026"]
+    assert runner.invoke(args=[*publish, "--crosstab", "district"]).exit_code == 0
+    first = client.get("/results/test-2026").get_data(as_text=True)
+    static = tmp_path / "static"
+    assert runner.invoke(args=[*publish, "--static", str(static)]).exit_code == 0
+    st(app).clock.fixed = datetime(2026, 11, 29, 3, 0, tzinfo=UTC)
+    with transaction(st(app).sessions) as s:  # one more named answer, from 磐梯
+        survey = store.get_survey(s, "test-2026")
+        r = Resident(line_user_id=f"U{600:032x}", age_band="60代", district="磐梯")
+        s.add(r)
+        s.flush()
+        profile = {"age_band": "60代", "district": "磐梯", "residency": "resident"}
+        answers = {"livability": ["住みやすい"], "happiness": [9], "wishes": ["公園"]}
+        assert store.submit(s, survey, r.id, answers, profile, NOW, tz="Asia/Tokyo") is not None
+    second = client.get("/results/test-2026").get_data(as_text=True)
+    assert counts_in(second) == counts_in(first) and "集計時点: 2026年11月28日(土) 12:00" in second
+    chart = client.get("/results/test-2026/chart/livability.png")
+    assert chart.status_code == 200
+    before_static = (static / "test-2026.html").read_text(encoding="utf-8")
+    assert counts_in(before_static) == counts_in(first)
+    # the console's preview counts now; staff refresh the page by publishing again (audited)
+    editor = as_role(app, "editor")
+    preview = editor.get("/admin/surveys/test-2026/publish/preview").get_data(as_text=True)
+    assert counts_in(preview) != counts_in(first)
+    page = editor.get("/admin/surveys/test-2026/publish").get_data(as_text=True)
+    assert 'data-testid="refresh"' in page and "最新の結果に更新" in page
+    n_audits = len(audit_rows(app, "publish.snapshot"))
+    assert (
+        editor.post(
+            "/admin/surveys/test-2026/publish", {"do": "publish", "crosstab": "district"}
+        ).status_code
+        == 302
+    )
+    assert len(audit_rows(app, "publish.snapshot")) == n_audits + 1
+    third = client.get("/results/test-2026").get_data(as_text=True)
+    assert counts_in(third) == counts_in(preview) != counts_in(first)
+    assert "集計時点: 2026年11月29日(日) 12:00" in third
+    assert runner.invoke(args=["surveys", "publish", "test-2026", "--unpublish"]).exit_code == 0
+    assert client.get("/results/test-2026").status_code == 404
 
 
 def test_the_results_notice_counts_naturally_and_its_button_speaks_each_language(

@@ -10,7 +10,7 @@ import pytest
 from linebot.v3.webhooks import FollowEvent
 
 from bot import jobs, router
-from handlers import chat, content, content_kinds, engine, registry, segments
+from handlers import chat, content, content_kinds, engine, named, registry, segments
 
 
 def test_every_entry_comes_from_a_listed_area():
@@ -81,8 +81,8 @@ def test_segment_fields_are_one_list_and_unique():
 
 def test_a_job_or_route_registered_twice_fails():
     before = dict(jobs.JOBS), dict(router.ROUTES)
-    with pytest.raises(ValueError, match="listed twice"):
-        jobs._one_each(*jobs.JOBS.values(), jobs.JOBS["inbox"])
+    with pytest.raises(ValueError, match="job 'inbox' is registered twice"):
+        named.by_name("job", *jobs.JOBS.values(), jobs.JOBS["inbox"])
     with pytest.raises(ValueError, match="routed twice"):
         router.routes(*router.ROUTES.items(), (FollowEvent, lambda ctx, event, extras: None))
     assert (dict(jobs.JOBS), dict(router.ROUTES)) == before

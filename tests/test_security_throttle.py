@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 
 from handlers import staff as staff_accounts
-from handlers.staff_sign_in import throttle_address, throttle_keys
+from handlers.staff_sign_in import MAX_WIDE_FAILURES, throttle_address, throttle_keys
 from tests.test_console import audit_rows, make_staff
 from tests.test_security_console import browser
 
@@ -78,3 +78,36 @@ def test_ipv4_mapped_ipv6_counts_as_the_ipv4_address(app, state):
     assert browser(app, "81.2.69.160").login("suzuki@example.jp").status_code == 401
     # IPv4 is counted whole: the neighbouring address is someone else
     assert browser(app, "81.2.69.161").login("suzuki@example.jp").status_code == 302
+
+
+ATTACKER_48 = "2a01:4f8:c17"  # one subscriber's delegated /48: 65,536 /64s
+NEIGHBOUR = "2a01:4f8:c18::5"  # the next /48 over: another subscriber
+
+
+def in_48(n: int) -> str:
+    """An address in the n-th /64 of the guesser's /48."""
+    return f"{ATTACKER_48}:{n:x}::{n % 65535 + 1:x}"
+
+
+def test_wide_key_is_shared_within_a_48_and_ipv4_stays_whole():
+    def wide(address: str) -> str:
+        return throttle_keys("secret", "suzuki@example.jp", address)[2]
+
+    assert throttle_address(in_48(1), 48) == "2a01:4f8:c17::/48"
+    assert wide(in_48(1)) == wide(in_48(0xFFFF))
+    assert wide(in_48(1)) != wide(NEIGHBOUR)
+    assert wide("81.2.69.160") != wide("81.2.69.161")
+    assert throttle_address("81.2.69.160", 48) == "81.2.69.160"
+
+
+def test_rotating_through_the_64s_of_a_48_on_one_account_locks_it(app, state):
+    state.clock.fixed = START
+    make_staff(app, "suzuki@example.jp", "editor")
+    for n in range(MAX_WIDE_FAILURES):  # a fresh /64 each time: no pair lock
+        assert browser(app, in_48(n)).login("suzuki@example.jp", f"guess-{n}").status_code == 401
+    assert [r.target for r in audit_rows(app, "staff.locked")] == ["suzuki@example.jp"]
+    assert not audit_rows(app, "staff.address_locked")
+    # held back from the whole /48, even with the right password from a /64 never used
+    assert browser(app, in_48(4000)).login("suzuki@example.jp").status_code == 401
+    # the guesser cannot lock the account out for a colleague elsewhere
+    assert browser(app, NEIGHBOUR).login("suzuki@example.jp").status_code == 302

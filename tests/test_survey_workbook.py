@@ -457,7 +457,9 @@ def test_a_survey_with_answers_cannot_lose_a_question_through_the_workbook(
     assert apply_survey(runner, tmp_path).exit_code == 0
     with transaction(state.sessions) as s:
         sv = s.get(Survey, "test-2026")
-        write_response(s, sv, {"livability": ["住みやすい"]}, {}, NOW, channel="paper")
+        write_response(
+            s, sv, {"livability": ["住みやすい"]}, {}, NOW, "Asia/Tokyo", channel="paper"
+        )
     editor = as_role(app, "editor")
     before = stored(app, "test-2026")
     raw = edit(

@@ -18,6 +18,7 @@ from db import events as db_events
 from db import surveys as store
 from db.surveys import ALL_DIMENSIONS
 from handlers import publishing
+from handlers import publishing_snapshot as publication_snapshot
 from handlers.content import parse_time
 from messages.broadcast import localized_label
 from messages.catalog import t
@@ -70,11 +71,18 @@ def _survey_page(survey_id: str, error: str | None = None, dry=None, status: int
             title=local("ja", survey.definition["title"]),
             local=local,
             since=parse_time(str(pub.get("published_at", ""))),
+            counted=_counted(session, survey_id) if pub.get("published") else None,
             still_open=now() < survey.closes_at,
             held=_held(session, survey),
         ),
         status,
     )
+
+
+def _counted(session, survey_id: str):
+    """When the public figures were counted (the snapshot taken at publication)."""
+    found = publication_snapshot.read(session, survey_id)
+    return found[1] if found else None
 
 
 def _held(session, survey) -> int | None:
@@ -128,7 +136,7 @@ def survey_publish_preview(survey_id: str):
     if store.get_survey(session, survey_id) is None:
         abort(404)
     lang = "en" if request.args.get("lang") == "en" else "ja"
-    return render_results(session, survey_id, lang, inline_images=True)
+    return render_results(session, survey_id, lang, inline_images=True, live=True)
 
 
 def _report_page(event_id: str, error: str | None = None, dry=None, values=None, status=200):

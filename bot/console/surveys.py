@@ -144,8 +144,10 @@ def survey(survey_id: str):
     for n, q in enumerate(res["questions"], 1):
         q["n"] = n
     moment = now()
-    for q in res["questions"]:  # a channel's texts from fewer than 5 people: a small group
-        q["texts_hidden"] = res["suppressed"] or is_hidden(q["answered"])
+    for q in res["questions"]:  # a channel's texts: none while any channel's are hidden
+        q["texts_hidden"] = (
+            res["suppressed"] or is_hidden(q["answered"]) or bool(q.get("texts_hidden"))
+        )
     texts = {
         q["id"]: [] if q["texts_hidden"] else _answers(session, survey_id, q["id"], 0, 20, channel)
         for q in res["questions"]

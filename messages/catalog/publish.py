@@ -96,7 +96,8 @@ JA: dict[str, str] = {
     # the public results page while the survey is open, and when it was counted
     "pub.as_of": "集計時点: {at}（日本時間）",
     "pub.still_open": (
-        "回答を受け付けている途中の結果です（締切: {closes}）。数は締切まで変わります。"
+        "回答を受け付けている途中の結果です（締切: {closes}）。数は集計時点のもので、"
+        "町が結果を更新するまで変わりません。"
     ),
 }
 
@@ -192,6 +193,7 @@ EN: dict[str, str] = {
     "label.pub.see_report": "See the report",
     "pub.as_of": "Counted as of {at} (Japan time)",
     "pub.still_open": (
-        "The survey is still open (until {closes}): these numbers will change until then."
+        "The survey is still open (until {closes}): these are the numbers as counted at the"
+        " time shown, until the town updates them."
     ),
 }
