@@ -214,7 +214,8 @@ def test_unpublish_removes_the_pages(app, runner, tmp_path, client):
     assert unknown.exit_code != 0 and "no-such-survey" in unknown.output
 
 
-def test_few_answers_show_nothing_but_that(app, runner, tmp_path, client):
+def publish_three_named_answers(app, runner, tmp_path) -> None:
+    """A named survey with 3 answers (fewer than 5), published."""
     st(app).clock.fixed = NOW
     assert apply_survey(runner, tmp_path, anonymous=False).exit_code == 0
     with transaction(st(app).sessions) as s:
@@ -225,6 +226,10 @@ def test_few_answers_show_nothing_but_that(app, runner, tmp_path, client):
             s.flush()
             store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, {}, NOW, tz="Asia/Tokyo")
     assert runner.invoke(args=["surveys", "publish", "test-2026"]).exit_code == 0
+
+
+def test_few_answers_show_nothing_but_that(app, runner, tmp_path, client):
+    publish_three_named_answers(app, runner, tmp_path)
     html = client.get("/results/test-2026").get_data(as_text=True)
     assert "回答数: 5人未満" in html and "回答数: 5人未満件" not in html
     assert "<table" not in html and "<img" not in html and "3件" not in html
@@ -642,16 +647,7 @@ def test_the_results_notice_counts_naturally_and_its_button_speaks_each_language
 ):
     from messages.broadcast import announcement
 
-    st(app).clock.fixed = NOW
-    assert apply_survey(runner, tmp_path, anonymous=False).exit_code == 0
-    with transaction(st(app).sessions) as s:
-        survey = store.get_survey(s, "test-2026")
-        for i in range(3):
-            r = Resident(line_user_id=f"U{i + 1:032x}")
-            s.add(r)
-            s.flush()
-            store.submit(s, survey, r.id, {"livability": ["住みやすい"]}, {}, NOW, tz="Asia/Tokyo")
-    assert runner.invoke(args=["surveys", "publish", "test-2026"]).exit_code == 0
+    publish_three_named_answers(app, runner, tmp_path)
     with st(app).sessions() as s:
         n = publishing.notice(s, "results", "test-2026", HTTPS)
     assert "回答数: 5件未満" in n.text and "人未満件" not in n.text and "件件" not in n.text
